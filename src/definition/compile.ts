@@ -1,0 +1,64 @@
+import type { Plan, PlanNode, RetryPolicy } from "../engine/plan";
+import { parseDuration } from "../lib/duration";
+import { nodeSpec } from "../nodes/registry";
+import type { NodeSpec } from "../nodes/types";
+import { topologicalOrder } from "./graph";
+import type { NodeDefinition, RetryPolicyInput, WorkflowDefinition } from "./schema";
+
+export { topologicalOrder } from "./graph";
+
+const defaultInitialDelayMs = 1_000;
+const defaultMaxDelayMs = 5 * 60_000;
+/** `jitter: true` randomizes half of each delay. */
+const defaultJitter = 0.5;
+
+/**
+ * Derives the engine's plan from a definition that `validateDefinition` accepted. A
+ * violation here means validation let something through, so it throws rather than
+ * reporting an issue.
+ */
+export function compilePlan(definition: WorkflowDefinition, version: number): Plan {
+  const ids = definition.nodes.map((node) => node.id);
+  const order = topologicalOrder(ids, definition.edges);
+  if (!order) throw new Error(`compilePlan: workflow "${definition.id}" has a cycle; validate it first`);
+  const nodes: Record<string, PlanNode> = {};
+  for (const node of definition.nodes) {
+    const spec = nodeSpec(node.type);
+    if (!spec) throw new Error(`compilePlan: node "${node.id}" has unknown type "${node.type}"`);
+    nodes[node.id] = {
+      id: node.id,
+      type: node.type,
+      kind: spec.kind,
+      preds: definition.edges.filter((edge) => edge.to === node.id).map((edge) => edge.from),
+      succs: definition.edges.filter((edge) => edge.from === node.id).map((edge) => edge.to),
+      timeoutMs: timeoutMs(node, spec),
+      retry: retryPolicy(node.retry, spec),
+      routes: Boolean(spec.targets),
+    };
+  }
+  return { workflowId: definition.id, version, order, nodes };
+}
+
+function timeoutMs(node: NodeDefinition, spec: NodeSpec): number {
+  if (node.timeout === undefined) return spec.defaultTimeoutMs;
+  return requireDuration(node.timeout, `node "${node.id}" timeout`);
+}
+
+export function retryPolicy(input: RetryPolicyInput | undefined, spec: NodeSpec): RetryPolicy {
+  const jitter = input?.jitter;
+  return {
+    maxAttempts: input?.maxAttempts ?? spec.defaultMaxAttempts,
+    backoff: input?.backoff ?? "exponential",
+    initialDelayMs:
+      input?.initialDelay === undefined ? defaultInitialDelayMs : requireDuration(input.initialDelay, "initialDelay"),
+    maxDelayMs: input?.maxDelay === undefined ? defaultMaxDelayMs : requireDuration(input.maxDelay, "maxDelay"),
+    jitter: jitter === undefined || jitter === false ? 0 : jitter === true ? defaultJitter : jitter,
+    nonRetryable: input?.nonRetryable ?? [],
+  };
+}
+
+function requireDuration(text: string, what: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new Error(`compilePlan: ${what} ${JSON.stringify(text)} is not a duration`);
+  return ms;
+}

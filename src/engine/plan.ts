@@ -1,0 +1,33 @@
+/**
+ * The executable shape of one workflow version, derived once from its definition: the
+ * engine reads only this, never the raw definition or a node's config.
+ */
+export interface RetryPolicy {
+  maxAttempts: number;
+  backoff: "fixed" | "exponential";
+  initialDelayMs: number;
+  maxDelayMs: number;
+  /** Fraction of each delay that is randomized (0 = none). */
+  jitter: number;
+  nonRetryable: readonly string[];
+}
+
+export interface PlanNode {
+  id: string;
+  type: string;
+  kind: "pure" | "io";
+  preds: readonly string[];
+  succs: readonly string[];
+  timeoutMs: number;
+  retry: RetryPolicy;
+  /** For nodes that route (branch): the successors they may choose. */
+  routes: boolean;
+}
+
+export interface Plan {
+  workflowId: string;
+  version: number;
+  /** Node ids in topological order; ties keep definition order. */
+  order: readonly string[];
+  nodes: Readonly<Record<string, PlanNode>>;
+}

@@ -1,0 +1,106 @@
+/**
+ * The one error shape of Signalbox. Expected failures travel as data (`ErrorData`);
+ * `SignalboxError` exists only to carry that data through a `throw` across layers that
+ * cannot return it (JSONata callbacks, Hono handlers). Nothing relies on `instanceof`
+ * or message text: code paths branch on `code` and `retryable`.
+ */
+export const errorStatus = {
+  "request.invalid_json": 400,
+  "request.invalid": 400,
+  "request.too_large": 413,
+  "request.unsupported_media_type": 415,
+  "auth.missing_token": 401,
+  "auth.invalid_token": 401,
+  "auth.not_configured": 401,
+  "route.not_found": 404,
+  "definition.invalid": 422,
+  "definition.duplicate_node": 422,
+  "definition.unknown_node": 422,
+  "definition.cycle": 422,
+  "definition.unreachable": 422,
+  "definition.branch_target": 422,
+  "definition.expression_invalid": 422,
+  "definition.unknown_node_type": 422,
+  "definition.config_invalid": 422,
+  "definition.schema_invalid": 422,
+  "definition.empty": 422,
+  "definition.reserved_key": 422,
+  "definition.duplicate_edge": 422,
+  "workflow.not_found": 404,
+  "workflow.version_not_found": 404,
+  "run.not_found": 404,
+  "run.input_invalid": 422,
+  "trigger.not_found": 404,
+  "run.not_active": 409,
+  "run.context_version_not_found": 404,
+  // Failures that happen inside a run: never an HTTP status of their own.
+  "node.timeout": 500,
+  "node.interrupted": 500,
+  "node.http_status": 500,
+  "node.http_network": 500,
+  "node.http_response_too_large": 500,
+  "node.expression_failed": 500,
+  "node.output_invalid": 500,
+  "node.failed": 500,
+  "run.cancelled": 500,
+  "internal.error": 500,
+} as const;
+
+export type ErrorCode = keyof typeof errorStatus;
+
+export interface ErrorData {
+  code: ErrorCode;
+  message: string;
+  retryable: boolean;
+  retryAfterMs?: number;
+  details?: unknown;
+}
+
+export function errorData(
+  code: ErrorCode,
+  message: string,
+  options: { retryable?: boolean; retryAfterMs?: number; details?: unknown } = {},
+): ErrorData {
+  const data: ErrorData = { code, message, retryable: options.retryable ?? false };
+  if (options.retryAfterMs !== undefined) data.retryAfterMs = options.retryAfterMs;
+  if (options.details !== undefined) data.details = options.details;
+  return data;
+}
+
+export class SignalboxError extends Error {
+  readonly data: ErrorData;
+  constructor(data: ErrorData, options?: { cause?: unknown }) {
+    super(data.message, options);
+    this.name = "SignalboxError";
+    this.data = data;
+  }
+}
+
+export function fail(
+  code: ErrorCode,
+  message: string,
+  options?: { retryable?: boolean; retryAfterMs?: number; details?: unknown; cause?: unknown },
+): never {
+  throw new SignalboxError(errorData(code, message, options), { cause: options?.cause });
+}
+
+/** Reads error data off anything thrown, by shape rather than by class. */
+export function toErrorData(thrown: unknown, fallback: ErrorCode = "internal.error"): ErrorData {
+  if (typeof thrown === "object" && thrown !== null && "data" in thrown) {
+    const data = (thrown as { data: unknown }).data;
+    if (isErrorData(data)) return data;
+  }
+  if (isErrorData(thrown)) return thrown;
+  const message = thrown instanceof Error ? thrown.message : String(thrown);
+  return errorData(fallback, message);
+}
+
+export function isErrorData(value: unknown): value is ErrorData {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as ErrorData).code === "string" &&
+    (value as ErrorData).code in errorStatus &&
+    typeof (value as ErrorData).message === "string"
+  );
+}

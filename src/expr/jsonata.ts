@@ -1,0 +1,60 @@
+import jsonata from "jsonata";
+import { errorData, SignalboxError } from "../errors";
+
+type Compiled = ReturnType<typeof jsonata>;
+
+/**
+ * Guardrails for every evaluation. Workers freeze the clock during synchronous work, so the
+ * time limit bites only across awaits; the stack limit and sequence cap are what stop a
+ * runaway expression inside one turn, with the Worker CPU limit behind them.
+ */
+const limits = { timeout: 1_000, stack: 300, sequence: 100_000 } as const;
+const cacheLimit = 2_000;
+const cache = new Map<string, Compiled>();
+
+export interface ExpressionProblem {
+  message: string;
+  position?: number;
+}
+
+function compile(source: string): Compiled {
+  const cached = cache.get(source);
+  if (cached) return cached;
+  const compiled = jsonata(source, limits as never);
+  if (cache.size >= cacheLimit) {
+    const oldest = cache.keys().next().value;
+    if (oldest !== undefined) cache.delete(oldest);
+  }
+  cache.set(source, compiled);
+  return compiled;
+}
+
+/** Parses without evaluating; returns the problem for registration-time checks. */
+export function checkExpression(source: string): ExpressionProblem | undefined {
+  if (source.trim() === "") return { message: "expression is empty" };
+  try {
+    compile(source);
+    return undefined;
+  } catch (thrown) {
+    const problem = thrown as { message?: string; position?: number };
+    return { message: problem.message ?? String(thrown), position: problem.position };
+  }
+}
+
+export async function evaluate(source: string, context: unknown): Promise<unknown> {
+  try {
+    return await compile(source).evaluate(context);
+  } catch (thrown) {
+    const problem = thrown as { message?: string; code?: string };
+    throw new SignalboxError(
+      errorData(
+        "node.expression_failed",
+        `expression ${JSON.stringify(source)} failed: ${problem.message ?? String(thrown)}`,
+        {
+          details: { expression: source, jsonataCode: problem.code },
+        },
+      ),
+      { cause: thrown },
+    );
+  }
+}

@@ -1,0 +1,145 @@
+import { z } from "zod";
+import { errorData } from "../errors";
+import { evaluate } from "../expr/jsonata";
+import { renderTemplate } from "../expr/template";
+import { type Json, type JsonObject, toJson } from "../lib/json";
+import { defineNode, type ExpressionSite, type NodeOutcome } from "./types";
+
+const statusRange = z.union([z.number().int().min(100).max(599), z.string().regex(/^[1-5]xx$/)]);
+
+const config = z.strictObject({
+  method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]).default("GET"),
+  /** `{{ expr }}` template. */
+  url: z.string().min(1),
+  headers: z.record(z.string(), z.string()).default({}),
+  /** JSONata expression whose value is sent as the JSON body. */
+  body: z.string().optional(),
+  expectStatus: z.array(statusRange).min(1).default(["2xx"]),
+  /** Context key that receives the (mapped) response. */
+  output: z.string().min(1).optional(),
+  /** JSONata over `{status, headers, body}`; by default the whole response is stored. */
+  map: z.string().optional(),
+  maxResponseBytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(10 * 1024 * 1024)
+    .default(1024 * 1024),
+});
+type HttpConfig = z.infer<typeof config>;
+
+function expected(status: number, accepted: HttpConfig["expectStatus"]): boolean {
+  return accepted.some((entry) =>
+    typeof entry === "number" ? entry === status : Math.floor(status / 100) === Number(entry[0]),
+  );
+}
+
+/** Retry-After as seconds or an HTTP date; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | null, now: number): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1_000);
+  const date = Date.parse(header);
+  return Number.isFinite(date) ? Math.max(0, date - now) : undefined;
+}
+
+async function readBody(response: Response, limit: number): Promise<string | undefined> {
+  const declared = Number(response.headers.get("content-length") ?? "0");
+  if (declared > limit || !response.body) return declared > limit ? undefined : "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+function parseBody(text: string, contentType: string | null): Json {
+  if (contentType?.includes("json") && text !== "") {
+    try {
+      return JSON.parse(text) as Json;
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+function failure(code: Parameters<typeof errorData>[0], message: string, retryable: boolean, extra = {}): NodeOutcome {
+  return { type: "failure", error: errorData(code, message, { retryable, ...extra }) };
+}
+
+export const httpNode = defineNode({
+  type: "http",
+  kind: "io",
+  config,
+  defaultTimeoutMs: 30_000,
+  defaultMaxAttempts: 3,
+  expressions(c) {
+    const sites: ExpressionSite[] = [{ path: ["url"], source: c.url, template: true }];
+    for (const [name, value] of Object.entries(c.headers))
+      sites.push({ path: ["headers", name], source: value, template: true });
+    if (c.body !== undefined) sites.push({ path: ["body"], source: c.body });
+    if (c.map !== undefined) sites.push({ path: ["map"], source: c.map });
+    return sites;
+  },
+  writes: (c) => (c.output ? [c.output] : []),
+  async execute(c, node) {
+    const url = await renderTemplate(c.url, node.context);
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(c.headers)) headers.set(name, await renderTemplate(value, node.context));
+    if (!headers.has("idempotency-key")) headers.set("Idempotency-Key", node.idempotencyKey);
+    let body: string | undefined;
+    if (c.body !== undefined && c.method !== "GET" && c.method !== "HEAD") {
+      body = JSON.stringify(toJson(await evaluate(c.body, node.context)));
+      if (!headers.has("content-type")) headers.set("Content-Type", "application/json");
+    }
+    let request: Request;
+    try {
+      request = new Request(url, { method: c.method, headers, body, signal: node.signal });
+    } catch (thrown) {
+      return failure("node.failed", `http: invalid request to ${JSON.stringify(url)}: ${String(thrown)}`, false);
+    }
+    let response: Response;
+    try {
+      response = await node.ports.fetch(request);
+    } catch (thrown) {
+      if (node.signal.aborted) return failure("node.timeout", `http: ${c.method} ${url} timed out`, true);
+      return failure("node.http_network", `http: ${c.method} ${url} failed: ${String(thrown)}`, true);
+    }
+    const text = await readBody(response, c.maxResponseBytes);
+    if (text === undefined) {
+      return failure("node.http_response_too_large", `http: response over ${c.maxResponseBytes} bytes`, false);
+    }
+    const result: JsonObject = {
+      status: response.status,
+      headers: Object.fromEntries(response.headers),
+      body: parseBody(text, response.headers.get("content-type")),
+    };
+    if (!expected(response.status, c.expectStatus)) {
+      const status = response.status;
+      const retryable = status === 408 || status === 429 || status >= 500;
+      return failure("node.http_status", `http: ${c.method} ${url} answered ${status}`, retryable, {
+        retryAfterMs: retryAfterMs(response.headers.get("retry-after"), node.now),
+        details: { status, body: result.body },
+      });
+    }
+    if (!c.output) return { type: "success", output: {} };
+    const value = c.map === undefined ? result : toJson(await evaluate(c.map, result));
+    return { type: "success", output: { [c.output]: value } };
+  },
+});

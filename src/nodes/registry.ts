@@ -1,0 +1,14 @@
+import { branchNode } from "./branch";
+import { httpNode } from "./http";
+import { logNode } from "./log";
+import { transformNode } from "./transform";
+import type { NodeSpec } from "./types";
+import { waitNode } from "./wait";
+
+const specs: readonly NodeSpec[] = [transformNode, branchNode, httpNode, logNode, waitNode];
+
+export const nodeRegistry: ReadonlyMap<string, NodeSpec> = new Map(specs.map((spec) => [spec.type, spec]));
+
+export function nodeSpec(type: string): NodeSpec | undefined {
+  return nodeRegistry.get(type);
+}

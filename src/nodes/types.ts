@@ -1,0 +1,67 @@
+import type { z } from "zod";
+import type { ErrorData } from "../errors";
+import type { JsonObject } from "../lib/json";
+
+/** What a node's execution came to. Failures are data; a throw from `execute` is a bug. */
+export type NodeOutcome =
+  | { type: "success"; output: JsonObject; route?: string[] }
+  | { type: "failure"; error: ErrorData }
+  | { type: "sleep"; until: number };
+
+export interface LogEntry {
+  level: "debug" | "info" | "warn" | "error";
+  message: string;
+  data?: unknown;
+}
+
+/** The outside world, as a node sees it. The run shell supplies real implementations. */
+export interface NodePorts {
+  fetch(request: Request): Promise<Response>;
+  log(entry: LogEntry): void;
+}
+
+export interface NodeContext {
+  runId: string;
+  workflowId: string;
+  nodeId: string;
+  attempt: number;
+  idempotencyKey: string;
+  /** Deeply frozen snapshot of the run's context when the node started. */
+  context: Readonly<JsonObject>;
+  now: number;
+  signal: AbortSignal;
+  ports: NodePorts;
+}
+
+export interface ExpressionSite {
+  /** Path inside the node's config, for error messages. */
+  path: (string | number)[];
+  source: string;
+  /** A `{{ expr }}` template rather than a bare expression. */
+  template?: boolean;
+}
+
+export interface NodeTarget {
+  path: (string | number)[];
+  nodeId: string;
+}
+
+export interface NodeSpec<Config = unknown> {
+  type: string;
+  /** pure: no side effects, runs inline; io: talks to the outside world. */
+  kind: "pure" | "io";
+  config: z.ZodType<Config>;
+  defaultTimeoutMs: number;
+  defaultMaxAttempts: number;
+  expressions(config: Config): ExpressionSite[];
+  /** Top-level context keys the node writes. */
+  writes(config: Config): string[];
+  /** Nodes this node routes to (branch); every other successor is skipped. */
+  targets?(config: Config): NodeTarget[];
+  execute(config: Config, context: NodeContext): Promise<NodeOutcome>;
+}
+
+/** Erases a spec's config type so specs of every type fit in one registry. */
+export function defineNode<Config>(spec: NodeSpec<Config>): NodeSpec<unknown> {
+  return spec as unknown as NodeSpec<unknown>;
+}

@@ -1,0 +1,60 @@
+import { Hono } from "hono";
+import { runStatuses } from "../engine/state";
+import type { Env } from "../env";
+import { fail, isErrorData } from "../errors";
+import { database } from "../store/db";
+import { decodeCursor, listRuns } from "../store/runs";
+import { runStub } from "../triggers/start-run";
+import { errorResponse } from "./http-errors";
+
+export const runRoutes = new Hono<{ Bindings: Env }>();
+
+const runIdPattern = /^run_[0-9a-z]{26}$/;
+
+/** Ids that cannot be a run never reach (and so never create) a Durable Object. */
+function checkRunId(runId: string): string {
+  if (!runIdPattern.test(runId)) fail("run.not_found", `no run ${runId}`);
+  return runId;
+}
+
+runRoutes.get("/", async (c) => {
+  const { workflow, status, limit: limitParam, cursor: cursorParam } = c.req.query();
+  const limit = limitParam === undefined ? 50 : Number(limitParam);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 200)
+    fail("request.invalid", "limit must be an integer from 1 to 200");
+  if (status !== undefined && !(runStatuses as readonly string[]).includes(status)) {
+    fail("request.invalid", `status must be one of ${runStatuses.join(", ")}`);
+  }
+  const cursor = cursorParam === undefined ? undefined : decodeCursor(cursorParam);
+  if (cursorParam !== undefined && !cursor) fail("request.invalid", "cursor is not one this API returned");
+  return c.json(await listRuns(database(c.env.DB), { workflowId: workflow, status, limit, cursor }));
+});
+
+runRoutes.get("/:runId", async (c) => {
+  const runId = checkRunId(c.req.param("runId"));
+  const report = await runStub(c.env, runId).report();
+  if (!report) fail("run.not_found", `no run ${runId}`);
+  return c.json(report);
+});
+
+runRoutes.get("/:runId/context", async (c) => {
+  const runId = checkRunId(c.req.param("runId"));
+  const versionParam = c.req.query("version");
+  let version: number | undefined;
+  if (versionParam !== undefined) {
+    version = Number(versionParam);
+    if (!Number.isInteger(version) || version < 0) fail("request.invalid", "version must be a non-negative integer");
+  }
+  const result = await runStub(c.env, runId).contextAt(version);
+  if (!result) fail("run.not_found", `no run ${runId}`);
+  if ("error" in result && isErrorData(result.error)) return errorResponse(c, result.error);
+  return c.json({ runId, ...result });
+});
+
+runRoutes.post("/:runId/cancel", async (c) => {
+  const runId = checkRunId(c.req.param("runId"));
+  const result = await runStub(c.env, runId).cancel();
+  if (!result) fail("run.not_found", `no run ${runId}`);
+  if ("error" in result && isErrorData(result.error)) return errorResponse(c, result.error);
+  return c.json({ runId, ...result });
+});

@@ -1,0 +1,67 @@
+import type { Command } from "../engine/events";
+import type { PlanNode } from "../engine/plan";
+import { errorData, toErrorData } from "../errors";
+import type { JsonObject } from "../lib/json";
+import { nodeSpec } from "../nodes/registry";
+import type { NodeOutcome, NodePorts } from "../nodes/types";
+
+export interface ExecuteInput {
+  command: Extract<Command, { type: "execute" }>;
+  node: PlanNode;
+  config: unknown;
+  runId: string;
+  workflowId: string;
+  context: Readonly<JsonObject>;
+  ports: NodePorts;
+  now: number;
+}
+
+/**
+ * Runs one node attempt and turns whatever happens into an outcome: a timeout, a throw and
+ * an undeclared write all become failures the engine can retry or report.
+ */
+export async function executeNode(input: ExecuteInput): Promise<NodeOutcome> {
+  const { command, node } = input;
+  const spec = nodeSpec(node.type);
+  if (!spec) return { type: "failure", error: errorData("node.failed", `unknown node type ${node.type}`) };
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<NodeOutcome>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      resolve({
+        type: "failure",
+        error: errorData("node.timeout", `${node.id} timed out after ${command.timeoutMs}ms`, { retryable: true }),
+      });
+    }, command.timeoutMs);
+  });
+  try {
+    const run = spec.execute(input.config, {
+      runId: input.runId,
+      workflowId: input.workflowId,
+      nodeId: node.id,
+      attempt: command.attempt,
+      idempotencyKey: command.idempotencyKey,
+      context: input.context,
+      now: input.now,
+      signal: controller.signal,
+      ports: input.ports,
+    });
+    const outcome = await Promise.race([run, timeout]);
+    if (outcome.type === "success") {
+      const allowed = spec.writes(input.config);
+      const stray = Object.keys(outcome.output).filter((key) => !allowed.includes(key));
+      if (stray.length > 0) {
+        return {
+          type: "failure",
+          error: errorData("node.output_invalid", `${node.id} wrote undeclared keys: ${stray.join(", ")}`),
+        };
+      }
+    }
+    return outcome;
+  } catch (thrown) {
+    return { type: "failure", error: toErrorData(thrown, "node.failed") };
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}

@@ -1,0 +1,29 @@
+import { compilePlan } from "../definition/compile";
+import { validateDefinition } from "../definition/validate";
+import type { Plan } from "../engine/plan";
+import { errorData, SignalboxError } from "../errors";
+
+export interface LoadedPlan {
+  plan: Plan;
+  configs: Readonly<Record<string, unknown>>;
+}
+
+// Versions are immutable, so a compiled plan can be shared by every run of the isolate.
+const cache = new Map<string, LoadedPlan>();
+const cacheLimit = 500;
+
+export function loadPlan(workflowId: string, version: number, definition: unknown): LoadedPlan {
+  const key = `${workflowId}@${version}`;
+  const cached = cache.get(key);
+  if (cached) return cached;
+  const result = validateDefinition(definition);
+  if (!result.ok) {
+    throw new SignalboxError(
+      errorData("definition.invalid", `stored definition ${key} no longer validates`, { details: result.issues }),
+    );
+  }
+  const loaded = { plan: compilePlan(result.definition, version), configs: result.configs };
+  if (cache.size >= cacheLimit) cache.delete(cache.keys().next().value as string);
+  cache.set(key, loaded);
+  return loaded;
+}

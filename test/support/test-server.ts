@@ -1,0 +1,76 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  at: number;
+}
+
+/**
+ * A real HTTP server on 127.0.0.1 that http nodes call in tests. Routes:
+ * - `/status/:code`: answers that status (with `?retryAfter=s` a Retry-After header);
+ * - `/echo` and anything else: 200 with `{ok, path, body}` as JSON;
+ * - `GET /__requests` lists what was received; `DELETE /__requests` forgets it.
+ * Scripted replies: `POST /__script {path, responses: [{status, body, headers}]}` answers the
+ * next requests to `path` with those, in order.
+ */
+export async function startTestServer(): Promise<{
+  url: string;
+  server: Server;
+  requests: RecordedRequest[];
+  close(): Promise<void>;
+}> {
+  const requests: RecordedRequest[] = [];
+  const scripts = new Map<string, { status: number; body?: unknown; headers?: Record<string, string> }[]>();
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      const body = Buffer.concat(chunks).toString("utf8");
+      const url = new URL(request.url ?? "/", "http://127.0.0.1");
+      const reply = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
+        response.writeHead(status, { "content-type": "application/json", ...headers });
+        response.end(JSON.stringify(payload));
+      };
+      if (url.pathname === "/__requests") {
+        if (request.method === "DELETE") requests.length = 0;
+        return reply(200, requests);
+      }
+      if (url.pathname === "/__script") {
+        const script = JSON.parse(body) as { path: string; responses: { status: number; body?: unknown }[] };
+        scripts.set(script.path, [...script.responses]);
+        return reply(200, { ok: true });
+      }
+      requests.push({
+        method: request.method ?? "GET",
+        path: url.pathname + url.search,
+        headers: request.headers,
+        body,
+        at: Date.now(),
+      });
+      const scripted = scripts.get(url.pathname)?.shift();
+      if (scripted) return reply(scripted.status, scripted.body ?? {}, scripted.headers);
+      const status = /^\/status\/(\d{3})$/.exec(url.pathname);
+      if (status) {
+        const retryAfter = url.searchParams.get("retryAfter");
+        return reply(Number(status[1]), { status: Number(status[1]) }, retryAfter ? { "retry-after": retryAfter } : {});
+      }
+      let parsed: unknown = body;
+      try {
+        parsed = body ? JSON.parse(body) : null;
+      } catch {}
+      return reply(200, { ok: true, path: url.pathname, body: parsed });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    server,
+    requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
