@@ -18,11 +18,13 @@ export function isSettledStep(status: StepStatus): boolean {
   return status === "success" || status === "skipped" || status === "failed" || status === "cancelled";
 }
 
+export type AttemptOutcome = "success" | "failure" | "sleep" | "interrupted" | "cancelled";
+
 export interface AttemptRecord {
   attempt: number;
   startedAt: number;
   endedAt?: number;
-  outcome?: "success" | "failure" | "sleep" | "interrupted";
+  outcome?: AttemptOutcome;
   error?: ErrorData;
 }
 

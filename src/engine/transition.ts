@@ -5,6 +5,7 @@ import type { RunEvent, Transition } from "./events";
 import type { Plan } from "./plan";
 import { backoffDelay, shouldRetry } from "./retry";
 import {
+  type AttemptOutcome,
   idempotencyKey,
   isSettledStep,
   isTerminalRun,
@@ -124,7 +125,7 @@ function applyOutcome(draft: Draft, nodeId: string, outcome: NodeOutcome): void 
 function closeAttempt(
   draft: Draft,
   nodeId: string,
-  outcome: "success" | "failure" | "sleep" | "interrupted",
+  outcome: AttemptOutcome,
   error?: ErrorData,
 ) {
   const step = draft.step(nodeId);
@@ -185,6 +186,7 @@ function failStep(draft: Draft, nodeId: string, error: ErrorData): void {
 function endRun(draft: Draft, status: RunStatus, error: RunState["error"]): void {
   for (const step of draft.allSteps()) {
     if (step.status !== "running" && step.status !== "waiting") continue;
+    if (step.status === "running") closeAttempt(draft, step.nodeId, "cancelled");
     if (step.status === "waiting") {
       const kind = step.wakeAt !== undefined ? "wake" : "retry";
       draft.emit({ type: "clear-timer", id: timerId(kind, step.nodeId, step.attempts) });

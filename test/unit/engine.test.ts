@@ -486,6 +486,8 @@ describe("cancel", () => {
     });
     expect(run.statuses()).toEqual({ a: "cancelled", w: "cancelled", d: "pending" });
     expect(sorted(t.changedSteps)).toEqual(["a", "w"]);
+    // The attempt that was in flight is closed, so the trace shows how it ended.
+    expect(run.state.steps.a?.history).toEqual([{ attempt: 1, startedAt: 0, endedAt: 50, outcome: "cancelled" }]);
   });
 
   it("uses a default reason", () => {
