@@ -4,6 +4,7 @@ import { errorData } from "../errors";
 import { requireApiToken } from "./auth";
 import { hookRoutes } from "./hooks";
 import { errorResponse, handleError } from "./http-errors";
+import { openApiDocument } from "./openapi";
 import { runRoutes } from "./runs";
 import { workflowRoutes } from "./workflows";
 
@@ -22,6 +23,7 @@ export function createApp() {
   app.get("/health", (c) => c.json({ ok: true }));
 
   app.use("/api/*", requireApiToken);
+  app.get("/api/openapi.json", (c) => c.json(openApiDocument));
   app.route("/api/workflows", workflowRoutes);
   app.route("/api/runs", runRoutes);
   app.route("/hooks", hookRoutes);

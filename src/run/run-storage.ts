@@ -37,14 +37,22 @@ export class RunStorage {
   private readonly sql: SqlStorage;
   private seq = 0;
 
+  /** False for an object no run was ever started in: reads find nothing and nothing is written. */
+  private exists: boolean;
+
   constructor(sql: SqlStorage) {
     this.sql = sql;
-    this.sql.exec(schema);
-    const row = this.sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM outbox").one();
-    this.seq = row.seq ?? 0;
+    // Looking up a run id that does not exist must not leave tables behind in a new object.
+    this.exists = this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length > 0;
+    if (this.exists) {
+      const row = this.sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM outbox").one();
+      this.seq = row.seq ?? 0;
+    }
   }
 
   create(setup: RunSetup, state: RunState, initialContext: JsonObject): void {
+    this.sql.exec(schema);
+    this.exists = true;
     this.sql.exec("INSERT INTO meta (key, value) VALUES ('setup', ?)", JSON.stringify(setup));
     this.writeContext(0, null, initialContext, state.createdAt);
     this.enqueue("context:0", {
@@ -59,11 +67,13 @@ export class RunStorage {
   }
 
   loadSetup(): RunSetup | undefined {
+    if (!this.exists) return undefined;
     const row = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'setup'").toArray()[0];
     return row ? (JSON.parse(row.value) as RunSetup) : undefined;
   }
 
   loadState(): RunState | undefined {
+    if (!this.exists) return undefined;
     const row = this.sql.exec<{ state: string }>("SELECT state FROM run WHERE id = 1").toArray()[0];
     if (!row) return undefined;
     const header = JSON.parse(row.state) as Omit<RunState, "steps">;
@@ -155,6 +165,7 @@ export class RunStorage {
   }
 
   dueTimers(now: number): (Timer | { id: string; at: number; kind: "watch" })[] {
+    if (!this.exists) return [];
     return this.sql
       .exec<{ body: string }>("SELECT body FROM timers WHERE at <= ? ORDER BY at", now)
       .toArray()
@@ -162,6 +173,7 @@ export class RunStorage {
   }
 
   nextTimerAt(): number | undefined {
+    if (!this.exists) return undefined;
     return this.sql.exec<{ at: number | null }>("SELECT MIN(at) AS at FROM timers").one().at ?? undefined;
   }
 
@@ -189,6 +201,7 @@ export class RunStorage {
   }
 
   outboxSize(): number {
+    if (!this.exists) return 0;
     return this.sql.exec<{ count: number }>("SELECT COUNT(*) AS count FROM outbox").one().count;
   }
 }

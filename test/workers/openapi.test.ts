@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { api } from "./helpers";
+
+describe("GET /api/openapi.json", () => {
+  it("describes every route of the API with its error statuses", async () => {
+    const response = await api("/api/openapi.json");
+    expect(response.status).toBe(200);
+    const document = (await response.json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    expect(document.openapi).toBe("3.1.0");
+    expect(Object.keys(document.paths).sort()).toEqual([
+      "/api/runs",
+      "/api/runs/{runId}",
+      "/api/runs/{runId}/cancel",
+      "/api/runs/{runId}/context",
+      "/api/workflows",
+      "/api/workflows/{id}",
+      "/api/workflows/{id}/runs",
+      "/hooks/{workflowId}",
+    ]);
+    expect(Object.keys(document.paths["/hooks/{workflowId}"]?.post?.responses ?? {})).toEqual(
+      expect.arrayContaining(["200", "202", "400", "404", "413", "422"]),
+    );
+  });
+
+  it("needs the API token like every /api route", async () => {
+    const response = await api("/api/openapi.json", { headers: { authorization: "Bearer wrong" } });
+    expect(response.status).toBe(401);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("auth.invalid_token");
+  });
+});
