@@ -122,12 +122,7 @@ function applyOutcome(draft: Draft, nodeId: string, outcome: NodeOutcome): void 
   }
 }
 
-function closeAttempt(
-  draft: Draft,
-  nodeId: string,
-  outcome: AttemptOutcome,
-  error?: ErrorData,
-) {
+function closeAttempt(draft: Draft, nodeId: string, outcome: AttemptOutcome, error?: ErrorData) {
   const step = draft.step(nodeId);
   const history = step.history.slice();
   const last = history[history.length - 1];

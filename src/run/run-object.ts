@@ -129,6 +129,8 @@ export class RunObject extends DurableObject<Env> {
 
   /** Watchdog entry: makes sure a run that should be moving is, and its checkpoints are out. */
   async poke(): Promise<{ status: string | null }> {
+    // Trust the stored alarm, not the cached one: the poke exists for when they disagree.
+    this.alarmAt = await this.ctx.storage.getAlarm();
     if (this.state && !isTerminalRun(this.state.status)) {
       this.fireDueTimers(Date.now());
       this.drive();
@@ -167,7 +169,7 @@ export class RunObject extends DurableObject<Env> {
       }
       this.dispatch({ type: "timer", timer });
     }
-    this.armWatch();
+    this.reviewWatch();
     this.syncAlarm();
   }
 
@@ -195,7 +197,7 @@ export class RunObject extends DurableObject<Env> {
           break;
       }
     }
-    this.armWatch();
+    this.reviewWatch();
     if (timersChanged) this.syncAlarm();
     this.scheduleFlush();
   }
@@ -254,13 +256,19 @@ export class RunObject extends DurableObject<Env> {
 
   // ---- timers and the alarm ----------------------------------------------------------------
 
-  /** One safety timer while the run has work out or checkpoints unflushed; set once, not per step. */
-  private armWatch(): void {
-    if (this.watchArmed || !this.state) return;
-    const busy = !isTerminalRun(this.state.status) || this.storage.outboxSize() > 0;
-    if (!busy) return;
-    this.storage.setTimer({ id: "watch", at: Date.now() + watchIntervalMs, kind: "watch" });
-    this.watchArmed = true;
+  /**
+   * One safety timer while the run has work out or checkpoints unflushed; set once, not per step.
+   * A waiting run has nothing in flight and its own timers wake it, so its watch is dropped:
+   * otherwise the watch, re-armed each minute, would sit in front of a sleep for its whole length.
+   */
+  private reviewWatch(): void {
+    if (!this.state) return;
+    const { status } = this.state;
+    const busy = status === "pending" || status === "running" || this.storage.outboxSize() > 0;
+    if (busy === this.watchArmed) return;
+    if (busy) this.storage.setTimer({ id: "watch", at: Date.now() + watchIntervalMs, kind: "watch" });
+    else this.storage.deleteTimer("watch");
+    this.watchArmed = busy;
     this.syncAlarm();
   }
 
@@ -302,11 +310,12 @@ export class RunObject extends DurableObject<Env> {
       } catch (thrown) {
         // The watch timer retries; the outbox keeps every row until D1 has it.
         log("warn", "checkpoint flush failed", { runId: this.state?.runId, error: toErrorData(thrown) });
-        this.armWatch();
+        this.reviewWatch();
         return;
       }
       this.storage.acknowledge(rows);
     } while (this.flushAgain || this.storage.outboxSize() > 0);
+    this.reviewWatch();
   }
 
   private notifyIdle(): void {

@@ -43,7 +43,8 @@ export class RunStorage {
   constructor(sql: SqlStorage) {
     this.sql = sql;
     // Looking up a run id that does not exist must not leave tables behind in a new object.
-    this.exists = this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length > 0;
+    this.exists =
+      this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length > 0;
     if (this.exists) {
       const row = this.sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM outbox").one();
       this.seq = row.seq ?? 0;

@@ -70,6 +70,7 @@ export async function staleActiveRuns(db: Database, updatedBefore: number, limit
         or(eq(runs.status, "running"), eq(runs.status, "pending"), eq(runs.status, "waiting")),
       ),
     )
+    .orderBy(runs.updatedAt)
     .limit(limit)
     .all();
 }

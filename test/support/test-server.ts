@@ -12,6 +12,7 @@ export interface RecordedRequest {
 /**
  * A real HTTP server on 127.0.0.1 that http nodes call in tests. Routes:
  * - `/status/:code`: answers that status (with `?retryAfter=s` a Retry-After header);
+ * - `/delay/:ms`: answers 200 after that many milliseconds (for node timeouts);
  * - `/echo` and anything else: 200 with `{ok, path, body}` as JSON;
  * - `GET /__requests` lists what was received; `DELETE /__requests` forgets it.
  * Scripted replies: `POST /__script {path, responses: [{status, body, headers}]}` answers the
@@ -53,6 +54,13 @@ export async function startTestServer(): Promise<{
       });
       const scripted = scripts.get(url.pathname)?.shift();
       if (scripted) return reply(scripted.status, scripted.body ?? {}, scripted.headers);
+      const delay = /^\/delay\/(\d+)$/.exec(url.pathname);
+      if (delay) {
+        const timer = setTimeout(() => reply(200, { delayed: Number(delay[1]) }), Number(delay[1]));
+        // A caller that gives up (a node timeout) closes the socket; stop waiting for it.
+        response.on("close", () => clearTimeout(timer));
+        return;
+      }
       const status = /^\/status\/(\d{3})$/.exec(url.pathname);
       if (status) {
         const retryAfter = url.searchParams.get("retryAfter");

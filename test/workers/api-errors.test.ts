@@ -1,0 +1,182 @@
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { api, register, settle, startManual } from "./helpers";
+import { countRuns, expectError } from "./support";
+
+function definition(id: string, extra: Record<string, unknown> = {}) {
+  return {
+    id,
+    name: id,
+    triggers: [{ type: "manual" }],
+    nodes: [{ id: "a", type: "transform", config: { set: { x: "1" } } }],
+    edges: [],
+    ...extra,
+  };
+}
+
+describe("authentication", () => {
+  it("rejects /api requests without a token", async () => {
+    const response = await SELF.fetch("http://signalbox.test/api/workflows");
+    await expectError(response, 401, "auth.missing_token");
+  });
+
+  it("rejects /api requests with a wrong token", async () => {
+    const response = await api("/api/workflows", { headers: { authorization: "Bearer nope" } });
+    await expectError(response, 401, "auth.invalid_token");
+  });
+
+  it("lets webhooks in without a token", async () => {
+    await register(definition("errors-open-hook", { triggers: [{ type: "webhook" }] }));
+    const response = await SELF.fetch("http://signalbox.test/hooks/errors-open-hook", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ hello: "world" }),
+    });
+    expect(response.status).toBe(202);
+    const body = (await response.json()) as { runId: string; status: string };
+    expect(body.status).toBe("queued");
+    expect((await settle(body.runId)).status).toBe("success");
+  });
+});
+
+describe("malformed requests", () => {
+  it("answers invalid JSON with 400", async () => {
+    const response = await api("/api/workflows", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{ not json",
+    });
+    await expectError(response, 400, "request.invalid_json");
+  });
+
+  it("answers a body over 1 MiB with 413", async () => {
+    const response = await api("/api/workflows", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ padding: "x".repeat(1024 * 1024 + 1) }),
+    });
+    await expectError(response, 413, "request.too_large");
+  });
+
+  it("answers unknown routes with 404", async () => {
+    await expectError(await api("/api/nothing-here"), 404, "route.not_found");
+    await expectError(await SELF.fetch("http://signalbox.test/nowhere"), 404, "route.not_found");
+  });
+});
+
+describe("registering a bad definition", () => {
+  const cases = [
+    {
+      name: "a cycle",
+      code: "definition.cycle",
+      path: ["edges", 1],
+      def: definition("bad-cycle", {
+        nodes: [
+          { id: "a", type: "transform", config: { set: { x: "1" } } },
+          { id: "b", type: "transform", config: { set: { y: "2" } } },
+        ],
+        edges: [
+          { from: "a", to: "b" },
+          { from: "b", to: "a" },
+        ],
+      }),
+    },
+    {
+      name: "an edge to an unknown node",
+      code: "definition.unknown_node",
+      path: ["edges", 0, "to"],
+      def: definition("bad-edge", { edges: [{ from: "a", to: "ghost" }] }),
+    },
+    {
+      name: "an invalid JSONata expression",
+      code: "definition.expression_invalid",
+      path: ["nodes", 0, "config", "set", "x"],
+      def: definition("bad-jsonata", { nodes: [{ id: "a", type: "transform", config: { set: { x: "1 +" } } }] }),
+    },
+    {
+      name: "a branch to a node it has no edge to",
+      code: "definition.branch_target",
+      path: ["nodes", 0, "config", "cases", 0, "to"],
+      def: definition("bad-branch", {
+        nodes: [
+          { id: "route", type: "branch", config: { cases: [{ when: "true", to: "c" }], default: "b" } },
+          { id: "b", type: "transform", config: { set: { y: "2" } } },
+          { id: "c", type: "transform", config: { set: { z: "3" } } },
+        ],
+        edges: [{ from: "route", to: "b" }],
+      }),
+    },
+  ];
+
+  for (const entry of cases) {
+    it(`rejects ${entry.name} with 422 ${entry.code} and writes nothing`, async () => {
+      const response = await api("/api/workflows", { method: "POST", json: entry.def });
+      const body = await expectError(response, 422, entry.code);
+      const issues = (body.error.details as { issues: { code: string; path: unknown[] }[] }).issues;
+      expect(issues).toContainEqual(expect.objectContaining({ code: entry.code, path: entry.path }));
+      await expectError(await api(`/api/workflows/${entry.def.id}`), 404, "workflow.not_found");
+    });
+  }
+});
+
+describe("lookups that find nothing", () => {
+  it("answers an unknown workflow and an unknown version with 404", async () => {
+    await expectError(await api("/api/workflows/never-registered"), 404, "workflow.not_found");
+    await register(definition("errors-versioned"));
+    await expectError(await api("/api/workflows/errors-versioned?version=9"), 404, "workflow.version_not_found");
+    await expectError(await api("/api/workflows/errors-versioned?version=zero"), 400, "request.invalid");
+  });
+
+  it("rejects bad run list parameters with 400", async () => {
+    for (const query of ["limit=0", "limit=201", "limit=abc", "status=sleeping", "cursor=%%%"]) {
+      await expectError(await api(`/api/runs?${query}`), 400, "request.invalid");
+    }
+  });
+
+  it("answers malformed and unknown run ids with 404", async () => {
+    for (const runId of ["nope", "run_short", `run_${"0".repeat(26)}`]) {
+      await expectError(await api(`/api/runs/${runId}`), 404, "run.not_found");
+      await expectError(await api(`/api/runs/${runId}/context`), 404, "run.not_found");
+      await expectError(await api(`/api/runs/${runId}/cancel`, { method: "POST" }), 404, "run.not_found");
+    }
+  });
+});
+
+describe("run operations that do not apply", () => {
+  it("answers a context version out of range with 404 and a finished run's cancel with 409", async () => {
+    await register(definition("errors-finished"));
+    const runId = await startManual("errors-finished");
+    const report = await settle(runId);
+    expect(report.status).toBe("success");
+    const beyond = report.contextVersion + 1;
+    await expectError(await api(`/api/runs/${runId}/context?version=${beyond}`), 404, "run.context_version_not_found");
+    await expectError(await api(`/api/runs/${runId}/context?version=-1`), 400, "request.invalid");
+    await expectError(await api(`/api/runs/${runId}/cancel`, { method: "POST" }), 409, "run.not_active");
+  });
+
+  it("rejects manual input that fails the trigger's schema, creating no run", async () => {
+    const schema = { type: "object", required: ["name"], properties: { name: { type: "string" } } };
+    await register(definition("errors-schema", { triggers: [{ type: "manual", schema }] }));
+    const response = await api("/api/workflows/errors-schema/runs", { method: "POST", json: { input: { name: 7 } } });
+    const body = await expectError(response, 422, "run.input_invalid");
+    const errors = (body.error.details as { errors: { path: string; message: string }[] }).errors;
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.map((error) => error.path)).toContain("/name");
+    expect(await countRuns("errors-schema")).toBe(0);
+  });
+
+  it("answers a webhook to a workflow without a webhook trigger with 404", async () => {
+    await register(definition("errors-no-hook"));
+    const response = await SELF.fetch("http://signalbox.test/hooks/errors-no-hook", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    await expectError(response, 404, "trigger.not_found");
+    await expectError(
+      await SELF.fetch("http://signalbox.test/hooks/errors-unknown", { method: "POST", body: "{}" }),
+      404,
+      "workflow.not_found",
+    );
+  });
+});
