@@ -1,0 +1,87 @@
+// `npm run dev`: a local Signalbox with its database migrated and the example workflows loaded.
+import { spawn } from "node:child_process";
+import { constants } from "node:os";
+import { join } from "node:path";
+import { ensureApiToken } from "./lib/dev-vars.mjs";
+import { readWorkflowFiles, registerWorkflows } from "./lib/register.mjs";
+import { applyMigrations, probePort, projectRoot, waitForHealth, wranglerBin, wranglerEnv } from "./lib/wrangler.mjs";
+
+const port = Number(process.env.PORT ?? 8787);
+const baseUrl = `http://127.0.0.1:${port}`;
+const say = (line = "") => console.log(`[signalbox] ${line}`);
+
+const { token, created } = ensureApiToken(join(projectRoot, ".dev.vars"));
+say(created ? `wrote a new API token to .dev.vars: ${token}` : "API token read from .dev.vars");
+
+if ((await probePort(port)) === undefined) {
+  say(`port ${port} is taken (another dev server?); choose another with PORT=...`);
+  process.exit(1);
+}
+
+try {
+  applyMigrations();
+} catch (error) {
+  say(error.message);
+  process.exit(1);
+}
+
+const wrangler = spawn(wranglerBin, ["dev", "--port", String(port), "--ip", "127.0.0.1"], {
+  cwd: projectRoot,
+  env: wranglerEnv(),
+  stdio: "inherit",
+});
+let exitedWith;
+wrangler.on("exit", (code, signal) => {
+  exitedWith = signal ?? code;
+  process.exit(code ?? 128 + (constants.signals[signal] ?? 0));
+});
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => wrangler.kill(signal));
+
+if (await ready()) {
+  const dir = join(projectRoot, "workflows");
+  const results = await registerWorkflows({ baseUrl, token, dir });
+  for (const result of results) {
+    const version = result.version === undefined ? "" : ` v${result.version}`;
+    say(`  ${result.file}: ${result.status}${version}${result.error ? ` (${result.error})` : ""}`);
+  }
+  const registered = new Set(results.filter((result) => result.status !== "failed").map((result) => result.file));
+  printUsage((await readWorkflowFiles(dir)).filter((entry) => registered.has(entry.file)));
+}
+
+async function ready() {
+  try {
+    await waitForHealth(baseUrl, { exited: () => exitedWith });
+    return true;
+  } catch (error) {
+    say(error.message);
+    wrangler.kill("SIGTERM");
+    return false;
+  }
+}
+
+/** URLs and ready-to-paste curls; a trigger schema's first `examples` entry is the sample input. */
+function printUsage(entries) {
+  const auth = `-H 'authorization: Bearer ${token}'`;
+  const json = (value) => `'${JSON.stringify(value).replaceAll("'", "'\\''")}'`;
+  say();
+  say(`API      ${baseUrl}/api   (every /api call needs: authorization: Bearer ${token})`);
+  say(`list     curl -s ${auth} ${baseUrl}/api/workflows`);
+  for (const { definition } of entries) {
+    for (const trigger of definition.triggers ?? [{ type: "manual" }]) {
+      const sample = trigger.schema?.examples?.[0] ?? {};
+      if (trigger.type === "webhook") {
+        say(`webhook  ${baseUrl}/hooks/${definition.id}`);
+        say(
+          `  curl -s -X POST -H 'content-type: application/json' -d ${json(sample)} ${baseUrl}/hooks/${definition.id}`,
+        );
+      } else if (trigger.type === "manual") {
+        say(`manual   ${definition.id}`);
+        say(
+          `  curl -s -X POST ${auth} -H 'content-type: application/json' -d ${json({ input: sample })} ${baseUrl}/api/workflows/${definition.id}/runs`,
+        );
+      }
+    }
+  }
+  say(`report   curl -s ${auth} ${baseUrl}/api/runs/<runId>`);
+  say();
+}

@@ -1,0 +1,18 @@
+// The local API token lives in .dev.vars, which wrangler dev reads and git ignores.
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+
+/**
+ * Returns the API_TOKEN from `path`, adding a fresh random one (to a new or existing file)
+ * when there is none. `created` tells the caller a token was just made.
+ */
+export function ensureApiToken(path) {
+  const text = existsSync(path) ? readFileSync(path, "utf8") : "";
+  const match = /^\s*API_TOKEN\s*=\s*(.*?)\s*$/m.exec(text);
+  const existing = match?.[1]?.replace(/^(["'])(.*)\1$/, "$2");
+  if (existing) return { token: existing, created: false };
+  const token = randomBytes(24).toString("base64url");
+  const separator = text === "" || text.endsWith("\n") ? "" : "\n";
+  writeFileSync(path, `${text}${separator}API_TOKEN=${token}\n`, { mode: 0o600 });
+  return { token, created: true };
+}

@@ -1,0 +1,151 @@
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readWorkflowFiles, registerWorkflows } from "../../scripts/lib/register.mjs";
+import { projectRoot } from "../../scripts/lib/wrangler.mjs";
+import { type Harness, startHarness, step, uniqueId, waitFor, waitForRunEnd } from "./harness";
+
+const examplesDir = join(projectRoot, "workflows");
+let harness: Harness;
+
+beforeAll(async () => {
+  harness = await startHarness();
+});
+
+afterAll(async () => {
+  await harness?.stop();
+});
+
+async function versionsOf(workflowId: string): Promise<number[]> {
+  const response = await harness.api(`/api/workflows/${workflowId}`);
+  expect(response.status).toBe(200);
+  const body = (await response.json()) as { versions: { version: number }[] };
+  return body.versions.map((entry) => entry.version);
+}
+
+async function deliver(workflowId: string, payload: unknown): Promise<string> {
+  const response = await fetch(`${harness.baseUrl}/hooks/${workflowId}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(payload),
+  });
+  const body = (await response.json()) as { runId: string };
+  expect(response.status, JSON.stringify(body)).toBe(202);
+  return body.runId;
+}
+
+describe("the example workflows in workflows/", () => {
+  it("all register, and registering again makes no new version", async () => {
+    const files = await readWorkflowFiles(examplesDir);
+    expect(files.map((entry) => entry.file)).toEqual(
+      expect.arrayContaining(["hello.json", "pager.json", "support-ticket.json"]),
+    );
+
+    const first = await registerWorkflows({ baseUrl: harness.baseUrl, token: harness.token, dir: examplesDir });
+    expect(first.filter((result) => result.status === "failed")).toEqual([]);
+    expect(first.map((result) => [result.file, result.status, result.version])).toEqual(
+      files.map((entry) => [entry.file, "created", 1]),
+    );
+
+    const second = await registerWorkflows({ baseUrl: harness.baseUrl, token: harness.token, dir: examplesDir });
+    expect(second.map((result) => [result.file, result.status, result.version])).toEqual(
+      files.map((entry) => [entry.file, "unchanged", 1]),
+    );
+    for (const result of second) expect(await versionsOf(result.workflowId ?? "")).toEqual([1]);
+  });
+
+  it("registers a changed definition as a new version, and one relying on defaults only once", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "signalbox-workflows-"));
+    try {
+      const workflowId = uniqueId("e2e-defaults");
+      // No triggers, no edges: the server fills both in, and the comparison must too.
+      const definition = {
+        id: workflowId,
+        name: "defaults",
+        nodes: [{ id: "only", type: "log", config: { message: "hi" } }],
+      };
+      await writeFile(join(dir, "defaults.json"), JSON.stringify(definition));
+      const options = { baseUrl: harness.baseUrl, token: harness.token, dir };
+      expect((await registerWorkflows(options)).map((result) => result.status)).toEqual(["created"]);
+      expect((await registerWorkflows(options)).map((result) => result.status)).toEqual(["unchanged"]);
+
+      await writeFile(join(dir, "defaults.json"), JSON.stringify({ ...definition, name: "defaults, renamed" }));
+      expect(await registerWorkflows(options)).toMatchObject([{ status: "updated", version: 2 }]);
+      expect(await versionsOf(workflowId)).toEqual([2, 1]);
+
+      await writeFile(join(dir, "broken.json"), "{ not json");
+      const results = await registerWorkflows(options);
+      expect(results.map((result) => [result.file, result.status])).toEqual([
+        ["broken.json", "failed"],
+        ["defaults.json", "unchanged"],
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("hello greets after its durable wait", async () => {
+    const response = await harness.api("/api/workflows/hello/runs", {
+      method: "POST",
+      body: JSON.stringify({ input: { name: "Ada" } }),
+    });
+    expect(response.status).toBe(202);
+    const { runId } = (await response.json()) as { runId: string };
+    const report = await waitForRunEnd(harness, runId);
+    expect(report.status, JSON.stringify(report.error)).toBe("success");
+    expect(report.context.greeting).toBe("Hello, Ada!");
+    const pause = step(report, "pause");
+    expect((pause.endedAt ?? 0) - (pause.startedAt ?? 0)).toBeGreaterThanOrEqual(2_000);
+  });
+
+  it("support-ticket pages through the local pager for an urgent ticket and replies to the rest", async () => {
+    const definition = JSON.parse(await readFile(join(examplesDir, "support-ticket.json"), "utf8"));
+    const sample = definition.triggers[0].schema.examples[0];
+    const pagerUrl = `${harness.baseUrl}/hooks/pager`;
+
+    const urgentId = await deliver("support-ticket", { ...sample, pagerUrl });
+    const urgent = await waitForRunEnd(harness, urgentId);
+    expect(urgent.status, JSON.stringify(urgent.error)).toBe("success");
+    expect(urgent.context.analysis).toEqual({ priority: "high", summary: sample.subject });
+    expect(step(urgent, "reply").status).toBe("skipped");
+    expect(urgent.context.page).toMatchObject({ status: 202, body: { status: "queued" } });
+    const pageRunId = (urgent.context.page as { body: { runId: string } }).body.runId;
+    const paged = await waitForRunEnd(harness, pageRunId);
+    expect(paged.status).toBe("success");
+    expect(paged.workflowId).toBe("pager");
+    expect(paged.context.input).toEqual({
+      ticket: sample.id,
+      name: sample.name,
+      priority: "high",
+      summary: sample.subject,
+    });
+
+    // The README's quick-start payload: no subject, and "down" makes it urgent.
+    const readmeId = await deliver("support-ticket", { id: "T-1", name: "Ada", text: "The site is down", pagerUrl });
+    const readme = await waitForRunEnd(harness, readmeId);
+    expect(readme.status, JSON.stringify(readme.error)).toBe("success");
+    expect(readme.context.analysis).toEqual({ priority: "high", summary: "The site is down" });
+
+    const routineId = await deliver("support-ticket", {
+      id: "T-2",
+      name: "Grace",
+      text: "Could you put our new street name on next month's invoice?",
+    });
+    const routine = await waitForRunEnd(harness, routineId);
+    expect(routine.status, JSON.stringify(routine.error)).toBe("success");
+    expect(step(routine, "page").status).toBe("skipped");
+    expect(routine.context.reply).toContain("Hi Grace");
+
+    // The pager's run shows up in the list (read from D1) once its checkpoints land.
+    await waitFor(
+      "the pager run in the list",
+      async () => {
+        const response = await harness.api("/api/runs?workflow=pager");
+        const body = (await response.json()) as { runs: { runId: string }[] };
+        return body.runs.some((run) => run.runId === pageRunId) ? true : undefined;
+      },
+      { harness },
+    );
+  });
+});
