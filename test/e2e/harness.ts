@@ -12,6 +12,7 @@ import {
   wranglerBin,
   wranglerEnv,
 } from "../../scripts/lib/wrangler.mjs";
+import type { ExecutionReport } from "../../src/run/report";
 
 /**
  * One `wrangler dev` on 127.0.0.1 with its own state directory, the way a user runs it.
@@ -187,27 +188,9 @@ export async function waitFor<T>(
   }
 }
 
-export interface StepReport {
-  nodeId: string;
-  type: string;
-  status: string;
-  attempts: number;
-  startedAt: number | null;
-  endedAt: number | null;
-  durationMs: number | null;
-  error: unknown;
-  output: unknown;
-}
-
-export interface RunReport {
-  runId: string;
-  workflowId: string;
-  version: number;
-  status: string;
-  error: unknown;
-  context: Record<string, unknown>;
-  steps: StepReport[];
-}
+/** The execution report as the API serves it: the engine's own type, read over HTTP. */
+export type RunReport = ExecutionReport;
+export type StepReport = ExecutionReport["steps"][number];
 
 export async function getReport(harness: Harness, runId: string): Promise<RunReport> {
   const response = await harness.api(`/api/runs/${runId}`);
