@@ -1,0 +1,62 @@
+// Scenario shapes: one list of items per scenario, compiled to a Signalbox definition here and
+// run item by item by the baseline's BenchWorkflow (bench/baseline/worker.js), so both sides
+// do the same steps. Items: {ping: label} a step that POSTs {run} to the harness,
+// {noop: n} n sequential no-op steps, {fanout: n} n parallel no-op steps joined by the next
+// item, {sleep: ms} a durable sleep.
+
+export const shapes = {
+  ttfs: [{ ping: "start" }, { noop: 1 }, { ping: "end" }],
+  linear: [
+    { ping: "m0" },
+    { noop: 10 },
+    { ping: "m10" },
+    { noop: 80 },
+    { ping: "m90" },
+    { noop: 10 },
+    { ping: "m100" },
+  ],
+  fanout: [{ ping: "start" }, { fanout: 100 }, { ping: "end" }],
+  hook: [{ noop: 1 }, { ping: "done" }],
+  resume: (sleepMs) => [{ ping: "start" }, { sleep: sleepMs }, { ping: "end" }],
+};
+
+/**
+ * A Signalbox definition for a shape. A no-op step is a `transform` setting one constant
+ * (the cheapest node that writes context); a ping is an `http` node.
+ */
+export function signalboxDefinition(id, shape, pingBase) {
+  const nodes = [];
+  const edges = [];
+  let previous = [];
+  let n = 0;
+  const add = (group) => {
+    for (const from of previous) for (const node of group) edges.push({ from: from.id, to: node.id });
+    nodes.push(...group);
+    previous = group;
+  };
+  const noop = (nodeId) => ({ id: nodeId, type: "transform", config: { set: { v: "1" } } });
+  for (const item of shape) {
+    if (item.ping) {
+      add([
+        {
+          id: `ping-${item.ping}`,
+          type: "http",
+          config: { method: "POST", url: `${pingBase}/ping/${item.ping}`, body: "{'run': run.id}" },
+        },
+      ]);
+    } else if (item.noop) {
+      for (let i = 0; i < item.noop; i++) add([noop(`s${++n}`)]);
+    } else if (item.fanout) {
+      add(Array.from({ length: item.fanout }, () => noop(`f${++n}`)));
+    } else if (item.sleep) {
+      add([{ id: `w${++n}`, type: "wait", config: { duration: `${item.sleep}ms` } }]);
+    }
+  }
+  return {
+    id,
+    name: `bench ${id}`,
+    triggers: [{ type: "manual" }, { type: "webhook" }],
+    nodes,
+    edges,
+  };
+}

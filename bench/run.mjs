@@ -1,0 +1,139 @@
+// `npm run bench -- [--quick] [--only=ttfs,linear,...] [--json=FILE] [--state-dir=DIR] [--strict]`
+// `npm run bench -- --profile=linear|ttfs|webhooks [--profile-target=d1:db]`
+// One `wrangler dev` hosts Signalbox and a Cloudflare Workflows baseline; every scenario runs
+// on both, alternating which goes first, after a warm-up. Prints medians, p95s, ratios and
+// PASS/FAIL lines for the targets. See docs/benchmarks.md.
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { machine } from "./lib/machine.mjs";
+import { startPings } from "./lib/pings.mjs";
+import { profileWorkload } from "./lib/profile-workloads.mjs";
+import { report } from "./lib/report.mjs";
+import * as scenario from "./lib/scenarios.mjs";
+import { startServer } from "./lib/server.mjs";
+import { shapes } from "./lib/shapes.mjs";
+import { baseline, signalbox } from "./lib/systems.mjs";
+
+const { values: options } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    only: { type: "string" },
+    json: { type: "string" },
+    "state-dir": { type: "string" },
+    strict: { type: "boolean", default: false },
+    keep: { type: "boolean", default: false },
+    profile: { type: "string" },
+    "profile-target": { type: "string", default: "core:user:signalbox" },
+  },
+});
+
+const plan = options.quick
+  ? { warmup: 1, iterations: 2, hookSeconds: 1, connections: 4, hookRounds: 1, resumeSleeps: [1000], d1Runs: 1 }
+  : {
+      warmup: 3,
+      iterations: 20,
+      hookSeconds: 5,
+      connections: 16,
+      hookRounds: 2,
+      resumeSleeps: [1000, 8000],
+      d1Runs: 5,
+    };
+const all = ["ttfs", "linear", "fanout", "floor", "webhooks", "d1", "resume"];
+const selected = new Set(options.only ? options.only.split(",") : all);
+const log = (line) => console.error(`[bench] ${line}`);
+
+async function main() {
+  const began = performance.now();
+  const pings = await startPings();
+  const dir = await mkdtemp(join(options["state-dir"] ?? tmpdir(), "signalbox-bench-"));
+  log(`state in ${dir}`);
+  const server = await startServer({ dir, log, profile: Boolean(options.profile) });
+  const systems = [signalbox(server, pings.url), baseline(server, pings.url)];
+  const [sb] = systems;
+  const ctx = { server, pings, systems, warmup: plan.warmup, iterations: plan.iterations };
+  const results = { plan, quick: options.quick, machine: await machine() };
+  if (options.profile) {
+    try {
+      await sb.register("bench-ttfs", shapes.ttfs);
+      await sb.register("bench-linear", shapes.linear);
+      await sb.register("bench-hook", shapes.hook);
+      console.log(await profileWorkload(ctx, sb, options.profile, options["profile-target"]));
+    } finally {
+      await server.stop();
+      await pings.close();
+      if (!options.keep) await rm(dir, { recursive: true, force: true });
+    }
+    return;
+  }
+  try {
+    for (const system of systems) {
+      await system.register("bench-ttfs", shapes.ttfs);
+      await system.register("bench-linear", shapes.linear);
+      await system.register("bench-fanout", shapes.fanout);
+      await system.register("bench-hook", shapes.hook);
+      for (const ms of plan.resumeSleeps) await system.register(`bench-resume-${ms}`, shapes.resume(ms));
+    }
+
+    if (selected.has("ttfs")) {
+      log("TTFS");
+      results.ttfs = await scenario.ttfs(ctx);
+    }
+    if (selected.has("linear")) {
+      log("linear 100 steps");
+      results.linear = await scenario.linear(ctx);
+    }
+    if (selected.has("fanout")) {
+      log("100-way fan-out");
+      results.fanout = await scenario.fanout(ctx);
+    }
+    if (selected.has("floor") || selected.has("d1")) {
+      log("floor");
+      results.floor = {};
+      for (const mode of ["commit", "turn", "d1"]) results.floor[mode] = await scenario.floor(ctx, mode);
+    }
+    if (selected.has("d1")) {
+      log("D1 checkpoint batches per run");
+      results.d1Batches = await scenario.d1Batches(ctx, sb, plan.d1Runs);
+    }
+    if (selected.has("webhooks")) {
+      results.webhooks = { signalbox: [], baseline: [] };
+      for (let round = 0; round < plan.hookRounds; round++) {
+        for (const system of round % 2 ? [...systems].reverse() : systems) {
+          log(`webhook load on ${system.name} (${plan.hookSeconds} s, ${plan.connections} connections)`);
+          const result = await scenario.webhooks(ctx, system, {
+            seconds: plan.hookSeconds,
+            connections: plan.connections,
+          });
+          results.webhooks[system.name].push(result);
+        }
+      }
+    }
+    if (selected.has("resume")) {
+      results.resume = [];
+      for (const ms of plan.resumeSleeps) {
+        log(`SIGKILL mid-run (sleep ${ms} ms) and restart`);
+        const graceMs = options.quick ? 8_000 : 30_000;
+        results.resume.push({ sleepMs: ms, ...(await scenario.resume(ctx, systems, ms, { graceMs })) });
+      }
+    }
+  } catch (error) {
+    log(`harness failed: ${error.stack ?? error}`);
+    log(`wrangler output:\n${server.tail()}`);
+    process.exitCode = 1;
+  } finally {
+    await server.stop();
+    await pings.close();
+    if (!options.keep) await rm(dir, { recursive: true, force: true });
+  }
+  if (process.exitCode) return;
+  results.elapsedS = (performance.now() - began) / 1000;
+  results.machine.loadAtEnd = Math.round(loadavg()[0] * 100) / 100;
+  const { text, failed } = report(results);
+  console.log(text);
+  if (options.json) await writeFile(options.json, JSON.stringify(results, null, 2));
+  if (options.strict && failed > 0 && !options.quick) process.exitCode = 1;
+}
+
+await main();
