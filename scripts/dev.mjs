@@ -25,11 +25,16 @@ try {
   process.exit(1);
 }
 
-const wrangler = spawn(wranglerBin, ["dev", "--port", String(port), "--ip", "127.0.0.1"], {
-  cwd: projectRoot,
-  env: wranglerEnv(),
-  stdio: "inherit",
-});
+// Approval links in emails point here; the emails themselves are listed at /api/outbox.
+const wrangler = spawn(
+  wranglerBin,
+  ["dev", "--port", String(port), "--ip", "127.0.0.1", "--var", `PUBLIC_URL:${baseUrl}`],
+  {
+    cwd: projectRoot,
+    env: wranglerEnv(),
+    stdio: "inherit",
+  },
+);
 let exitedWith;
 wrangler.on("exit", (code, signal) => {
   exitedWith = signal ?? code;
@@ -79,9 +84,23 @@ function printUsage(entries) {
         say(
           `  curl -s -X POST ${auth} -H 'content-type: application/json' -d ${json({ input: sample })} ${baseUrl}/api/workflows/${definition.id}/runs`,
         );
+      } else if (trigger.type === "schedule") {
+        say(`schedule ${definition.id}: ${trigger.cron}${trigger.timezone ? ` (${trigger.timezone})` : " (UTC)"}`);
+        say(`  curl -s ${auth} ${baseUrl}/api/workflows/${definition.id}/schedule`);
+      } else if (trigger.type === "event") {
+        say(`event    ${trigger.name} -> ${definition.id}`);
+        say(
+          `  curl -s -X POST ${auth} -H 'content-type: application/json' -d ${json({ name: trigger.name, payload: sample })} ${baseUrl}/api/events`,
+        );
+      } else if (trigger.type === "r2") {
+        say(`upload   ${trigger.prefix ?? ""}*${trigger.suffix ?? ""} -> ${definition.id}`);
+        say(
+          `  curl -s -X PUT ${auth} -H 'content-type: text/plain' --data-binary 'hello' ${baseUrl}/api/files/${trigger.prefix ?? ""}hello${trigger.suffix ?? ".txt"}`,
+        );
       }
     }
   }
   say(`report   curl -s ${auth} ${baseUrl}/api/runs/<runId>`);
+  say(`outbox   curl -s ${auth} ${baseUrl}/api/outbox   (approval emails: open their links in a browser)`);
   say();
 }

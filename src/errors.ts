@@ -33,6 +33,26 @@ export const errorStatus = {
   "trigger.not_found": 404,
   "run.not_active": 409,
   "run.context_version_not_found": 404,
+  // Approval links and events delivered to runs (human-in-the-loop).
+  "approval.not_found": 404,
+  "approval.used": 410,
+  "approval.expired": 410,
+  "approval.closed": 409,
+  "approval.csrf_invalid": 403,
+  "approval.invalid": 422,
+  "event.invalid": 400,
+  // Triggers: schedules, events, file uploads and signed webhooks.
+  "definition.cron_invalid": 422,
+  "definition.timezone_invalid": 422,
+  "webhook.signature_missing": 401,
+  "webhook.signature_invalid": 401,
+  "webhook.timestamp_stale": 401,
+  "webhook.secret_not_configured": 401,
+  "run.input_mapping_failed": 422,
+  "trigger.filter_failed": 422,
+  "workflow.disabled": 409,
+  "schedule.not_found": 404,
+  "file.not_found": 404,
   // Failures that happen inside a run: never an HTTP status of their own.
   "node.timeout": 500,
   "node.interrupted": 500,
@@ -43,6 +63,10 @@ export const errorStatus = {
   "node.output_invalid": 500,
   "node.failed": 500,
   "run.cancelled": 500,
+  "node.event_timeout": 500,
+  "review.expired": 500,
+  "review.failed": 500,
+  "email.delivery_failed": 500,
   "internal.error": 500,
 } as const;
 

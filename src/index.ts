@@ -1,8 +1,10 @@
 import type { Env } from "./env";
 import { createApp } from "./routes/app";
+import { consumesQueue, consumeTriggerBatch } from "./triggers/queue";
 import { watchdog } from "./triggers/watchdog";
 
 export { RunObject } from "./run/run-object";
+export { ScheduleObject } from "./triggers/schedule-object";
 
 const app = createApp();
 
@@ -10,5 +12,11 @@ export default {
   fetch: app.fetch,
   async scheduled(controller, env, ctx) {
     ctx.waitUntil(watchdog(env, controller.scheduledTime));
+  },
+  // Dispatches by queue name: the trigger queues (events, R2 notifications) are consumed here.
+  async queue(batch, env) {
+    if (consumesQueue(batch.queue)) return consumeTriggerBatch(batch, env);
+    console.log(JSON.stringify({ level: "error", message: "no consumer for queue", queue: batch.queue }));
+    batch.retryAll();
   },
 } satisfies ExportedHandler<Env>;

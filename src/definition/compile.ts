@@ -11,6 +11,8 @@ const defaultInitialDelayMs = 1_000;
 const defaultMaxDelayMs = 5 * 60_000;
 /** `jitter: true` randomizes half of each delay. */
 const defaultJitter = 0.5;
+/** How long reviewers of an escalated step have before it fails. */
+const defaultEscalationExpiresMs = 7 * 86_400_000;
 
 /**
  * Derives the engine's plan from a definition that `validateDefinition` accepted. A
@@ -32,8 +34,8 @@ export function compilePlan(definition: WorkflowDefinition, version: number): Pl
       preds: definition.edges.filter((edge) => edge.to === node.id).map((edge) => edge.from),
       succs: definition.edges.filter((edge) => edge.from === node.id).map((edge) => edge.to),
       timeoutMs: timeoutMs(node, spec),
-      retry: retryPolicy(node.retry, spec),
-      routes: Boolean(spec.targets),
+      retry: retryPolicy(node.retry, spec, definition.reviewers),
+      routes: Boolean(spec.targets) || hasTimeoutPath(node, spec),
     };
   }
   return { workflowId: definition.id, version, order, nodes };
@@ -44,9 +46,33 @@ function timeoutMs(node: NodeDefinition, spec: NodeSpec): number {
   return requireDuration(node.timeout, `node "${node.id}" timeout`);
 }
 
-export function retryPolicy(input: RetryPolicyInput | undefined, spec: NodeSpec): RetryPolicy {
+/** A node with a timeout path (wait for an event) routes: the event and the timeout take different edges. */
+function hasTimeoutPath(node: NodeDefinition, spec: NodeSpec): boolean {
+  if (!spec.timeoutTarget) return false;
+  const parsed = spec.config.safeParse(node.config);
+  return parsed.success && spec.timeoutTarget(parsed.data) !== undefined;
+}
+
+export function retryPolicy(
+  input: RetryPolicyInput | undefined,
+  spec: NodeSpec,
+  workflowReviewers?: readonly string[],
+): RetryPolicy {
   const jitter = input?.jitter;
+  const reviewers = input?.escalateTo ?? workflowReviewers ?? [];
+  const escalation =
+    input?.escalateAfter === undefined
+      ? undefined
+      : {
+          after: input.escalateAfter,
+          reviewers,
+          expiresInMs:
+            input.escalationExpiresIn === undefined
+              ? defaultEscalationExpiresMs
+              : requireDuration(input.escalationExpiresIn, "escalationExpiresIn"),
+        };
   return {
+    ...(escalation ? { escalation } : {}),
     maxAttempts: input?.maxAttempts ?? spec.defaultMaxAttempts,
     backoff: input?.backoff ?? "exponential",
     initialDelayMs:

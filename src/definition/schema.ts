@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isDuration } from "../lib/duration";
+import { maxCatchUpLimit, missedPolicies } from "../triggers/schedule-plan";
 
 export const duration = z.string().refine(isDuration, {
   message: "expected a duration such as 500ms, 30s, 5m, 2h or 7d",
@@ -22,20 +23,109 @@ export const retryPolicySchema = z.strictObject({
   /** Error codes that are never retried, on top of the errors a node marks non-retryable. */
   nonRetryable: z.array(z.string()).optional(),
   escalateAfter: z.number().int().min(1).optional(),
+  /** Who reviews the step when it escalates; defaults to the workflow's `reviewers`. */
+  escalateTo: z.array(z.email()).min(1).max(20).optional(),
+  /** How long reviewers have before the escalated step fails (default 7d). */
+  escalationExpiresIn: duration.optional(),
 });
 
 const dedupSchema = z.strictObject({
   window: duration.optional(),
 });
 
+/** JSONata over the trigger's envelope (a webhook's `{body, headers, query}`): the run's input. */
+const inputMapping = z.string().min(1).max(10_000);
+
+/** The name of a Worker secret (`wrangler secret put NAME`), never the secret itself. */
+const secretName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "expected the name of a Worker secret, such as GITHUB_WEBHOOK_SECRET");
+
+const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/, "expected an HTTP header name");
+
+/** How a webhook proves where it came from; each scheme signs the raw body with the secret. */
+export const webhookVerifySchema = z.discriminatedUnion("scheme", [
+  z.strictObject({ scheme: z.literal("standard"), secret: secretName, tolerance: duration.optional() }),
+  z.strictObject({ scheme: z.literal("github"), secret: secretName }),
+  z.strictObject({ scheme: z.literal("stripe"), secret: secretName, tolerance: duration.optional() }),
+  z.strictObject({ scheme: z.literal("slack"), secret: secretName, tolerance: duration.optional() }),
+  z.strictObject({
+    scheme: z.literal("hmac"),
+    secret: secretName,
+    header: headerName.optional(),
+    encoding: z.enum(["hex", "base64"]).optional(),
+    prefix: z.string().max(50).optional(),
+    timestampHeader: headerName.optional(),
+    idHeader: headerName.optional(),
+    tolerance: duration.optional(),
+  }),
+]);
+
+export const eventNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/, "expected an event name: letters, digits and . _ : / - (max 200)");
+
+export const r2Actions = [
+  "PutObject",
+  "CopyObject",
+  "CompleteMultipartUpload",
+  "DeleteObject",
+  "LifecycleDeletion",
+] as const;
+
 export const triggerSchema = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("manual"), dedup: dedupSchema.optional(), schema: jsonSchema.optional() }),
+  z.strictObject({
+    type: z.literal("manual"),
+    dedup: dedupSchema.optional(),
+    schema: jsonSchema.optional(),
+    input: inputMapping.optional(),
+  }),
   z.strictObject({
     type: z.literal("webhook"),
     dedup: dedupSchema.optional(),
     schema: jsonSchema.optional(),
+    verify: webhookVerifySchema.optional(),
+    input: inputMapping.optional(),
+  }),
+  z.strictObject({
+    type: z.literal("schedule"),
+    /** Cloudflare's cron syntax (weekday 1 = Sunday), checked when the definition is registered. */
+    cron: z.string().min(1).max(200),
+    /** IANA time zone the cron's fields are read in; UTC by default. */
+    timezone: z.string().min(1).max(100).optional(),
+    missed: z.enum(missedPolicies).optional(),
+    catchUpLimit: z.number().int().min(1).max(maxCatchUpLimit).optional(),
+    schema: jsonSchema.optional(),
+    input: inputMapping.optional(),
+  }),
+  z.strictObject({
+    type: z.literal("event"),
+    name: eventNameSchema,
+    /** JSONata over `{body, event}`; the event starts a run only when it is truthy. */
+    filter: z.string().min(1).max(10_000).optional(),
+    dedup: dedupSchema.optional(),
+    schema: jsonSchema.optional(),
+    input: inputMapping.optional(),
+  }),
+  z.strictObject({
+    type: z.literal("r2"),
+    /** Defaults to the FILES bucket. */
+    bucket: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "expected an R2 bucket name")
+      .optional(),
+    prefix: z.string().max(1024).optional(),
+    suffix: z.string().max(1024).optional(),
+    /** R2 notification actions that start a run; default the object-create ones. */
+    actions: z.array(z.enum(r2Actions)).min(1).optional(),
+    dedup: dedupSchema.optional(),
+    schema: jsonSchema.optional(),
+    input: inputMapping.optional(),
   }),
 ]);
+
+/** Trigger types a workflow may declare more than once (one subscription each). */
+export const repeatableTriggerTypes: ReadonlySet<string> = new Set(["event", "r2"]);
 
 export const nodeSchema = z.strictObject({
   id: identifier,
@@ -58,10 +148,13 @@ export const definitionSchema = z.strictObject({
     .default([{ type: "manual" }]),
   nodes: z.array(nodeSchema).min(1, "a workflow needs at least one node").max(500),
   edges: z.array(edgeSchema).max(2_000).default([]),
+  /** Default reviewers for escalations (`retry.escalateAfter`) of every node. */
+  reviewers: z.array(z.email()).min(1).max(20).optional(),
 });
 
 export type RetryPolicyInput = z.infer<typeof retryPolicySchema>;
 export type TriggerDefinition = z.infer<typeof triggerSchema>;
+export type WebhookVerify = z.infer<typeof webhookVerifySchema>;
 export type NodeDefinition = z.infer<typeof nodeSchema>;
 export type EdgeDefinition = z.infer<typeof edgeSchema>;
 export type WorkflowDefinition = z.infer<typeof definitionSchema>;

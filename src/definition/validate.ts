@@ -12,11 +12,13 @@ import {
   edgeSchema,
   type NodeDefinition,
   nodeSchema,
+  repeatableTriggerTypes,
   reservedContextKeys,
   type TriggerDefinition,
   triggerSchema,
   type WorkflowDefinition,
 } from "./schema";
+import { checkTriggerFields } from "./trigger-checks";
 
 export type IssuePath = (string | number)[];
 
@@ -55,6 +57,7 @@ export function validateDefinition(raw: unknown): ValidationResult {
 
   if (triggers) checkTriggers(triggers, add);
   const entries = nodes ? checkNodes(nodes, add) : [];
+  if (nodes) checkEscalations(nodes, doc.reviewers, add);
   if (nodes && isComplete(nodes) && edges) checkGraph(entries, edges, add);
 
   if (issues.length > 0 || !parsed.success) {
@@ -102,9 +105,10 @@ function checkTriggers(triggers: (TriggerDefinition | undefined)[], add: Add): v
   const seen = new Set<string>();
   for (const [index, trigger] of triggers.entries()) {
     if (!trigger) continue;
-    if (seen.has(trigger.type))
+    if (seen.has(trigger.type) && !repeatableTriggerTypes.has(trigger.type))
       add("definition.invalid", ["triggers", index, "type"], `duplicate ${trigger.type} trigger`);
     seen.add(trigger.type);
+    for (const issue of checkTriggerFields(trigger)) add(issue.code, ["triggers", index, ...issue.path], issue.message);
     if (trigger.schema === undefined) continue;
     const problem = checkJsonSchema(trigger.schema);
     if (problem) add("definition.schema_invalid", ["triggers", index, "schema"], `invalid JSON Schema: ${problem}`);
@@ -178,6 +182,19 @@ function locateWrite(config: unknown, key: string, sites: ExpressionSite[]): Iss
   return search(config, [], true) ?? search(config, [], false);
 }
 
+/** An escalation needs someone to escalate to: the node's `escalateTo` or the workflow's `reviewers`. */
+function checkEscalations(nodes: (NodeDefinition | undefined)[], reviewers: unknown, add: Add): void {
+  const hasDefault = Array.isArray(reviewers) && reviewers.length > 0;
+  for (const [index, node] of nodes.entries()) {
+    if (node?.retry?.escalateAfter === undefined || node.retry.escalateTo || hasDefault) continue;
+    add(
+      "definition.invalid",
+      ["nodes", index, "retry", "escalateAfter"],
+      `node "${node.id}" escalates but names no reviewers: set retry.escalateTo or the workflow's reviewers`,
+    );
+  }
+}
+
 function checkGraph(entries: NodeEntry[], edges: (EdgeDefinition | undefined)[], add: Add): void {
   const ids = [...new Set(entries.map((entry) => entry.node.id))];
   const known = new Set(ids);
@@ -221,6 +238,11 @@ function checkGraph(entries: NodeEntry[], edges: (EdgeDefinition | undefined)[],
   checkReachability(entries, graphEdges, add);
 }
 
+/** A node's timeout path (wait for an event), when its config parsed and names one. */
+function timeoutTargetOf(entry: NodeEntry): NodeTarget | undefined {
+  return entry.spec?.timeoutTarget && entry.config !== undefined ? entry.spec.timeoutTarget(entry.config) : undefined;
+}
+
 /** Targets of a routing node whose config parsed; undefined for every other node. */
 function targetsOf(entry: NodeEntry): NodeTarget[] | undefined {
   return entry.spec?.targets && entry.config !== undefined ? entry.spec.targets(entry.config) : undefined;
@@ -229,7 +251,8 @@ function targetsOf(entry: NodeEntry): NodeTarget[] | undefined {
 function checkBranchTargets(entries: NodeEntry[], known: Set<string>, edgeKeys: Set<string>, add: Add): void {
   for (const [index, entry] of entries.entries()) {
     const id = entry.node.id;
-    for (const target of targetsOf(entry) ?? []) {
+    const timeoutTarget = timeoutTargetOf(entry);
+    for (const target of [...(targetsOf(entry) ?? []), ...(timeoutTarget ? [timeoutTarget] : [])]) {
       const path: IssuePath = ["nodes", index, "config", ...target.path];
       if (!known.has(target.nodeId)) {
         add("definition.branch_target", path, `"${id}" routes to unknown node "${target.nodeId}"`);

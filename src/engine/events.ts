@@ -1,6 +1,7 @@
+import type { ErrorData } from "../errors";
 import type { JsonObject } from "../lib/json";
-import type { NodeOutcome } from "../nodes/types";
-import type { RunState, RunStatus, Timer } from "./state";
+import type { NodeOutcome, ReviewDecision } from "../nodes/types";
+import type { RunEventRecord, RunState, RunStatus, Timer } from "./state";
 
 export type RunEvent =
   | { type: "start" }
@@ -8,14 +9,43 @@ export type RunEvent =
   | { type: "resume" }
   | { type: "node-result"; nodeId: string; attempt: number; outcome: NodeOutcome }
   | { type: "timer"; timer: Timer }
-  | { type: "cancel"; reason?: string };
+  | { type: "cancel"; reason?: string }
+  /** A person decided on a step under review (the shell has checked the token and the form). */
+  | {
+      type: "decision";
+      nodeId: string;
+      attempt: number;
+      round: number;
+      approver: string;
+      decision: ReviewDecision;
+      comment?: string;
+      edits?: JsonObject;
+      /** For `skip`: the output written in the node's stead. */
+      output?: JsonObject;
+    }
+  /** An event whose name and match fit the step's wait (the shell evaluated the match). */
+  | { type: "event"; nodeId: string; attempt: number; event: RunEventRecord }
+  /** An approver's email kept failing; the shell gave up on it. */
+  | { type: "delivery-failed"; nodeId: string; attempt: number; round: number; approver: string; error: ErrorData };
 
 export type Command =
   | { type: "execute"; nodeId: string; attempt: number; idempotencyKey: string; timeoutMs: number }
   | { type: "set-timer"; timer: Timer }
   | { type: "clear-timer"; id: string }
   | { type: "write-context"; nodeId: string; version: number; patch: JsonObject }
-  | { type: "run-ended"; status: RunStatus };
+  | { type: "run-ended"; status: RunStatus }
+  /** Mail these people a link to decide (a new token each). */
+  | {
+      type: "request-review";
+      nodeId: string;
+      attempt: number;
+      round: number;
+      purpose: "request" | "reminder" | "escalation";
+      approvers: string[];
+      expiresAt: number;
+    }
+  /** The step now waits for this event: consume the earliest buffered one that matches. */
+  | { type: "await-event"; nodeId: string; attempt: number; name: string };
 
 export interface Transition {
   state: RunState;

@@ -10,6 +10,8 @@ export interface RetryPolicy {
   /** Fraction of each delay that is randomized (0 = none). */
   jitter: number;
   nonRetryable: readonly string[];
+  /** Hand the step to people instead of failing it: after `after` failed attempts, or when retries run out. */
+  escalation?: { after: number; reviewers: readonly string[]; expiresInMs: number };
 }
 
 export interface PlanNode {

@@ -1,5 +1,6 @@
 import type { ErrorData } from "../errors";
-import type { JsonObject } from "../lib/json";
+import type { Json, JsonObject } from "../lib/json";
+import type { ExpireAction, ReviewDecision, ReviewRequest } from "../nodes/types";
 
 export const runStatuses = ["pending", "running", "waiting", "needs_review", "success", "failed", "cancelled"] as const;
 export type RunStatus = (typeof runStatuses)[number];
@@ -18,7 +19,14 @@ export function isSettledStep(status: StepStatus): boolean {
   return status === "success" || status === "skipped" || status === "failed" || status === "cancelled";
 }
 
-export type AttemptOutcome = "success" | "failure" | "sleep" | "interrupted" | "cancelled";
+export type AttemptOutcome =
+  | "success"
+  | "failure"
+  | "sleep"
+  | "interrupted"
+  | "cancelled"
+  | "await-review"
+  | "await-event";
 
 export interface AttemptRecord {
   attempt: number;
@@ -48,7 +56,67 @@ export interface StepState {
   route?: string[];
   retryAt?: number;
   wakeAt?: number;
+  /** Attempts made before the last reviewer's "retry": retry counting starts again after it. */
+  attemptBase?: number;
+  /** While `needs_review` (and afterwards, as the record): who was asked and who decided. */
+  review?: ReviewState;
+  /** While waiting for a named event. */
+  eventWait?: EventWaitState;
   history: AttemptRecord[];
+}
+
+export interface DecisionRecord {
+  approver: string;
+  decision: ReviewDecision;
+  at: number;
+  comment?: string;
+  edits?: JsonObject;
+}
+
+/**
+ * A person's part of a step. `approval` comes from a human node; `escalation` from a node
+ * whose attempts ran out under `retry.escalateAfter`. A round is one set of approvers with
+ * one expiry; an expiry that escalates starts the next round.
+ */
+export interface ReviewState {
+  kind: "approval" | "escalation";
+  round: number;
+  approvers: string[];
+  require: "any" | "all";
+  requestedAt: number;
+  expiresAt: number;
+  /** Reminders, as offsets before `expiresAt`; those already past when a round starts are dropped. */
+  remindBeforeMs: number[];
+  reminded: number;
+  onExpire: ExpireAction;
+  /** Context key the decision is written to (approvals). */
+  output?: string;
+  request: ReviewRequest;
+  decisions: DecisionRecord[];
+  /** Escalations: the failure that brought the step here. */
+  cause?: ErrorData;
+  /** Approvers whose email could not be delivered this round. */
+  undelivered: string[];
+  /** How the review ended, once it has. */
+  outcome?: ReviewDecision | "expired";
+}
+
+export interface EventWaitState {
+  name: string;
+  /** JSONata over `{...context, event}`; the shell evaluates it, the engine only stores it. */
+  match?: string;
+  until: number;
+  /** The successor taken on timeout; without one a timeout fails the step. */
+  timeoutTo?: string;
+  output?: string;
+}
+
+/** An event delivered to a run (`POST /api/runs/:id/events/:name`). */
+export interface RunEventRecord {
+  name: string;
+  id: string;
+  payload: Json;
+  receivedAt: number;
 }
 
 export interface RunState {
@@ -65,7 +133,8 @@ export interface RunState {
   steps: Readonly<Record<string, StepState>>;
 }
 
-export type TimerKind = "retry" | "wake";
+export const timerKinds = ["retry", "wake", "expire", "remind", "event-timeout"] as const;
+export type TimerKind = (typeof timerKinds)[number];
 
 export interface Timer {
   id: string;
@@ -73,10 +142,13 @@ export interface Timer {
   kind: TimerKind;
   nodeId: string;
   attempt: number;
+  /** Review timers: the round they belong to. */
+  round?: number;
 }
 
-export function timerId(kind: TimerKind, nodeId: string, attempt: number): string {
-  return `${kind}:${nodeId}:${attempt}`;
+/** `suffix` tells apart several timers of one kind and attempt (review rounds, reminders). */
+export function timerId(kind: TimerKind, nodeId: string, attempt: number, suffix?: string | number): string {
+  return suffix === undefined ? `${kind}:${nodeId}:${attempt}` : `${kind}:${nodeId}:${attempt}:${suffix}`;
 }
 
 export function idempotencyKey(runId: string, nodeId: string, attempt: number): string {

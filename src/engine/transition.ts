@@ -1,19 +1,29 @@
 import { type ErrorData, errorData } from "../errors";
 import type { NodeOutcome } from "../nodes/types";
 import { Draft } from "./draft";
+import { beginEventWait, deliverEvent, timeOutEventWait } from "./event-wait";
 import type { RunEvent, Transition } from "./events";
 import type { Plan } from "./plan";
 import { backoffDelay, shouldRetry } from "./retry";
 import {
-  type AttemptOutcome,
-  idempotencyKey,
-  isSettledStep,
-  isTerminalRun,
-  type RunState,
-  type RunStatus,
-  type StepState,
-  timerId,
-} from "./state";
+  applyDecision,
+  beginApproval,
+  beginEscalation,
+  expireReview,
+  noteDeliveryFailure,
+  remindReview,
+} from "./review";
+import { isTerminalRun, type RunState, type StepState, type Timer, type TimerKind, timerId } from "./state";
+import {
+  closeAttempt,
+  consider,
+  emitExecute,
+  endRun,
+  failStep,
+  settleRunStatus,
+  startAttempt,
+  succeed,
+} from "./step-ops";
 
 /** How often one attempt may be cut short by a restart before it counts as failed. */
 export const maxInterruptions = 3;
@@ -79,16 +89,47 @@ const handlers: Handlers = {
     if (isTerminalRun(draft.state.status)) return;
     const { timer } = event;
     const step = draft.step(timer.nodeId);
-    if (step.status !== "waiting" || step.attempts !== timer.attempt) return;
-    if (timer.kind === "retry" && step.retryAt !== undefined) {
-      startAttempt(draft, timer.nodeId);
-    } else if (timer.kind === "wake" && step.wakeAt !== undefined) {
-      succeed(draft, timer.nodeId, {}, undefined);
-    }
+    if (step.attempts !== timer.attempt) return;
+    timerHandlers[timer.kind](draft, step, timer);
   },
   cancel(draft, event) {
     if (isTerminalRun(draft.state.status)) return;
     endRun(draft, "cancelled", errorData("run.cancelled", event.reason ?? "cancelled"));
+  },
+  decision(draft, event) {
+    if (isTerminalRun(draft.state.status)) return;
+    applyDecision(draft, event);
+  },
+  event(draft, event) {
+    if (isTerminalRun(draft.state.status)) return;
+    deliverEvent(draft, event);
+  },
+  "delivery-failed"(draft, event) {
+    if (isTerminalRun(draft.state.status)) return;
+    noteDeliveryFailure(draft, event);
+  },
+};
+
+type TimerHandlers = { [K in TimerKind]: (draft: Draft, step: StepState, timer: Timer) => void };
+
+/** Each kind acts only on the state that armed it: a stale timer is a no-op. */
+const timerHandlers: TimerHandlers = {
+  retry(draft, step) {
+    if (step.status === "waiting" && step.retryAt !== undefined) startAttempt(draft, step.nodeId);
+  },
+  wake(draft, step) {
+    if (step.status === "waiting" && step.wakeAt !== undefined) succeed(draft, step.nodeId, {}, undefined);
+  },
+  expire(draft, step, timer) {
+    if (step.status === "needs_review" && step.review?.round === timer.round) expireReview(draft, step);
+  },
+  remind(draft, step, timer) {
+    if (step.status === "needs_review" && step.review?.round === timer.round) remindReview(draft, step);
+  },
+  "event-timeout"(draft, step) {
+    if (step.status !== "waiting" || !step.eventWait) return;
+    const error = timeOutEventWait(draft, step);
+    if (error) handleFailure(draft, step.nodeId, error);
   },
 };
 
@@ -119,34 +160,15 @@ function applyOutcome(draft: Draft, nodeId: string, outcome: NodeOutcome): void 
       closeAttempt(draft, nodeId, "failure", outcome.error);
       handleFailure(draft, nodeId, outcome.error);
       return;
+    case "await-review":
+      closeAttempt(draft, nodeId, "await-review");
+      beginApproval(draft, nodeId, outcome.review);
+      return;
+    case "await-event":
+      closeAttempt(draft, nodeId, "await-event");
+      beginEventWait(draft, nodeId, outcome.wait);
+      return;
   }
-}
-
-function closeAttempt(draft: Draft, nodeId: string, outcome: AttemptOutcome, error?: ErrorData) {
-  const step = draft.step(nodeId);
-  const history = step.history.slice();
-  const last = history[history.length - 1];
-  if (last && last.attempt === step.attempts) {
-    history[history.length - 1] = { ...last, endedAt: draft.now, outcome, ...(error ? { error } : {}) };
-  }
-  draft.updateStep(nodeId, { history });
-}
-
-function succeed(draft: Draft, nodeId: string, output: StepState["output"] & object, route: string[] | undefined) {
-  const version = draft.state.contextVersion + 1;
-  draft.updateRun({ contextVersion: version });
-  draft.emit({ type: "write-context", nodeId, version, patch: output });
-  draft.updateStep(nodeId, {
-    status: "success",
-    endedAt: draft.now,
-    output,
-    contextVersion: version,
-    error: undefined,
-    retryAt: undefined,
-    wakeAt: undefined,
-    ...(route ? { route } : {}),
-  });
-  consider(draft, draft.plan.nodes[nodeId]?.succs ?? []);
 }
 
 function sleep(draft: Draft, nodeId: string, until: number): void {
@@ -157,12 +179,23 @@ function sleep(draft: Draft, nodeId: string, until: number): void {
   });
 }
 
+/**
+ * Retry with backoff while the policy allows; hand the step to reviewers when it names an
+ * escalation and the threshold is reached or retries ran out; otherwise fail the run.
+ */
 function handleFailure(draft: Draft, nodeId: string, error: ErrorData): void {
   const node = draft.plan.nodes[nodeId];
   const step = draft.step(nodeId);
-  if (node && shouldRetry(node.retry, error, step.attempts)) {
-    const at =
-      draft.now + backoffDelay(node.retry, step.attempts, `${draft.state.runId}:${nodeId}`, error.retryAfterMs);
+  // Attempts since the last reviewer's retry: a retry from review starts the count again.
+  const failed = step.attempts - (step.attemptBase ?? 0);
+  const retry = node !== undefined && shouldRetry(node.retry, error, failed);
+  const escalation = node?.retry.escalation;
+  if (escalation && escalation.reviewers.length > 0 && (failed >= escalation.after || !retry)) {
+    beginEscalation(draft, nodeId, error);
+    return;
+  }
+  if (node && retry) {
+    const at = draft.now + backoffDelay(node.retry, failed, `${draft.state.runId}:${nodeId}`, error.retryAfterMs);
     draft.updateStep(nodeId, { status: "waiting", retryAt: at, error });
     draft.emit({
       type: "set-timer",
@@ -171,105 +204,4 @@ function handleFailure(draft: Draft, nodeId: string, error: ErrorData): void {
     return;
   }
   failStep(draft, nodeId, error);
-}
-
-function failStep(draft: Draft, nodeId: string, error: ErrorData): void {
-  draft.updateStep(nodeId, { status: "failed", endedAt: draft.now, error, retryAt: undefined });
-  endRun(draft, "failed", { ...error, nodeId });
-}
-
-function endRun(draft: Draft, status: RunStatus, error: RunState["error"]): void {
-  for (const step of draft.allSteps()) {
-    if (step.status !== "running" && step.status !== "waiting") continue;
-    if (step.status === "running") closeAttempt(draft, step.nodeId, "cancelled");
-    if (step.status === "waiting") {
-      const kind = step.wakeAt !== undefined ? "wake" : "retry";
-      draft.emit({ type: "clear-timer", id: timerId(kind, step.nodeId, step.attempts) });
-    }
-    draft.updateStep(step.nodeId, { status: "cancelled", endedAt: draft.now, retryAt: undefined, wakeAt: undefined });
-  }
-  draft.updateRun({ status, endedAt: draft.now, ...(error ? { error } : {}) });
-  draft.emit({ type: "run-ended", status });
-}
-
-function startAttempt(draft: Draft, nodeId: string): void {
-  const step = draft.step(nodeId);
-  const attempt = step.attempts + 1;
-  draft.updateStep(nodeId, {
-    status: "running",
-    attempts: attempt,
-    interruptions: 0,
-    startedAt: step.startedAt ?? draft.now,
-    inputVersion: draft.state.contextVersion,
-    retryAt: undefined,
-    history: [...step.history, { attempt, startedAt: draft.now }],
-  });
-  emitExecute(draft, nodeId, attempt);
-}
-
-function emitExecute(draft: Draft, nodeId: string, attempt: number): void {
-  draft.emit({
-    type: "execute",
-    nodeId,
-    attempt,
-    idempotencyKey: idempotencyKey(draft.state.runId, nodeId, attempt),
-    timeoutMs: draft.plan.nodes[nodeId]?.timeoutMs ?? 30_000,
-  });
-}
-
-type EdgeState = "taken" | "dead" | "open";
-
-function edgeState(draft: Draft, from: string, to: string): EdgeState {
-  const source = draft.step(from);
-  if (source.status === "skipped") return "dead";
-  if (source.status !== "success") return "open";
-  if (draft.plan.nodes[from]?.routes) return source.route?.includes(to) ? "taken" : "dead";
-  return "taken";
-}
-
-/**
- * Starts or skips the given pending nodes once every incoming edge is decided. A node whose
- * incoming edges are all dead is skipped, and the skip is pushed on to its successors so a
- * join after an untaken branch does not wait forever.
- */
-function consider(draft: Draft, candidates: readonly string[]): void {
-  const queue = [...candidates];
-  while (queue.length > 0) {
-    const nodeId = queue.shift() as string;
-    const node = draft.plan.nodes[nodeId];
-    if (!node || draft.step(nodeId).status !== "pending") continue;
-    let taken = node.preds.length === 0;
-    let open = false;
-    for (const pred of node.preds) {
-      const state = edgeState(draft, pred, nodeId);
-      if (state === "open") open = true;
-      if (state === "taken") taken = true;
-    }
-    if (open) continue;
-    if (taken) {
-      startAttempt(draft, nodeId);
-    } else {
-      draft.updateStep(nodeId, { status: "skipped", endedAt: draft.now });
-      queue.push(...node.succs);
-    }
-  }
-}
-
-function settleRunStatus(draft: Draft): void {
-  let running = false;
-  let review = false;
-  let waiting = false;
-  let unsettled = false;
-  for (const step of draft.allSteps()) {
-    if (step.status === "running") running = true;
-    else if (step.status === "needs_review") review = true;
-    else if (step.status === "waiting") waiting = true;
-    if (!isSettledStep(step.status)) unsettled = true;
-  }
-  if (!unsettled) {
-    endRun(draft, "success", undefined);
-    return;
-  }
-  const status: RunStatus = running ? "running" : review ? "needs_review" : waiting ? "waiting" : "running";
-  if (status !== draft.state.status) draft.updateRun({ status });
 }

@@ -58,3 +58,10 @@ export async function evaluate(source: string, context: unknown): Promise<unknow
     );
   }
 }
+
+/** JSONata truthiness, as `$boolean()` sees it. */
+export function truthy(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(truthy);
+  if (value && typeof value === "object") return Object.keys(value).length > 0;
+  return Boolean(value);
+}

@@ -15,21 +15,28 @@ export function checkTemplate(template: string): ExpressionProblem | undefined {
   return undefined;
 }
 
-function stringify(value: unknown): string {
+export function stringify(value: unknown): string {
   if (value === undefined || value === null) return "";
   if (typeof value === "string") return value;
   if (typeof value === "number" || typeof value === "boolean") return String(value);
   return JSON.stringify(value);
 }
 
-/** Renders `{{ expr }}` placeholders; a string without placeholders costs nothing. */
-export async function renderTemplate(template: string, context: unknown): Promise<string> {
+/**
+ * Renders `{{ expr }}` placeholders; a string without placeholders costs nothing. `escapeValue`
+ * applies to interpolated values only (HTML templates escape what the context supplies).
+ */
+export async function renderTemplate(
+  template: string,
+  context: unknown,
+  escapeValue: (text: string) => string = (text) => text,
+): Promise<string> {
   if (!template.includes("{{")) return template;
   const parts: string[] = [];
   let last = 0;
   for (const match of template.matchAll(placeholder)) {
     parts.push(template.slice(last, match.index));
-    parts.push(stringify(await evaluate((match[1] ?? "").trim(), context)));
+    parts.push(escapeValue(stringify(await evaluate((match[1] ?? "").trim(), context))));
     last = (match.index ?? 0) + match[0].length;
   }
   parts.push(template.slice(last));

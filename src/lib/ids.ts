@@ -13,3 +13,16 @@ export function sortableId(prefix: string, now: number = Date.now()): string {
   for (const byte of random) tail += alphabet[byte % 32];
   return `${prefix}_${time}${tail}`;
 }
+
+/**
+ * A time-sortable id in the same shape as `sortableId`, but with its tail derived from `seed`
+ * (SHA-256): the same seed and time always give the same id. A schedule tick's run id is one,
+ * so every path that fires the tick names the same run.
+ */
+export async function derivedId(prefix: string, time: number, seed: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(seed)));
+  const head = sortableId(prefix, time).slice(prefix.length + 1, prefix.length + 11);
+  let tail = "";
+  for (const byte of digest.subarray(0, 16)) tail += alphabet[byte % 32];
+  return `${prefix}_${head}${tail}`;
+}

@@ -6,7 +6,53 @@ import type { JsonObject } from "../lib/json";
 export type NodeOutcome =
   | { type: "success"; output: JsonObject; route?: string[] }
   | { type: "failure"; error: ErrorData }
-  | { type: "sleep"; until: number };
+  | { type: "sleep"; until: number }
+  /** Stop for people: the step is `needs_review` until they decide or the request expires. */
+  | { type: "await-review"; review: ReviewAsk }
+  /** Wait for a named event delivered to the run, up to `until`. */
+  | { type: "await-event"; wait: EventWait };
+
+export const approvalDecisions = ["approve", "reject"] as const;
+export const escalationDecisions = ["retry", "skip", "fail"] as const;
+export type ReviewDecision = (typeof approvalDecisions)[number] | (typeof escalationDecisions)[number];
+
+/** What happens when nobody decided in time. */
+export type ExpireAction =
+  | { type: "approve" }
+  | { type: "reject" }
+  | { type: "fail" }
+  | { type: "escalate"; approvers: string[]; expiresInMs: number; fallback: "approve" | "reject" | "fail" };
+
+/** The rendered request people see, in the email and on the approval page. */
+export interface ReviewRequest {
+  subject: string;
+  text: string;
+  /** HTML body; without it the text is shown, escaped. */
+  html?: string;
+  /** Chosen context fields, already rendered. */
+  summary: { label: string; value: string }[];
+  decisions: ReviewDecision[];
+  /** Editable fields: the JSON Schema of the edits object and the values the form starts with. */
+  edit?: { schema: JsonObject; values: JsonObject };
+}
+
+export interface ReviewAsk {
+  approvers: string[];
+  require: "any" | "all";
+  expiresAt: number;
+  remindBeforeMs: number[];
+  onExpire: ExpireAction;
+  output: string;
+  request: ReviewRequest;
+}
+
+export interface EventWait {
+  name: string;
+  match?: string;
+  until: number;
+  timeoutTo?: string;
+  output?: string;
+}
 
 export interface LogEntry {
   level: "debug" | "info" | "warn" | "error";
@@ -58,6 +104,11 @@ export interface NodeSpec<Config = unknown> {
   writes(config: Config): string[];
   /** Nodes this node routes to (branch); every other successor is skipped. */
   targets?(config: Config): NodeTarget[];
+  /**
+   * The successor taken only on timeout (wait for an event); the others are taken when the
+   * event comes. Such a node routes, but every successor stays reachable.
+   */
+  timeoutTarget?(config: Config): NodeTarget | undefined;
   execute(config: Config, context: NodeContext): Promise<NodeOutcome>;
 }
 

@@ -1,10 +1,15 @@
 import { Hono } from "hono";
 import type { Env } from "../env";
 import { errorData } from "../errors";
+import { approvalRoutes } from "./approvals";
 import { requireApiToken } from "./auth";
+import { eventRoutes } from "./events";
+import { fileRoutes } from "./files";
 import { hookRoutes } from "./hooks";
 import { errorResponse, handleError } from "./http-errors";
 import { openApiDocument } from "./openapi";
+import { outboxRoutes } from "./outbox";
+import { runEventRoutes } from "./run-events";
 import { runRoutes } from "./runs";
 import { workflowRoutes } from "./workflows";
 
@@ -26,6 +31,11 @@ export function createApp() {
   app.get("/api/openapi.json", (c) => c.json(openApiDocument));
   app.route("/api/workflows", workflowRoutes);
   app.route("/api/runs", runRoutes);
+  app.route("/api/runs", runEventRoutes);
+  app.route("/api/outbox", outboxRoutes);
+  app.route("/approvals", approvalRoutes);
+  app.route("/api/events", eventRoutes);
+  app.route("/api/files", fileRoutes);
   app.route("/hooks", hookRoutes);
   return app;
 }

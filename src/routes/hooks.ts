@@ -1,18 +1,22 @@
 import { Hono } from "hono";
+import type { TriggerDefinition } from "../definition/schema";
 import type { Env } from "../env";
 import { fail } from "../errors";
 import type { Json } from "../lib/json";
+import { database } from "../store/db";
+import { loadWorkflow } from "../store/triggers";
 import { startRun } from "../triggers/start-run";
+import { verifyWebhook } from "../triggers/verify";
 import { limitBody } from "./request";
 
 export const hookRoutes = new Hono<{ Bindings: Env }>();
 
+type WebhookTrigger = Extract<TriggerDefinition, { type: "webhook" }>;
+
 /** A webhook body becomes the run's input: JSON as parsed, forms as an object, else text. */
-async function readPayload(request: Request): Promise<Json> {
-  const type = request.headers.get("content-type") ?? "";
-  const text = await request.text();
-  if (type.includes("application/x-www-form-urlencoded")) return Object.fromEntries(new URLSearchParams(text));
-  if (type.includes("json") || (type === "" && text.trim() !== "")) {
+function readPayload(contentType: string, text: string): Json {
+  if (contentType.includes("application/x-www-form-urlencoded")) return Object.fromEntries(new URLSearchParams(text));
+  if (contentType.includes("json") || (contentType === "" && text.trim() !== "")) {
     try {
       return text.trim() === "" ? {} : (JSON.parse(text) as Json);
     } catch (thrown) {
@@ -23,13 +27,40 @@ async function readPayload(request: Request): Promise<Json> {
 }
 
 hookRoutes.post("/:workflowId", limitBody, async (c) => {
-  const input = await readPayload(c.req.raw);
+  const workflowId = c.req.param("workflowId");
+  const receivedAt = Date.now();
+  // The raw bytes are what the sender signed: verify them before anything parses them.
+  const raw = new Uint8Array(await c.req.arrayBuffer());
+  const workflow = await loadWorkflow(database(c.env.DB), workflowId);
+  if (!workflow || workflow.deletedAt !== null) fail("workflow.not_found", `no workflow ${workflowId}`);
+  const trigger = workflow.definition.triggers.find((entry): entry is WebhookTrigger => entry.type === "webhook");
+  if (!trigger) fail("trigger.not_found", `workflow ${workflowId} has no webhook trigger`);
+  let deliveryId: string | undefined;
+  if (trigger.verify) {
+    const verified = await verifyWebhook(
+      trigger.verify,
+      { headers: c.req.raw.headers, body: raw, now: receivedAt },
+      c.env,
+    );
+    if (!verified.ok) fail(verified.code, verified.message, { details: { scheme: trigger.verify.scheme } });
+    deliveryId = verified.deliveryId;
+  }
+  const body = readPayload(c.req.header("content-type") ?? "", new TextDecoder().decode(raw));
   const result = await startRun(c.env, {
-    workflowId: c.req.param("workflowId"),
+    workflowId,
     triggerType: "webhook",
-    input,
-    idempotencyKey: c.req.header("idempotency-key") || undefined,
-    receivedAt: Date.now(),
+    workflow,
+    trigger,
+    input: body,
+    envelope: {
+      body,
+      headers: Object.fromEntries(c.req.raw.headers),
+      query: Object.fromEntries(new URL(c.req.url).searchParams),
+    },
+    // The caller's Idempotency-Key wins, then the provider's delivery id, then the payload's hash.
+    idempotencyKey: c.req.header("idempotency-key") || deliveryId,
+    details: deliveryId ? { deliveryId } : undefined,
+    receivedAt,
   });
   return c.json(result, result.status === "duplicate" ? 200 : 202);
 });

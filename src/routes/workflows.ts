@@ -4,7 +4,10 @@ import type { Env } from "../env";
 import { errorData, fail } from "../errors";
 import { hashJson } from "../lib/hash";
 import { database } from "../store/db";
+import { getScheduleRow, loadWorkflow, markDeleted, setDisabled, triggerStatements } from "../store/triggers";
 import { getVersion, listVersions, listWorkflows, registerVersion } from "../store/workflows";
+import { filesBucketName } from "../triggers/r2-events";
+import { applySchedule, configFromRow, scheduleStub } from "../triggers/schedules";
 import { startRun } from "../triggers/start-run";
 import { errorResponse } from "./http-errors";
 import { isObject, limitBody, readJson } from "./request";
@@ -25,17 +28,36 @@ workflowRoutes.post("/", limitBody, async (c) => {
   }
   const now = Date.now();
   const hash = await hashJson(result.definition);
-  const version = await registerVersion(database(c.env.DB), result.definition, hash, now);
-  return c.json({ workflowId: result.definition.id, version, hash, createdAt: now }, 201);
+  const db = database(c.env.DB);
+  const [previous, hadSchedule] = await Promise.all([
+    loadWorkflow(db, result.definition.id),
+    getScheduleRow(db, result.definition.id).then((row) => row !== undefined),
+  ]);
+  // Subscriptions and the schedule row commit in the same batch as the version.
+  const also = triggerStatements(c.env.DB, result.definition, { defaultBucket: filesBucketName(c.env), now });
+  const version = await registerVersion(db, result.definition, hash, now, also);
+  const disabled = previous !== undefined && previous.deletedAt === null && previous.disabledAt !== null;
+  const schedule = await applySchedule(c.env, { definition: result.definition, version, hadSchedule, disabled, now });
+  return c.json(
+    {
+      workflowId: result.definition.id,
+      version,
+      hash,
+      createdAt: now,
+      ...(schedule ? { schedule: { nextAt: schedule.nextAt } } : {}),
+    },
+    201,
+  );
 });
 
 workflowRoutes.get("/", async (c) => {
-  const rows = await listWorkflows(database(c.env.DB));
+  const rows = (await listWorkflows(database(c.env.DB))).filter((row) => row.deletedAt === null);
   return c.json({
     workflows: rows.map((row) => ({
       workflowId: row.id,
       name: row.name,
       latestVersion: row.latestVersion,
+      enabled: row.disabledAt === null,
       createdAt: row.createdAt,
       updatedAt: row.updatedAt,
     })),
@@ -51,6 +73,8 @@ workflowRoutes.get("/:id", async (c) => {
     if (!Number.isInteger(version) || version < 1) fail("request.invalid", "version must be a positive integer");
   }
   const db = database(c.env.DB);
+  const current = await loadWorkflow(db, workflowId);
+  if (!current || current.deletedAt !== null) fail("workflow.not_found", `no workflow ${workflowId}`);
   const stored = await getVersion(db, workflowId, version);
   if (!stored) {
     if (version !== undefined && (await getVersion(db, workflowId))) {
@@ -58,7 +82,7 @@ workflowRoutes.get("/:id", async (c) => {
     }
     fail("workflow.not_found", `no workflow ${workflowId}`);
   }
-  return c.json({ ...stored, versions: await listVersions(db, workflowId) });
+  return c.json({ ...stored, enabled: current.disabledAt === null, versions: await listVersions(db, workflowId) });
 });
 
 workflowRoutes.post("/:id/runs", limitBody, async (c) => {
@@ -81,3 +105,61 @@ workflowRoutes.post("/:id/runs", limitBody, async (c) => {
   });
   return c.json(result, result.status === "duplicate" ? 200 : 202);
 });
+
+/** Deletes a workflow: no trigger starts it any more, its schedule stops, its runs stay. */
+workflowRoutes.delete("/:id", async (c) => {
+  const workflowId = c.req.param("id");
+  const db = database(c.env.DB);
+  const hadSchedule = (await getScheduleRow(db, workflowId)) !== undefined;
+  if (!(await markDeleted(db, workflowId, Date.now()))) fail("workflow.not_found", `no workflow ${workflowId}`);
+  if (hadSchedule) await stopSchedule(c.env, workflowId);
+  return c.json({ workflowId, deleted: true });
+});
+
+/** Disabling keeps the workflow and its versions but starts nothing; its schedule stops. */
+workflowRoutes.post("/:id/disable", async (c) => {
+  const workflowId = c.req.param("id");
+  const db = database(c.env.DB);
+  if (!(await setDisabled(db, workflowId, Date.now()))) fail("workflow.not_found", `no workflow ${workflowId}`);
+  if (await getScheduleRow(db, workflowId)) await stopSchedule(c.env, workflowId);
+  return c.json({ workflowId, enabled: false });
+});
+
+/** Enabling starts the schedule again from its next tick; ticks while disabled are not caught up. */
+workflowRoutes.post("/:id/enable", async (c) => {
+  const workflowId = c.req.param("id");
+  const db = database(c.env.DB);
+  if (!(await setDisabled(db, workflowId, null))) fail("workflow.not_found", `no workflow ${workflowId}`);
+  const row = await getScheduleRow(db, workflowId);
+  const schedule = row ? await scheduleStub(c.env, workflowId).configure(configFromRow(row), Date.now()) : null;
+  return c.json({ workflowId, enabled: true, ...(schedule ? { schedule: { nextAt: schedule.nextAt } } : {}) });
+});
+
+/** The schedule as its object runs it: next tick, armed alarm, a pending retry, recent ticks. */
+workflowRoutes.get("/:id/schedule", async (c) => {
+  const workflowId = c.req.param("id");
+  const db = database(c.env.DB);
+  const workflow = await loadWorkflow(db, workflowId);
+  if (!workflow || workflow.deletedAt !== null) fail("workflow.not_found", `no workflow ${workflowId}`);
+  const row = await getScheduleRow(db, workflowId);
+  if (!row) fail("schedule.not_found", `workflow ${workflowId} has no schedule trigger`);
+  const state = workflow.disabledAt === null ? await scheduleStub(c.env, workflowId).state() : null;
+  return c.json({
+    ...configFromRow(row),
+    enabled: workflow.disabledAt === null,
+    nextAt: state?.nextAt ?? null,
+    lastTickAt: state?.lastTickAt ?? row.lastTickAt,
+    alarmAt: state?.alarmAt ?? null,
+    pending: state?.pending ?? null,
+    recent: state?.recent ?? [],
+  });
+});
+
+async function stopSchedule(env: Env, workflowId: string): Promise<void> {
+  try {
+    await scheduleStub(env, workflowId).stop();
+  } catch (thrown) {
+    // The object stops itself at its next alarm: it finds the workflow gone or disabled.
+    console.log(JSON.stringify({ level: "warn", message: "schedule stop failed", workflowId, error: String(thrown) }));
+  }
+}

@@ -15,6 +15,19 @@ export interface StepReport {
   inputVersion: number | null;
   contextVersion: number | null;
   history: RunState["steps"][string]["history"];
+  /** For steps people were asked about: who, which round, until when, and who decided what. */
+  review: {
+    kind: string;
+    round: number;
+    approvers: string[];
+    require: string;
+    expiresAt: number;
+    decisions: { approver: string; decision: string; at: number; comment: string | null }[];
+    outcome: string | null;
+    undelivered: string[];
+  } | null;
+  /** For steps waiting for an event: which, and until when. */
+  awaiting: { event: string; until: number } | null;
 }
 
 export interface ExecutionReport {
@@ -58,6 +71,24 @@ export function buildReport(
       inputVersion: step.inputVersion ?? null,
       contextVersion: step.contextVersion ?? null,
       history: step.history,
+      review: step.review
+        ? {
+            kind: step.review.kind,
+            round: step.review.round,
+            approvers: step.review.approvers,
+            require: step.review.require,
+            expiresAt: step.review.expiresAt,
+            decisions: step.review.decisions.map((entry) => ({
+              approver: entry.approver,
+              decision: entry.decision,
+              at: entry.at,
+              comment: entry.comment ?? null,
+            })),
+            outcome: step.review.outcome ?? null,
+            undelivered: step.review.undelivered,
+          }
+        : null,
+      awaiting: step.eventWait ? { event: step.eventWait.name, until: step.eventWait.until } : null,
     });
   }
   return {

@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { type EmailPort, emailPortFor } from "../adapters/email";
 import type { Command, RunEvent } from "../engine/events";
 import { isTerminalRun, type RunState, type Timer } from "../engine/state";
 import { initialRunState, transition } from "../engine/transition";
@@ -6,12 +7,15 @@ import type { Env } from "../env";
 import { type ErrorData, errorData, toErrorData } from "../errors";
 import { deepFreeze, type Json, type JsonObject } from "../lib/json";
 import type { NodePorts } from "../nodes/types";
-import { writeCheckpoints } from "../store/checkpoints";
-import { database } from "../store/db";
+import { Checkpointer } from "./checkpointer";
+import { EventInbox, EventWaits } from "./event-inbox";
 import { executeNode } from "./execute-node";
+import type { EventDelivery } from "./human-loop-api";
+import { deliveryFailed, Mailer, openRequestOf } from "./mailer";
 import { type LoadedPlan, loadPlan } from "./plans";
 import { buildReport, type ExecutionReport } from "./report";
-import { type RunSetup, RunStorage } from "./run-storage";
+import { type DecideInput, type DecideResult, describeReview, type ReviewInfo, type ReviewQuery } from "./reviews";
+import { type RunSetup, RunStorage, type ShellTimer } from "./run-storage";
 
 export interface StartInput {
   runId: string;
@@ -22,12 +26,10 @@ export interface StartInput {
   trigger: { type: string; id: string | null; receivedAt: number };
 }
 
-type WatchTimer = { id: "watch"; at: number; kind: "watch" };
-type StoredTimer = Timer | WatchTimer;
+type StoredTimer = Timer | ShellTimer;
 
 /** How long a run may go without the shell checking on it while it has work in flight. */
 const watchIntervalMs = 60_000;
-const flushBatch = 100;
 
 /**
  * One run's shell: owns its storage, alarm and in-flight work, and feeds every event through
@@ -43,14 +45,51 @@ export class RunObject extends DurableObject<Env> {
   private alarmAt: number | null = null;
   private readonly queue: Extract<Command, { type: "execute" }>[] = [];
   private readonly inflight = new Map<string, Promise<void>>();
-  private flushing: Promise<void> | undefined;
-  private flushAgain = false;
+  private readonly checkpoints: Checkpointer;
   private watchArmed = false;
   private idleWaiters: (() => void)[] = [];
+  private readonly mailer: Mailer;
+  private readonly events: EventWaits;
+  /** Replaceable in tests (a failing adapter); chosen from the environment otherwise. */
+  emailPort: EmailPort | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.storage = new RunStorage(ctx.storage.sql);
+    this.checkpoints = new Checkpointer({
+      storage: this.storage,
+      d1: env.DB,
+      waitUntil: (task) => ctx.waitUntil(task),
+      settled: () => {
+        this.reviewWatch();
+        this.notifyIdle();
+      },
+      log: (level, message, fields) => log(level, message, { runId: this.state?.runId, ...fields }),
+    });
+    this.events = new EventWaits(new EventInbox(ctx.storage.sql), {
+      state: () => this.state,
+      plan: () => this.loaded?.plan,
+      context: () => this.context,
+      dispatch: (event) => this.dispatch(event),
+      drive: () => this.drive(),
+      track: (key, task) => this.track(key, task),
+    });
+    this.mailer = new Mailer({
+      sql: ctx.storage.sql,
+      env,
+      port: () => this.emailPort ?? emailPortFor(env),
+      openRequest: (job) => openRequestOf(this.state, job),
+      setTimer: (timer) => {
+        this.storage.setTimer(timer);
+        this.syncAlarm();
+      },
+      deleteTimer: (id) => {
+        this.storage.deleteTimer(id);
+        this.syncAlarm();
+      },
+      gaveUp: (job, error) => this.dispatch(deliveryFailed(job, error)),
+      log,
+    });
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm();
       this.load();
@@ -59,22 +98,28 @@ export class RunObject extends DurableObject<Env> {
 
   private load(): void {
     this.setup = this.storage.loadSetup();
-    this.state = this.storage.loadState();
-    if (!this.setup || !this.state) return;
-    this.loaded = loadPlan(this.state.workflowId, this.state.version, this.setup.definition);
+    const stored = this.storage.loadState();
+    if (!this.setup || !stored) return;
+    this.loaded = loadPlan(stored.workflowId, stored.version, this.setup.definition);
+    const pending = initialRunState(this.loaded.plan, { runId: stored.runId, createdAt: stored.createdAt }).steps;
+    this.state = { ...stored, steps: { ...pending, ...stored.steps } };
     let context: JsonObject = {};
     for (const patch of this.storage.patches()) context = { ...context, ...patch };
     this.context = deepFreeze(context);
     this.watchArmed = this.storage.dueTimers(Number.MAX_SAFE_INTEGER).some((timer) => timer.kind === "watch");
     if (isTerminalRun(this.state.status)) {
-      if (this.storage.outboxSize() > 0) this.scheduleFlush();
+      this.checkpoints.schedule(true);
       return;
     }
     // A fresh instance has nothing in flight: any attempt recorded as running was cut short.
     this.dispatch({ type: "resume" });
     this.fireDueTimers(Date.now());
-    this.scheduleFlush();
+    this.checkpoints.schedule(true);
     this.drive();
+    // A scan of the event buffer cut short by a restart runs again.
+    for (const step of Object.values(this.state.steps)) {
+      if (step.status === "waiting" && step.eventWait) this.events.scan(step.nodeId, step.attempts);
+    }
   }
 
   // ---- RPC surface -------------------------------------------------------------------------
@@ -135,13 +180,57 @@ export class RunObject extends DurableObject<Env> {
       this.fireDueTimers(Date.now());
       this.drive();
     }
-    if (this.storage.outboxSize() > 0) this.scheduleFlush();
+    this.checkpoints.schedule(true);
     return { status: this.state?.status ?? null };
+  }
+
+  /** The review an approval link points at, and whether it is still open to its approver. */
+  async reviewInfo(query: ReviewQuery): Promise<ReviewInfo | null> {
+    if (!this.state || !this.loaded) return null;
+    return describeReview(this.loaded.plan, this.loaded.configs, this.state, query) ?? null;
+  }
+
+  /**
+   * A decision from a claimed approval link. The link was checked and claimed in D1; this
+   * checks again that the step is still waiting for exactly this approver, round and attempt.
+   */
+  async decide(input: DecideInput): Promise<DecideResult | null> {
+    if (!this.state || !this.loaded) return null;
+    const info = describeReview(this.loaded.plan, this.loaded.configs, this.state, input);
+    if (!info) return { ok: false, reason: "superseded" };
+    if (!info.open) return { ok: false, reason: info.closed ?? "decided" };
+    this.dispatch({
+      type: "decision",
+      nodeId: input.nodeId,
+      attempt: input.attempt,
+      round: input.round,
+      approver: input.approver,
+      decision: input.decision,
+      ...(input.comment ? { comment: input.comment } : {}),
+      ...(input.edits ? { edits: input.edits } : {}),
+      ...(input.output ? { output: input.output } : {}),
+    });
+    this.drive();
+    const step = this.state.steps[input.nodeId];
+    return { ok: true, runStatus: this.state.status, stepStatus: step?.status ?? "unknown" };
+  }
+
+  /**
+   * An event for this run: a waiting step whose name and match fit takes it at once; otherwise
+   * it is buffered, in arrival order, for a wait that comes later. An id seen before is a duplicate.
+   */
+  async deliverEvent(input: {
+    name: string;
+    id?: string;
+    payload: Json;
+    receivedAt: number;
+  }): Promise<EventDelivery | { error: ErrorData } | null> {
+    return this.events.deliver(input);
   }
 
   /** Resolves once no node attempt is in flight and checkpoints are flushed (tests, bench). */
   async idle(): Promise<{ status: string | null }> {
-    while (this.inflight.size > 0 || this.flushing) {
+    while (this.inflight.size > 0 || this.checkpoints.busy) {
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
     return { status: this.state?.status ?? null };
@@ -164,7 +253,11 @@ export class RunObject extends DurableObject<Env> {
       this.storage.deleteTimer(timer.id);
       if (timer.kind === "watch") {
         this.watchArmed = false;
-        if (this.storage.outboxSize() > 0) this.scheduleFlush();
+        this.checkpoints.schedule(true);
+        continue;
+      }
+      if (timer.kind === "mail") {
+        this.track("mail", this.mailer.kick(dueBy));
         continue;
       }
       this.dispatch({ type: "timer", timer });
@@ -180,6 +273,7 @@ export class RunObject extends DurableObject<Env> {
     this.state = result.state;
     this.storage.persist(result, this.setup.triggerType);
     let timersChanged = false;
+    let mail = false;
     for (const command of result.commands) {
       switch (command.type) {
         case "execute":
@@ -195,11 +289,21 @@ export class RunObject extends DurableObject<Env> {
         case "run-ended":
           log("info", "run ended", { runId: result.state.runId, status: command.status });
           break;
+        case "request-review":
+          // Same synchronous stretch as the transition: the jobs commit with it.
+          this.mailer.enqueue(command, result.state, Date.now());
+          timersChanged = true;
+          mail = true;
+          break;
+        case "await-event":
+          this.events.scan(command.nodeId, command.attempt);
+          break;
       }
     }
+    if (mail) this.track("mail", this.mailer.kick());
     this.reviewWatch();
     if (timersChanged) this.syncAlarm();
-    this.scheduleFlush();
+    this.checkpoints.schedule(this.isIdle());
   }
 
   /** Starts every queued attempt; each completion feeds the engine and drives again. */
@@ -212,6 +316,7 @@ export class RunObject extends DurableObject<Env> {
       const task = this.attempt(command).finally(() => {
         this.inflight.delete(key);
         this.drive();
+        if (this.isIdle()) this.checkpoints.schedule(true);
         this.notifyIdle();
       });
       this.inflight.set(key, task);
@@ -264,7 +369,7 @@ export class RunObject extends DurableObject<Env> {
   private reviewWatch(): void {
     if (!this.state) return;
     const { status } = this.state;
-    const busy = status === "pending" || status === "running" || this.storage.outboxSize() > 0;
+    const busy = status === "pending" || status === "running" || this.storage.hasUnflushed();
     if (busy === this.watchArmed) return;
     if (busy) this.storage.setTimer({ id: "watch", at: Date.now() + watchIntervalMs, kind: "watch" });
     else this.storage.deleteTimer("watch");
@@ -280,46 +385,28 @@ export class RunObject extends DurableObject<Env> {
     else void this.ctx.storage.setAlarm(next);
   }
 
-  // ---- checkpoints -------------------------------------------------------------------------
-
-  private scheduleFlush(): void {
-    if (this.flushing) {
-      this.flushAgain = true;
-      return;
-    }
-    this.flushing = this.flush().finally(() => {
-      this.flushing = undefined;
-      this.notifyIdle();
-    });
-    this.ctx.waitUntil(this.flushing);
+  /** Keeps a background task on the books, so `idle()` and the alarm wait for it. */
+  private track(key: string, task: Promise<void>): void {
+    if (this.inflight.has(key)) return;
+    const tracked = task
+      .catch((thrown) =>
+        log("error", "background task failed", { runId: this.state?.runId, key, error: String(thrown) }),
+      )
+      .finally(() => {
+        this.inflight.delete(key);
+        this.notifyIdle();
+      });
+    this.inflight.set(key, tracked);
+    this.ctx.waitUntil(tracked);
   }
 
-  private async flush(): Promise<void> {
-    const db = database(this.env.DB);
-    do {
-      this.flushAgain = false;
-      // Let the step that asked for this flush commit first: D1 never sits between two steps.
-      await Promise.resolve();
-      const rows = this.storage.outbox(flushBatch);
-      if (rows.length === 0) break;
-      try {
-        await writeCheckpoints(
-          db,
-          rows.map((row) => row.entry),
-        );
-      } catch (thrown) {
-        // The watch timer retries; the outbox keeps every row until D1 has it.
-        log("warn", "checkpoint flush failed", { runId: this.state?.runId, error: toErrorData(thrown) });
-        this.reviewWatch();
-        return;
-      }
-      this.storage.acknowledge(rows);
-    } while (this.flushAgain || this.storage.outboxSize() > 0);
-    this.reviewWatch();
+  /** Nothing executing or about to: the moment to let checkpoints out. */
+  private isIdle(): boolean {
+    return this.inflight.size === 0 && this.queue.length === 0;
   }
 
   private notifyIdle(): void {
-    if (this.inflight.size > 0 || this.flushing) return;
+    if (this.inflight.size > 0 || this.checkpoints.busy) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();

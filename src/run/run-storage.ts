@@ -29,13 +29,24 @@ CREATE INDEX IF NOT EXISTS timers_at ON timers (at);
 CREATE TABLE IF NOT EXISTS outbox (key TEXT PRIMARY KEY, seq INTEGER NOT NULL, body TEXT NOT NULL);
 `;
 
+/** Tables added after the first release: created on load too, so older runs get them. */
+const laterSchema = `
+CREATE TABLE IF NOT EXISTS mail (id TEXT PRIMARY KEY, at INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL, payload TEXT NOT NULL, received_at INTEGER NOT NULL, consumed_by TEXT);
+`;
+
+/** Timers the shell keeps for itself, beside the engine's: the watch, and mail delivery leases and retries. */
+export type ShellTimer = { id: string; at: number; kind: "watch" } | { id: string; at: number; kind: "mail" };
+
 /**
  * The run's durable state in its Durable Object's SQLite. Every write made in one synchronous
  * stretch commits atomically, so one transition is one commit.
  */
 export class RunStorage {
   private readonly sql: SqlStorage;
+  /** The last outbox sequence number handed out, and the highest one D1 has acknowledged. */
   private seq = 0;
+  private flushedSeq = 0;
 
   /** False for an object no run was ever started in: reads find nothing and nothing is written. */
   private exists: boolean;
@@ -46,13 +57,18 @@ export class RunStorage {
     this.exists =
       this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length > 0;
     if (this.exists) {
-      const row = this.sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM outbox").one();
-      this.seq = row.seq ?? 0;
+      this.sql.exec(laterSchema);
+      const row = this.sql
+        .exec<{ low: number | null; high: number | null }>("SELECT MIN(seq) AS low, MAX(seq) AS high FROM outbox")
+        .one();
+      this.seq = row.high ?? 0;
+      this.flushedSeq = row.low === null ? this.seq : row.low - 1;
     }
   }
 
   create(setup: RunSetup, state: RunState, initialContext: JsonObject): void {
     this.sql.exec(schema);
+    this.sql.exec(laterSchema);
     this.exists = true;
     this.sql.exec("INSERT INTO meta (key, value) VALUES ('setup', ?)", JSON.stringify(setup));
     this.writeContext(0, null, initialContext, state.createdAt);
@@ -64,7 +80,9 @@ export class RunStorage {
       patch: initialContext,
       createdAt: state.createdAt,
     });
-    this.persist({ state, changedSteps: Object.keys(state.steps), commands: [], changed: true }, setup.triggerType);
+    // Pending steps are not written: `loadState` rebuilds them from the plan, so creating a run
+    // costs the same whatever the size of its workflow.
+    this.persist({ state, changedSteps: [], commands: [], changed: true }, setup.triggerType);
   }
 
   loadSetup(): RunSetup | undefined {
@@ -73,6 +91,7 @@ export class RunStorage {
     return row ? (JSON.parse(row.value) as RunSetup) : undefined;
   }
 
+  /** The stored header and the steps that have changed since creation; the rest are pending. */
   loadState(): RunState | undefined {
     if (!this.exists) return undefined;
     const row = this.sql.exec<{ state: string }>("SELECT state FROM run WHERE id = 1").toArray()[0];
@@ -137,6 +156,8 @@ export class RunStorage {
           break;
         case "execute":
         case "run-ended":
+        case "request-review":
+        case "await-event":
           break;
       }
     }
@@ -152,7 +173,7 @@ export class RunStorage {
     );
   }
 
-  setTimer(timer: Timer | { id: string; at: number; kind: "watch" }): void {
+  setTimer(timer: Timer | ShellTimer): void {
     this.sql.exec(
       "INSERT OR REPLACE INTO timers (id, at, body) VALUES (?, ?, ?)",
       timer.id,
@@ -165,7 +186,7 @@ export class RunStorage {
     this.sql.exec("DELETE FROM timers WHERE id = ?", id);
   }
 
-  dueTimers(now: number): (Timer | { id: string; at: number; kind: "watch" })[] {
+  dueTimers(now: number): (Timer | ShellTimer)[] {
     if (!this.exists) return [];
     return this.sql
       .exec<{ body: string }>("SELECT body FROM timers WHERE at <= ? ORDER BY at", now)
@@ -196,13 +217,18 @@ export class RunStorage {
       .map((row) => ({ key: row.key, seq: row.seq, entry: JSON.parse(row.body) as OutboxEntry }));
   }
 
-  /** Drops flushed rows, unless they were rewritten (a higher seq) while the flush was out. */
+  /**
+   * Drops the flushed rows. `outbox()` reads the lowest sequence numbers first, so every row at or
+   * below the batch's highest was in the batch; a row rewritten meanwhile has a higher number.
+   */
   acknowledge(rows: readonly OutboxRow[]): void {
-    for (const row of rows) this.sql.exec("DELETE FROM outbox WHERE key = ? AND seq = ?", row.key, row.seq);
+    const high = rows.reduce((max, row) => Math.max(max, row.seq), 0);
+    this.sql.exec("DELETE FROM outbox WHERE seq <= ?", high);
+    this.flushedSeq = Math.max(this.flushedSeq, high);
   }
 
-  outboxSize(): number {
-    if (!this.exists) return 0;
-    return this.sql.exec<{ count: number }>("SELECT COUNT(*) AS count FROM outbox").one().count;
+  /** Whether checkpoints are waiting for D1, known without a query. */
+  hasUnflushed(): boolean {
+    return this.exists && this.seq > this.flushedSeq;
   }
 }

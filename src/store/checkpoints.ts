@@ -1,79 +1,78 @@
-import { sql } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
 import type { OutboxEntry } from "../run/run-storage";
-import type { Database } from "./db";
-import { contextVersions, runs, steps } from "./schema";
+
+/*
+ * Checkpoint upserts as plain prepared statements: this runs behind every run, often, and a
+ * query builder here cost as much CPU as the steps themselves (docs/benchmarks.md).
+ * A run or step row is only replaced by one at least as new, so replays and reordering are safe.
+ */
+const upsertRun = `INSERT INTO runs (id, workflow_id, version, status, trigger_type, created_at, updated_at, started_at, ended_at, error_code, error)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+  ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at,
+    started_at = excluded.started_at, ended_at = excluded.ended_at, error_code = excluded.error_code, error = excluded.error
+  WHERE excluded.updated_at >= runs.updated_at`;
+
+const upsertStep = `INSERT INTO steps (run_id, node_id, type, status, attempts, started_at, ended_at, error_code, error, context_version, history, updated_at)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+  ON CONFLICT (run_id, node_id) DO UPDATE SET status = excluded.status, attempts = excluded.attempts,
+    started_at = excluded.started_at, ended_at = excluded.ended_at, error_code = excluded.error_code, error = excluded.error,
+    context_version = excluded.context_version, history = excluded.history, updated_at = excluded.updated_at
+  WHERE excluded.updated_at >= steps.updated_at`;
+
+const insertContext = `INSERT INTO context_versions (run_id, version, node_id, patch, created_at)
+  VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (run_id, version) DO NOTHING`;
 
 function json(value: unknown): string | null {
   return value === undefined ? null : JSON.stringify(value);
 }
 
-function statement(db: Database, entry: OutboxEntry): BatchItem<"sqlite"> {
+function statement(d1: D1Database, entry: OutboxEntry): D1PreparedStatement {
   switch (entry.kind) {
     case "run": {
       const { state } = entry;
-      const row = {
-        id: state.runId,
-        workflowId: state.workflowId,
-        version: state.version,
-        status: state.status,
-        triggerType: entry.triggerType,
-        createdAt: state.createdAt,
-        updatedAt: state.updatedAt,
-        startedAt: state.startedAt ?? null,
-        endedAt: state.endedAt ?? null,
-        errorCode: state.error?.code ?? null,
-        error: json(state.error),
-      };
-      // Never let an older checkpoint overwrite a newer one.
-      return db
-        .insert(runs)
-        .values(row)
-        .onConflictDoUpdate({ target: runs.id, set: row, setWhere: sql`excluded.updated_at >= ${runs.updatedAt}` });
+      return d1
+        .prepare(upsertRun)
+        .bind(
+          state.runId,
+          state.workflowId,
+          state.version,
+          state.status,
+          entry.triggerType,
+          state.createdAt,
+          state.updatedAt,
+          state.startedAt ?? null,
+          state.endedAt ?? null,
+          state.error?.code ?? null,
+          json(state.error),
+        );
     }
     case "step": {
       const { step } = entry;
-      const row = {
-        runId: entry.runId,
-        nodeId: step.nodeId,
-        type: step.type,
-        status: step.status,
-        attempts: step.attempts,
-        startedAt: step.startedAt ?? null,
-        endedAt: step.endedAt ?? null,
-        errorCode: step.error?.code ?? null,
-        error: json(step.error),
-        contextVersion: step.contextVersion ?? null,
-        history: JSON.stringify(step.history),
-        updatedAt: entry.updatedAt,
-      };
-      return db
-        .insert(steps)
-        .values(row)
-        .onConflictDoUpdate({
-          target: [steps.runId, steps.nodeId],
-          set: row,
-          setWhere: sql`excluded.updated_at >= ${steps.updatedAt}`,
-        });
+      return d1
+        .prepare(upsertStep)
+        .bind(
+          entry.runId,
+          step.nodeId,
+          step.type,
+          step.status,
+          step.attempts,
+          step.startedAt ?? null,
+          step.endedAt ?? null,
+          step.error?.code ?? null,
+          json(step.error),
+          step.contextVersion ?? null,
+          JSON.stringify(step.history),
+          entry.updatedAt,
+        );
     }
     case "context":
-      return db
-        .insert(contextVersions)
-        .values({
-          runId: entry.runId,
-          version: entry.version,
-          nodeId: entry.nodeId,
-          patch: JSON.stringify(entry.patch),
-          createdAt: entry.createdAt,
-        })
-        .onConflictDoNothing();
+      return d1
+        .prepare(insertContext)
+        .bind(entry.runId, entry.version, entry.nodeId, JSON.stringify(entry.patch), entry.createdAt);
   }
 }
 
-/** Writes checkpoints as one D1 batch of idempotent upserts; replaying a batch changes nothing. */
-export async function writeCheckpoints(db: Database, entries: readonly OutboxEntry[]): Promise<void> {
+/** Writes checkpoints as one D1 batch (one transaction) of idempotent upserts. */
+export async function writeCheckpoints(d1: D1Database, entries: readonly OutboxEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  const [first, ...rest] = entries.map((entry) => statement(db, entry));
-  if (!first) return;
-  await db.batch([first, ...rest]);
+  await d1.batch(entries.map((entry) => statement(d1, entry)));
 }

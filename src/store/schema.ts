@@ -7,6 +7,10 @@ export const workflows = sqliteTable("workflows", {
   latestVersion: integer("latest_version").notNull(),
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
+  /** Set while the workflow is disabled: no trigger starts a run, its schedule is stopped. */
+  disabledAt: integer("disabled_at"),
+  /** Set once deleted (`DELETE /api/workflows/:id`); registering the id again revives it. */
+  deletedAt: integer("deleted_at"),
 });
 
 export const workflowVersions = sqliteTable(
@@ -84,4 +88,124 @@ export const dedupKeys = sqliteTable(
     expiresAt: integer("expires_at").notNull(),
   },
   (table) => [primaryKey({ columns: [table.workflowId, table.key] })],
+);
+
+// ---- human-in-the-loop: approval links, their audit trail, and the email outbox ----------------
+
+/**
+ * One approval link. Only the SHA-256 of the token is stored; the token itself exists in the
+ * email alone. A link is bound to one run, node, attempt, review round and approver, and is
+ * claimed once with a conditional UPDATE.
+ */
+export const approvals = sqliteTable(
+  "approvals",
+  {
+    id: text("id").primaryKey(),
+    tokenHash: text("token_hash").notNull().unique(),
+    runId: text("run_id").notNull(),
+    workflowId: text("workflow_id").notNull(),
+    nodeId: text("node_id").notNull(),
+    attempt: integer("attempt").notNull(),
+    round: integer("round").notNull(),
+    kind: text("kind").notNull(),
+    purpose: text("purpose").notNull(),
+    approver: text("approver").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    usedAt: integer("used_at"),
+    decision: text("decision"),
+    status: text("status").notNull(),
+  },
+  (table) => [index("approvals_run").on(table.runId, table.nodeId)],
+);
+
+/** Every decision submitted on an approval link, accepted or not: who, when, from where. */
+export const approvalAudit = sqliteTable(
+  "approval_audit",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    approvalId: text("approval_id"),
+    runId: text("run_id"),
+    nodeId: text("node_id"),
+    approver: text("approver"),
+    decision: text("decision"),
+    outcome: text("outcome").notNull(),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    at: integer("at").notNull(),
+    details: text("details"),
+  },
+  (table) => [index("approval_audit_run").on(table.runId, table.at)],
+);
+
+/**
+ * Every email the engine sent or tried to send. With the `outbox` adapter (local, tests) this
+ * table is the delivery, links included; with a real adapter the links are left out.
+ */
+export const emailOutbox = sqliteTable(
+  "email_outbox",
+  {
+    id: text("id").primaryKey(),
+    runId: text("run_id").notNull(),
+    nodeId: text("node_id").notNull(),
+    purpose: text("purpose").notNull(),
+    from: text("from_address").notNull(),
+    to: text("to_address").notNull(),
+    subject: text("subject").notNull(),
+    links: text("links").notNull(),
+    text: text("text_body"),
+    html: text("html_body"),
+    adapter: text("adapter").notNull(),
+    status: text("status").notNull(),
+    attempts: integer("attempts").notNull(),
+    error: text("error"),
+    createdAt: integer("created_at").notNull(),
+    sentAt: integer("sent_at"),
+  },
+  (table) => [index("email_outbox_created").on(table.createdAt), index("email_outbox_run").on(table.runId)],
+);
+
+// ---- triggers: event and R2 subscriptions, schedules ------------------------------------------
+
+/**
+ * Which workflows an event name or a bucket starts. Rewritten with every registered version,
+ * in the same D1 batch, so subscriptions always describe a workflow's latest version.
+ */
+export const triggerSubscriptions = sqliteTable(
+  "trigger_subscriptions",
+  {
+    /** `event` or `r2`. */
+    kind: text("kind").notNull(),
+    /** The event name, or the bucket name. */
+    key: text("key").notNull(),
+    workflowId: text("workflow_id").notNull(),
+    triggerIndex: integer("trigger_index").notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.kind, table.key, table.workflowId, table.triggerIndex] }),
+    index("trigger_subscriptions_workflow").on(table.workflowId),
+  ],
+);
+
+/**
+ * A D1 mirror of each workflow's schedule. The ScheduleObject (Durable Object) holds the real
+ * state; this row tells the watchdog which objects should exist, which version they should
+ * run, and (from `next_at`) which ones have missed an alarm.
+ */
+export const schedules = sqliteTable(
+  "schedules",
+  {
+    workflowId: text("workflow_id").primaryKey(),
+    version: integer("version").notNull(),
+    cron: text("cron").notNull(),
+    timezone: text("timezone"),
+    missed: text("missed").notNull(),
+    catchUpLimit: integer("catch_up_limit").notNull(),
+    /** The version the object last confirmed, and its next tick then: written by the object. */
+    armedVersion: integer("armed_version"),
+    nextAt: integer("next_at"),
+    lastTickAt: integer("last_tick_at"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (table) => [index("schedules_next").on(table.nextAt)],
 );

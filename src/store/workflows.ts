@@ -20,6 +20,8 @@ export async function registerVersion(
   definition: WorkflowDefinition,
   hash: string,
   now: number,
+  /** Statements that must commit with the version (trigger subscriptions, the schedule row). */
+  also: D1PreparedStatement[] = [],
 ): Promise<number> {
   const d1 = db.$client;
   const [bumped] = await d1.batch<{ version: number }>([
@@ -36,6 +38,7 @@ export async function registerVersion(
          SELECT id, latest_version, ?2, ?3, ?4 FROM workflows WHERE id = ?1`,
       )
       .bind(definition.id, JSON.stringify(definition), hash, now),
+    ...also,
   ]);
   const version = bumped?.results[0]?.version;
   if (version === undefined) throw new Error(`registering ${definition.id} returned no version`);

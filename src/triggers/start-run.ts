@@ -1,23 +1,40 @@
 import type { TriggerDefinition } from "../definition/schema";
 import type { Env } from "../env";
-import { type ErrorData, fail } from "../errors";
+import { type ErrorData, fail, toErrorData } from "../errors";
+import { evaluate } from "../expr/jsonata";
 import { parseDuration } from "../lib/duration";
 import { hashJson } from "../lib/hash";
 import { sortableId } from "../lib/ids";
-import type { Json, JsonObject } from "../lib/json";
+import { type Json, type JsonObject, toJson } from "../lib/json";
 import { validateJson } from "../lib/json-schema";
 import type { ExecutionReport } from "../run/report";
 import type { StartInput } from "../run/run-object";
 import { database } from "../store/db";
 import { claimDedupKey } from "../store/dedup";
-import { getVersion } from "../store/workflows";
+import { loadWorkflow, type WorkflowForRun } from "../store/triggers";
+
+export type TriggerType = TriggerDefinition["type"];
 
 export interface StartRequest {
   workflowId: string;
-  triggerType: "manual" | "webhook";
+  triggerType: TriggerType;
+  /** The trigger's own input (a webhook's body, an event's payload): the run's input unless the trigger maps it. */
   input: Json;
-  /** Caller's idempotency key; webhooks fall back to a hash of the canonical payload. */
+  /** What the trigger's `input` mapping reads; `{ body: input }` when not given. */
+  envelope?: JsonObject;
+  /**
+   * The dedup key: the caller's Idempotency-Key, a provider's delivery id, an event id, a
+   * schedule tick. Webhooks without one fall back to a hash of the canonical payload.
+   */
   idempotencyKey?: string;
+  /** A run id derived from the trigger (a schedule tick's) instead of a fresh one. */
+  runId?: string;
+  /** The workflow, when the caller already loaded it (to verify a webhook, filter an event). */
+  workflow?: WorkflowForRun;
+  /** The trigger that matched, when the workflow may have several of its type. */
+  trigger?: TriggerDefinition;
+  /** Extra fields for the run's `context.trigger` (delivery id, event name, scheduled time). */
+  details?: JsonObject;
   receivedAt: number;
 }
 
@@ -28,32 +45,39 @@ export interface StartResult {
 }
 
 const defaultWindowMs = 30_000;
+/** Events, uploads and schedule ticks carry ids meant to be unique for much longer than a payload hash. */
+const idWindowMs: Partial<Record<TriggerType, number>> = {
+  event: 24 * 3_600_000,
+  r2: 24 * 3_600_000,
+  schedule: 24 * 3_600_000,
+};
 
 /**
- * The one way a run begins: pin the latest version, check the input, claim the dedup key,
- * create the run's object. Nothing is written before every check has passed.
+ * The one way a run begins: load the latest version, pick the trigger, map and check the
+ * input, claim the dedup key, create the run's object. Nothing is written before every check
+ * has passed.
  */
 export async function startRun(env: Env, request: StartRequest): Promise<StartResult> {
   const db = database(env.DB);
-  const stored = await getVersion(db, request.workflowId);
-  if (!stored) fail("workflow.not_found", `no workflow ${request.workflowId}`);
-  const trigger = stored.definition.triggers.find((entry) => entry.type === request.triggerType) as
-    | Extract<TriggerDefinition, { type: "manual" | "webhook" }>
-    | undefined;
-  if (request.triggerType === "webhook" && !trigger) {
-    fail("trigger.not_found", `workflow ${request.workflowId} has no webhook trigger`);
+  const workflow = request.workflow ?? (await loadWorkflow(db, request.workflowId));
+  if (!workflow || workflow.deletedAt !== null) fail("workflow.not_found", `no workflow ${request.workflowId}`);
+  if (workflow.disabledAt !== null) fail("workflow.disabled", `workflow ${request.workflowId} is disabled`);
+  const trigger = request.trigger ?? workflow.definition.triggers.find((entry) => entry.type === request.triggerType);
+  if (request.triggerType !== "manual" && !trigger) {
+    fail("trigger.not_found", `workflow ${request.workflowId} has no ${request.triggerType} trigger`);
   }
-  if (trigger?.schema) {
-    const errors = validateJson(trigger.schema, request.input);
-    if (errors.length > 0)
-      fail("run.input_invalid", "input does not match the trigger's schema", { details: { errors } });
-  }
-  const runId = sortableId("run", request.receivedAt);
+  const input = await triggerInput(trigger, request);
+  const runId = request.runId ?? sortableId("run", request.receivedAt);
   const key =
     request.idempotencyKey ??
     (request.triggerType === "webhook" ? `payload:${await hashJson(request.input)}` : undefined);
   if (key !== undefined) {
-    const windowMs = parseDuration(trigger?.dedup?.window ?? env.DEDUP_WINDOW_DEFAULT ?? "") ?? defaultWindowMs;
+    const window = trigger && "dedup" in trigger ? trigger.dedup?.window : undefined;
+    const windowMs =
+      parseDuration(window ?? "") ??
+      idWindowMs[request.triggerType] ??
+      parseDuration(env.DEDUP_WINDOW_DEFAULT ?? "") ??
+      defaultWindowMs;
     const claim = await claimDedupKey(db, {
       workflowId: request.workflowId,
       key: `${request.triggerType}:${key}`,
@@ -61,17 +85,42 @@ export async function startRun(env: Env, request: StartRequest): Promise<StartRe
       now: request.receivedAt,
       windowMs,
     });
-    if (!claim.claimed) return { runId: claim.runId, status: "duplicate", version: stored.version };
+    // A derived run id claimed earlier may belong to a start that was cut short: starting it
+    // again is safe (the object starts once) and finishes what the first attempt began.
+    if (!claim.claimed && !(request.runId !== undefined && claim.runId === runId)) {
+      return { runId: claim.runId, status: "duplicate", version: workflow.version };
+    }
   }
-  await runStub(env, runId).start({
+  const context = { ...request.details, type: request.triggerType, id: key ?? null, receivedAt: request.receivedAt };
+  const started = await runStub(env, runId).start({
     runId,
-    workflowId: stored.workflowId,
-    version: stored.version,
-    definition: stored.definition,
-    input: request.input,
-    trigger: { type: request.triggerType, id: key ?? null, receivedAt: request.receivedAt },
+    workflowId: workflow.workflowId,
+    version: workflow.version,
+    definition: workflow.definition,
+    input,
+    trigger: context,
   });
-  return { runId, status: "queued", version: stored.version };
+  return { runId, status: started.created ? "queued" : "duplicate", version: workflow.version };
+}
+
+/** The run's input: the trigger's mapping over its envelope, if any, checked against its schema. */
+async function triggerInput(trigger: TriggerDefinition | undefined, request: StartRequest): Promise<Json> {
+  let input = request.input;
+  if (trigger?.input) {
+    try {
+      input = toJson(await evaluate(trigger.input, request.envelope ?? { body: request.input }));
+    } catch (thrown) {
+      fail("run.input_mapping_failed", `the trigger's input mapping failed: ${toErrorData(thrown).message}`, {
+        details: { expression: trigger.input },
+      });
+    }
+  }
+  if (trigger?.schema) {
+    const errors = validateJson(trigger.schema, input);
+    if (errors.length > 0)
+      fail("run.input_invalid", "input does not match the trigger's schema", { details: { errors } });
+  }
+  return input;
 }
 
 /**

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readWorkflowFiles, registerWorkflows } from "../../scripts/lib/register.mjs";
 import { projectRoot } from "../../scripts/lib/wrangler.mjs";
+import { approvalLink, decideByForm, waitForStatus } from "./approvals";
 import { type Harness, startHarness, step, uniqueId, waitFor, waitForRunEnd } from "./harness";
 
 const examplesDir = join(projectRoot, "workflows");
@@ -99,15 +100,27 @@ describe("the example workflows in workflows/", () => {
     expect((pause.endedAt ?? 0) - (pause.startedAt ?? 0)).toBeGreaterThanOrEqual(2_000);
   });
 
-  it("support-ticket pages through the local pager for an urgent ticket and replies to the rest", async () => {
+  it("support-ticket pages through the local pager for an urgent ticket, a person confirms, and replies to the rest", async () => {
     const definition = JSON.parse(await readFile(join(examplesDir, "support-ticket.json"), "utf8"));
     const sample = definition.triggers[0].schema.examples[0];
     const pagerUrl = `${harness.baseUrl}/hooks/pager`;
 
     const urgentId = await deliver("support-ticket", { ...sample, pagerUrl });
+    // Paged, then waiting for on-call to confirm the escalation through the emailed link.
+    const review = await waitForStatus(harness, urgentId, "needs_review");
+    expect(step(review, "page").status).toBe("success");
+    expect(step(review, "confirm").status).toBe("needs_review");
+    const link = await approvalLink(harness, urgentId, "oncall@example.com");
+    const decided = await decideByForm(harness, link, { decision: "approve", "edit.severity": "sev1" });
+    expect(decided.status).toBe(200);
     const urgent = await waitForRunEnd(harness, urgentId);
     expect(urgent.status, JSON.stringify(urgent.error)).toBe("success");
     expect(urgent.context.analysis).toEqual({ priority: "high", summary: sample.subject });
+    expect(urgent.context.confirmation).toMatchObject({
+      decision: "approve",
+      by: "oncall@example.com",
+      edits: { severity: "sev1" },
+    });
     expect(step(urgent, "reply").status).toBe("skipped");
     expect(urgent.context.page).toMatchObject({ status: 202, body: { status: "queued" } });
     const pageRunId = (urgent.context.page as { body: { runId: string } }).body.runId;
@@ -122,8 +135,18 @@ describe("the example workflows in workflows/", () => {
     });
 
     // The README's quick-start payload: no subject, and "down" makes it urgent.
-    const readmeId = await deliver("support-ticket", { id: "T-1", name: "Ada", text: "The site is down", pagerUrl });
+    const readmeId = await deliver("support-ticket", {
+      id: "T-1",
+      name: "Ada",
+      text: "The site is down",
+      pagerUrl,
+      oncall: "sre@example.com",
+    });
+    await waitForStatus(harness, readmeId, "needs_review");
+    const readmeLink = await approvalLink(harness, readmeId, "sre@example.com");
+    expect((await decideByForm(harness, readmeLink, { decision: "reject", comment: "false alarm" })).status).toBe(200);
     const readme = await waitForRunEnd(harness, readmeId);
+    expect(readme.context.confirmation).toMatchObject({ decision: "reject", comment: "false alarm" });
     expect(readme.status, JSON.stringify(readme.error)).toBe("success");
     expect(readme.context.analysis).toEqual({ priority: "high", summary: "The site is down" });
 

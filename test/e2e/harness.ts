@@ -38,7 +38,12 @@ export interface Harness {
   startTimes: number[];
 }
 
-export async function startHarness(): Promise<Harness> {
+export interface HarnessOptions {
+  /** Extra `--var NAME:value` bindings, such as webhook secrets that triggers name. */
+  vars?: Record<string, string>;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const persistDir = await mkdtemp(join(tmpdir(), "signalbox-e2e-"));
   const port = await probePort(0);
   const inspectorPort = await probePort(0);
@@ -70,6 +75,9 @@ export async function startHarness(): Promise<Harness> {
         persistDir,
         "--var",
         `API_TOKEN:${token}`,
+        "--var",
+        `PUBLIC_URL:${baseUrl}`,
+        ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
         "--show-interactive-dev-session=false",
       ],
       { cwd: projectRoot, env: wranglerEnv(), stdio: ["ignore", "pipe", "pipe"], detached: true },

@@ -12,7 +12,6 @@ import worker from "../../src/index";
 import type { RunObject } from "../../src/run/run-object";
 import type { OutboxEntry } from "../../src/run/run-storage";
 import { writeCheckpoints } from "../../src/store/checkpoints";
-import { database } from "../../src/store/db";
 import { register, settle, startManual } from "./helpers";
 import { fireAlarm, runObject, testServer } from "./support";
 
@@ -139,8 +138,8 @@ describe("D1 checkpoints", () => {
       { kind: "step", runId, step: stale, updatedAt: report.updatedAt - 1 },
       { kind: "context", runId, version: 1, nodeId: "only", patch: { x: 999 }, createdAt: 0 },
     ];
-    await writeCheckpoints(database(env.DB), batch);
-    await writeCheckpoints(database(env.DB), batch);
+    await writeCheckpoints(env.DB, batch);
+    await writeCheckpoints(env.DB, batch);
     expect(await snapshot()).toEqual(before);
   });
 });

@@ -11,13 +11,21 @@ describe("GET /api/openapi.json", () => {
     };
     expect(document.openapi).toBe("3.1.0");
     expect(Object.keys(document.paths).sort()).toEqual([
+      "/api/events",
+      "/api/files/{key}",
+      "/api/outbox",
       "/api/runs",
       "/api/runs/{runId}",
       "/api/runs/{runId}/cancel",
       "/api/runs/{runId}/context",
+      "/api/runs/{runId}/events/{name}",
       "/api/workflows",
       "/api/workflows/{id}",
+      "/api/workflows/{id}/disable",
+      "/api/workflows/{id}/enable",
       "/api/workflows/{id}/runs",
+      "/api/workflows/{id}/schedule",
+      "/approvals/{token}",
       "/hooks/{workflowId}",
     ]);
     expect(Object.keys(document.paths["/hooks/{workflowId}"]?.post?.responses ?? {})).toEqual(

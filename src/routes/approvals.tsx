@@ -1,0 +1,271 @@
+import { type Context, Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { Env } from "../env";
+import { type ErrorCode, errorData, errorStatus } from "../errors";
+import { csrfToken, hashToken, isTokenShape, sameSecret } from "../lib/tokens";
+import { humanLoopStub } from "../run/human-loop-api";
+import type { ClosedReason, ReviewInfo } from "../run/reviews";
+import { type ApprovalRow, claimApproval, findApproval, recordAudit } from "../store/approvals";
+import { database } from "../store/db";
+import { type ApprovalFormValues, ApprovalPage } from "../ui/approval-page";
+import { MessagePage } from "../ui/message-page";
+import { type DecisionInput, parseDecision } from "./approval-input";
+import { errorResponse } from "./http-errors";
+import { isObject, limitBody } from "./request";
+
+/**
+ * Approval links. `GET` shows the request and the decision form and changes nothing: mail
+ * scanners and link previews fetch links. `POST` decides, once: the link is claimed in D1 with
+ * one conditional UPDATE, then the run's object checks again that the step still waits for it.
+ */
+export const approvalRoutes = new Hono<{ Bindings: Env }>();
+
+type Problem = { code: ErrorCode; title: string; message: string; outcome: string };
+
+const problems = {
+  notFound: {
+    code: "approval.not_found",
+    title: "Link not recognized",
+    message: "This approval link is not valid. Check that you opened the whole link from the email.",
+    outcome: "not_found",
+  },
+  used: {
+    code: "approval.used",
+    title: "Link already used",
+    message: "A decision was already made with this link. Each link works once.",
+    outcome: "used",
+  },
+  expired: {
+    code: "approval.expired",
+    title: "Link expired",
+    message: "This request expired before a decision was made with this link.",
+    outcome: "expired",
+  },
+  csrf: {
+    code: "approval.csrf_invalid",
+    title: "Form expired or forged",
+    message: "The form you sent did not come from this approval page. Open the link again and decide there.",
+    outcome: "csrf_invalid",
+  },
+} as const satisfies Record<string, Problem>;
+
+const closedMessages: Record<ClosedReason, string> = {
+  run_ended: "The run this request belongs to has ended, so it needs no decision any more.",
+  superseded: "The step this request was for has moved on, so it needs no decision any more.",
+  decided: "This request has already been decided.",
+  expired: "This request expired before a decision was made with this link.",
+  already_decided: "You have already decided on this request.",
+  not_approver: "This link's approver is no longer asked for this request.",
+};
+
+function closedProblem(reason: ClosedReason, info: ReviewInfo): Problem {
+  if (reason === "expired") return problems.expired;
+  const detail = reason === "run_ended" ? ` (the run is ${info.runStatus})` : "";
+  return {
+    code: "approval.closed",
+    title: "Request closed",
+    message: `${closedMessages[reason]}${detail}`,
+    outcome: `closed:${reason}`,
+  };
+}
+
+const pageHeaders = {
+  "Cache-Control": "no-store",
+  "Referrer-Policy": "no-referrer",
+  "X-Robots-Tag": "noindex, nofollow",
+  "X-Frame-Options": "DENY",
+  "Content-Security-Policy":
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+};
+
+function secret(env: Env): string {
+  return env.APPROVAL_SECRET ?? `signalbox-approval:${env.API_TOKEN ?? "local"}`;
+}
+
+function status(code: ErrorCode): ContentfulStatusCode {
+  return errorStatus[code] as ContentfulStatusCode;
+}
+
+function problemPage(c: Context<{ Bindings: Env }>, problem: Problem): Response | Promise<Response> {
+  return c.html(<MessagePage title={problem.title} message={problem.message} />, status(problem.code), pageHeaders);
+}
+
+interface Link {
+  token: string;
+  tokenHash: string;
+  row: ApprovalRow;
+}
+
+/** The link's row, or the problem that makes it unusable without asking the run. */
+async function findLink(
+  c: Context<{ Bindings: Env }>,
+): Promise<Link | { problem: Problem; tokenHash?: string; row?: ApprovalRow }> {
+  const token = c.req.param("token") ?? "";
+  // Anything that cannot be a token we issued is not looked up at all.
+  if (!isTokenShape(token)) return { problem: problems.notFound };
+  const tokenHash = await hashToken(token);
+  const row = await findApproval(database(c.env.DB), tokenHash);
+  if (!row) return { problem: problems.notFound, tokenHash };
+  if (row.status !== "pending") return { problem: problems.used, tokenHash, row };
+  if (row.expiresAt <= Date.now()) return { problem: problems.expired, tokenHash, row };
+  return { token, tokenHash, row };
+}
+
+function query(row: ApprovalRow) {
+  return { runId: row.runId, nodeId: row.nodeId, attempt: row.attempt, round: row.round, approver: row.approver };
+}
+
+async function reviewOf(c: Context<{ Bindings: Env }>, row: ApprovalRow) {
+  const info = await humanLoopStub(c.env, row.runId).reviewInfo(query(row));
+  if (!info) return { problem: problems.notFound };
+  if (!info.open) return { problem: closedProblem(info.closed ?? "decided", info), info };
+  return { info };
+}
+
+approvalRoutes.get("/:token", async (c) => {
+  const link = await findLink(c);
+  if ("problem" in link) return problemPage(c, link.problem);
+  const review = await reviewOf(c, link.row);
+  if (review.problem) return problemPage(c, review.problem);
+  const csrf = await csrfToken(secret(c.env), link.tokenHash);
+  return c.html(
+    <ApprovalPage info={review.info} approver={link.row.approver} action={`/approvals/${link.token}`} csrf={csrf} />,
+    200,
+    pageHeaders,
+  );
+});
+
+/** A browser form must come from this origin (or PUBLIC_URL's) and carry the page's form token. */
+async function formIsGenuine(c: Context<{ Bindings: Env }>, tokenHash: string, form: FormData): Promise<boolean> {
+  const origins = new Set([new URL(c.req.url).origin]);
+  if (c.env.PUBLIC_URL) origins.add(new URL(c.env.PUBLIC_URL).origin);
+  const origin = c.req.header("origin");
+  const sameSite = c.req.header("sec-fetch-site") === "same-origin";
+  if (!sameSite && (origin === undefined || !origins.has(origin))) return false;
+  const given = form.get("csrf");
+  return typeof given === "string" && (await sameSecret(given, await csrfToken(secret(c.env), tokenHash)));
+}
+
+approvalRoutes.post("/:token", limitBody, async (c) => {
+  const db = database(c.env.DB);
+  const type = c.req.header("content-type") ?? "";
+  const isForm = /application\/x-www-form-urlencoded|multipart\/form-data/i.test(type);
+  const isJson = /json/i.test(type);
+  const now = Date.now();
+  const audit = {
+    ip: c.req.header("cf-connecting-ip") ?? c.req.header("x-forwarded-for")?.split(",")[0]?.trim() ?? null,
+    userAgent: c.req.header("user-agent") ?? null,
+    at: now,
+  };
+  const answer = async (problem: Problem, row?: ApprovalRow, decision?: string) => {
+    const entry = {
+      ...audit,
+      approvalId: row?.id,
+      runId: row?.runId,
+      nodeId: row?.nodeId,
+      approver: row?.approver,
+      decision,
+      outcome: problem.outcome,
+    };
+    await recordAudit(db, entry).catch(() => undefined);
+    return isForm ? problemPage(c, problem) : errorResponse(c, errorData(problem.code, problem.message));
+  };
+  if (!isForm && !isJson) {
+    return errorResponse(
+      c,
+      errorData(
+        "request.unsupported_media_type",
+        "send the decision as a form or as JSON {decision, comment?, edits?}",
+      ),
+    );
+  }
+  const form = isForm ? await c.req.formData() : undefined;
+  const link = await findLink(c);
+  // A forged, used or expired link is refused as such, whatever the form says.
+  if ("problem" in link) return answer(link.problem, link.row);
+  const { row } = link;
+  if (form && !(await formIsGenuine(c, link.tokenHash, form))) return answer(problems.csrf, row);
+  const review = await reviewOf(c, row);
+  if (review.problem) return answer(review.problem, row);
+  const { info } = review;
+
+  let input: DecisionInput;
+  let values: ApprovalFormValues = {};
+  try {
+    const raw = form
+      ? Object.fromEntries([...form.entries()].filter(([, value]) => typeof value === "string"))
+      : await c.req.json();
+    if (!isObject(raw)) throw new Error("expected a JSON object {decision, comment?, edits?}");
+    const parsed = parseDecision(info, raw, Boolean(form));
+    values = parsed.values;
+    if ("error" in parsed) throw new Error(parsed.error);
+    input = parsed.input;
+  } catch (thrown) {
+    const message = thrown instanceof SyntaxError ? "the body is not valid JSON" : (thrown as Error).message;
+    await recordAudit(db, {
+      ...audit,
+      approvalId: row.id,
+      runId: row.runId,
+      nodeId: row.nodeId,
+      approver: row.approver,
+      outcome: "invalid",
+      details: { message },
+    }).catch(() => undefined);
+    if (!form) return errorResponse(c, errorData("approval.invalid", message));
+    const csrf = await csrfToken(secret(c.env), link.tokenHash);
+    return c.html(
+      <ApprovalPage
+        info={info}
+        approver={row.approver}
+        action={`/approvals/${link.token}`}
+        csrf={csrf}
+        error={message}
+        values={values}
+      />,
+      422,
+      pageHeaders,
+    );
+  }
+
+  if (!(await claimApproval(db, { id: row.id, decision: input.decision, now }))) {
+    return answer(problems.used, row, input.decision);
+  }
+  const result = await humanLoopStub(c.env, row.runId).decide({ ...query(row), ...input });
+  if (!result?.ok) {
+    const reason = result && !result.ok ? result.reason : "run_ended";
+    return answer(closedProblem(reason, info), row, input.decision);
+  }
+  await recordAudit(db, {
+    ...audit,
+    approvalId: row.id,
+    runId: row.runId,
+    nodeId: row.nodeId,
+    approver: row.approver,
+    decision: input.decision,
+    outcome: "accepted",
+    details: { comment: input.comment ?? null, edits: input.edits ?? null, output: input.output ?? null },
+  });
+  const body = {
+    runId: row.runId,
+    nodeId: row.nodeId,
+    decision: input.decision,
+    approver: row.approver,
+    runStatus: result.runStatus,
+    stepStatus: result.stepStatus,
+  };
+  if (!form) return c.json(body);
+  const waiting = result.stepStatus === "needs_review";
+  return c.html(
+    <MessagePage
+      title="Decision recorded"
+      message={`Thank you: your decision (${input.decision}) on "${info.request.subject}" was recorded.`}
+      detail={
+        waiting
+          ? "The request is still waiting for the other approvers."
+          : "The run goes on from here. You can close this page."
+      }
+    />,
+    200,
+    pageHeaders,
+  );
+});

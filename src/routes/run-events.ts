@@ -1,0 +1,40 @@
+import { Hono } from "hono";
+import type { Env } from "../env";
+import { fail, isErrorData } from "../errors";
+import { eventName } from "../nodes/wait";
+import { humanLoopStub } from "../run/human-loop-api";
+import { errorResponse } from "./http-errors";
+import { isObject, limitBody, readJson } from "./request";
+
+/**
+ * `POST /api/runs/:runId/events/:name {payload?, id?}`: delivers an event to a run. A step
+ * waiting for it (name and match) takes it at once; otherwise the run buffers it until a wait
+ * for it comes. Redelivering an id answers `duplicate` and changes nothing.
+ */
+export const runEventRoutes = new Hono<{ Bindings: Env }>();
+
+const runIdPattern = /^run_[0-9a-z]{26}$/;
+
+runEventRoutes.post("/:runId/events/:name", limitBody, async (c) => {
+  const runId = c.req.param("runId");
+  const name = c.req.param("name");
+  if (!runIdPattern.test(runId)) fail("run.not_found", `no run ${runId}`);
+  if (!eventName.safeParse(name).success) {
+    fail("event.invalid", "event names are letters, digits, '.', '_', ':' or '-', at most 100");
+  }
+  const body = await readJson(c, { allowEmpty: true });
+  if (!isObject(body)) fail("event.invalid", "expected a JSON object {payload?, id?}");
+  const { payload = null, id } = body;
+  if (id !== undefined && (typeof id !== "string" || id.length === 0 || id.length > 200)) {
+    fail("event.invalid", "id must be a non-empty string of at most 200 characters");
+  }
+  const result = await humanLoopStub(c.env, runId).deliverEvent({
+    name,
+    payload,
+    receivedAt: Date.now(),
+    ...(id === undefined ? {} : { id: id as string }),
+  });
+  if (!result) fail("run.not_found", `no run ${runId}`);
+  if ("error" in result && isErrorData(result.error)) return errorResponse(c, result.error);
+  return c.json({ runId, name, ...result }, "status" in result && result.status === "duplicate" ? 200 : 202);
+});

@@ -1,0 +1,92 @@
+import type { Plan } from "../engine/plan";
+import { undecided } from "../engine/review";
+import { isTerminalRun, type ReviewState, type RunState } from "../engine/state";
+import type { JsonObject } from "../lib/json";
+import { nodeSpec } from "../nodes/registry";
+import type { ReviewDecision, ReviewRequest } from "../nodes/types";
+
+/** What an approval link is bound to. */
+export interface ReviewQuery {
+  runId: string;
+  nodeId: string;
+  attempt: number;
+  round: number;
+  approver: string;
+}
+
+/** Why a link no longer opens a decision form. */
+export type ClosedReason = "run_ended" | "superseded" | "decided" | "expired" | "already_decided" | "not_approver";
+
+export interface ReviewInfo {
+  runId: string;
+  workflowId: string;
+  runStatus: string;
+  nodeId: string;
+  nodeType: string;
+  kind: ReviewState["kind"];
+  open: boolean;
+  closed?: ClosedReason;
+  request: ReviewRequest;
+  expiresAt: number;
+  approvers: string[];
+  require: ReviewState["require"];
+  decisions: { approver: string; decision: ReviewDecision; at: number }[];
+  /** Escalations: the keys a skip may write, and the failure under review. */
+  writes: string[];
+  error: { code: string; message: string } | null;
+}
+
+export interface DecideInput extends ReviewQuery {
+  decision: ReviewDecision;
+  comment?: string;
+  edits?: JsonObject;
+  output?: JsonObject;
+}
+
+export type DecideResult = { ok: true; runStatus: string; stepStatus: string } | { ok: false; reason: ClosedReason };
+
+/** The review a link points at, as the page shows it, and whether it is still open to this approver. */
+export function describeReview(
+  plan: Plan,
+  configs: Readonly<Record<string, unknown>>,
+  state: RunState,
+  query: ReviewQuery,
+): ReviewInfo | undefined {
+  const step = state.steps[query.nodeId];
+  const review = step?.review;
+  if (!step || !review || state.runId !== query.runId) return undefined;
+  const spec = nodeSpec(step.type);
+  const writes = spec && configs[query.nodeId] !== undefined ? spec.writes(configs[query.nodeId]) : [];
+  const closed = closedReason(state, query);
+  return {
+    runId: state.runId,
+    workflowId: state.workflowId,
+    runStatus: state.status,
+    nodeId: step.nodeId,
+    nodeType: plan.nodes[step.nodeId]?.type ?? step.type,
+    kind: review.kind,
+    open: closed === undefined,
+    ...(closed ? { closed } : {}),
+    request: review.request,
+    expiresAt: review.expiresAt,
+    approvers: review.approvers,
+    require: review.require,
+    decisions: review.decisions.map((entry) => ({ approver: entry.approver, decision: entry.decision, at: entry.at })),
+    writes,
+    error: review.cause ? { code: review.cause.code, message: review.cause.message } : null,
+  };
+}
+
+function closedReason(state: RunState, query: ReviewQuery): ClosedReason | undefined {
+  const step = state.steps[query.nodeId];
+  const review = step?.review;
+  const ended = isTerminalRun(state.status);
+  if (!step || !review || step.attempts !== query.attempt) return ended ? "run_ended" : "superseded";
+  if (review.round !== query.round || review.outcome === "expired") return "expired";
+  if (review.outcome !== undefined) return "decided";
+  if (ended) return "run_ended";
+  if (step.status !== "needs_review") return "decided";
+  if (!review.approvers.includes(query.approver)) return "not_approver";
+  if (!undecided(review).includes(query.approver)) return "already_decided";
+  return undefined;
+}
