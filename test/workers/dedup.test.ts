@@ -2,6 +2,7 @@ import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { api, register, settle } from "./helpers";
 import { countRuns } from "./support";
+import { definition } from "./trigger-support";
 
 interface StartBody {
   runId: string;
@@ -9,13 +10,7 @@ interface StartBody {
 }
 
 function hooked(id: string, triggers: unknown[] = [{ type: "webhook", dedup: { window: "1h" } }]) {
-  return {
-    id,
-    name: id,
-    triggers,
-    nodes: [{ id: "echo", type: "transform", config: { set: { seen: "input" } } }],
-    edges: [],
-  };
+  return definition(id, triggers);
 }
 
 async function hook(workflowId: string, body: string, headers: Record<string, string> = {}) {
