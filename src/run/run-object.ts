@@ -4,7 +4,7 @@ import type { Command, RunEvent } from "../engine/events";
 import { isTerminalRun, type RunState, type Timer } from "../engine/state";
 import { initialRunState, transition } from "../engine/transition";
 import type { Env } from "../env";
-import { type ErrorData, errorData, toErrorData } from "../errors";
+import { type ErrorData, errorData } from "../errors";
 import { deepFreeze, type Json, type JsonObject } from "../lib/json";
 import type { NodePorts } from "../nodes/types";
 import { Checkpointer } from "./checkpointer";
