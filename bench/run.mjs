@@ -79,6 +79,7 @@ async function main() {
     if (selected.has("ttfs")) {
       log("TTFS");
       results.ttfs = await scenario.ttfs(ctx);
+      results.pathFloor = await scenario.pathFloor(ctx);
     }
     if (selected.has("linear")) {
       log("linear 100 steps");

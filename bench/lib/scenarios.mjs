@@ -43,6 +43,27 @@ export function ttfs(ctx) {
 }
 
 /**
+ * The path floor under TTFS: the front worker pings the harness at once, with no engine in
+ * between. Both systems' TTFS contain this fixed cost; the targets compare what is left.
+ */
+export async function pathFloor(ctx) {
+  const samples = [];
+  for (let i = -ctx.warmup; i < ctx.iterations; i++) {
+    const run = `path-floor-${i}-${Math.random().toString(36).slice(2)}`;
+    const sentAt = performance.now();
+    const response = await fetch(`${ctx.server.url}/__path-floor`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ run, ping: `${ctx.pings.url}/ping/start` }),
+    });
+    await response.text();
+    const at = await ctx.pings.wait(run, "start");
+    if (i >= 0) samples.push(at - sentAt);
+  }
+  return samples;
+}
+
+/**
  * 100 no-op steps with pings before step 1 and after steps 10, 90 and 100. Each segment
  * between pings holds one ping round trip, so (steps 11-90 segment - steps 1-10 segment) / 70
  * is the per-step time with the ping cancelled out; steps 1-10 and 91-100 compare directly.
