@@ -2,7 +2,7 @@
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
 import { join } from "node:path";
-import { ensureApiToken } from "./lib/dev-vars.mjs";
+import { ensureApiToken, readDevVars } from "./lib/dev-vars.mjs";
 import { readWorkflowFiles, registerWorkflows } from "./lib/register.mjs";
 import { applyMigrations, probePort, projectRoot, waitForHealth, wranglerBin, wranglerEnv } from "./lib/wrangler.mjs";
 
@@ -25,10 +25,17 @@ try {
   process.exit(1);
 }
 
+// LLM steps: the provider settings may come from the shell (`LLM_BASE_URL=... npm run dev`);
+// keys stay in .dev.vars, out of the process list.
+const llmSettings = ["LLM_BASE_URL", "LLM_MODEL", "LLM_API_KEY_SECRET", "LLM_PROVIDERS", "LLM_PRICES"];
+const llmVars = llmSettings
+  .filter((name) => process.env[name])
+  .flatMap((name) => ["--var", `${name}:${process.env[name]}`]);
+
 // Approval links in emails point here; the emails themselves are listed at /api/outbox.
 const wrangler = spawn(
   wranglerBin,
-  ["dev", "--port", String(port), "--ip", "127.0.0.1", "--var", `PUBLIC_URL:${baseUrl}`],
+  ["dev", "--port", String(port), "--ip", "127.0.0.1", "--var", `PUBLIC_URL:${baseUrl}`, ...llmVars],
   {
     cwd: projectRoot,
     env: wranglerEnv(),
@@ -101,6 +108,23 @@ function printUsage(entries) {
     }
   }
   say(`report   curl -s ${auth} ${baseUrl}/api/runs/<runId>`);
+  describeLlm();
   say(`outbox   curl -s ${auth} ${baseUrl}/api/outbox   (approval emails: open their links in a browser)`);
   say();
+}
+
+/** Which model provider llm steps will reach, or what to set so they reach one. */
+function describeLlm() {
+  const vars = { ...readDevVars(join(projectRoot, ".dev.vars")), ...process.env };
+  const named = ["LLM_PROVIDERS", "OPENAI_API_KEY", "ANTHROPIC_API_KEY"].filter((name) => vars[name]);
+  if (vars.LLM_BASE_URL) {
+    say(`LLM      default provider ${vars.LLM_BASE_URL}, model ${vars.LLM_MODEL ?? "(none: set LLM_MODEL)"}`);
+  } else {
+    say(
+      "LLM      no provider set: runs that reach an llm step (support-ticket's analyze) fail with llm.not_configured.",
+    );
+    say("         Point it at any OpenAI-compatible server, e.g.:");
+    say("         LLM_BASE_URL=http://127.0.0.1:11434/v1 LLM_MODEL=llama3.2 npm run dev   (keys go in .dev.vars)");
+  }
+  if (named.length > 0) say(`         also configured: ${named.join(", ")}`);
 }

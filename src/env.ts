@@ -33,6 +33,17 @@ export interface Env {
   EVENTS_QUEUE: Queue;
   /** R2 event notifications; the upload route sends the same message locally. */
   R2_EVENTS_QUEUE: Queue;
+  // ---- llm steps (src/adapters/llm/config.ts) ----
+  /** The `default` provider: an OpenAI-compatible endpoint, its default model, and the NAME of the secret with its key (default LLM_API_KEY). */
+  LLM_BASE_URL?: string;
+  LLM_MODEL?: string;
+  LLM_API_KEY_SECRET?: string;
+  /** More providers, as JSON: `{"<name>": {type, baseUrl?, apiKey? (a secret's name), binding?, model?, headers?}}`. */
+  LLM_PROVIDERS?: string;
+  /** Prices in USD per million tokens, as JSON: `{"<provider/model | model | *>": {input, output}}`. */
+  LLM_PRICES?: string;
+  /** Span log lines: "batch" (default, written with each checkpoint flush), "each" (a line per span), "off". */
+  TRACE_SPANS?: string;
   /** Webhook secrets (`verify.secret`) are Worker secrets looked up by name. */
   [secret: string]: unknown;
 }

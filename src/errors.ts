@@ -53,6 +53,19 @@ export const errorStatus = {
   "workflow.disabled": 409,
   "schedule.not_found": 404,
   "file.not_found": 404,
+  // Operations: retry, replay, pause and resume, bulk actions, dry runs, metrics.
+  "run.not_failed": 409,
+  "run.not_ended": 409,
+  "run.node_not_found": 404,
+  "run.replay_not_ready": 409,
+  "run.already_paused": 409,
+  "run.not_paused": 409,
+  "run.version_incompatible": 409,
+  "run.context_invalid": 422,
+  "bulk.filter_empty": 400,
+  "dryrun.mock_invalid": 422,
+  "dryrun.limit_exceeded": 422,
+  "metrics.window_invalid": 400,
   // Failures that happen inside a run: never an HTTP status of their own.
   "node.timeout": 500,
   "node.interrupted": 500,
@@ -67,6 +80,18 @@ export const errorStatus = {
   "review.expired": 500,
   "review.failed": 500,
   "email.delivery_failed": 500,
+  // LLM steps: a provider that is not set up, calls that fail, answers that do not fit.
+  "llm.not_configured": 500,
+  "llm.timeout": 500,
+  "llm.rate_limited": 500,
+  "llm.provider_error": 500,
+  "llm.request_rejected": 500,
+  "llm.output_invalid": 500,
+  "llm.low_confidence": 500,
+  "llm.budget_exceeded": 500,
+  // A dry run's node asked for something its mocks do not provide.
+  "dryrun.unmocked_request": 500,
+  "dryrun.mock_missing": 500,
   "internal.error": 500,
 } as const;
 

@@ -16,3 +16,14 @@ export function ensureApiToken(path) {
   writeFileSync(path, `${text}${separator}API_TOKEN=${token}\n`, { mode: 0o600 });
   return { token, created: true };
 }
+
+/** The NAME=value pairs of a .dev.vars file (quotes taken off); empty when there is none. */
+export function readDevVars(path) {
+  const text = existsSync(path) ? readFileSync(path, "utf8") : "";
+  const vars = {};
+  for (const line of text.split("\n")) {
+    const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (match) vars[match[1]] = match[2].replace(/^(["'])(.*)\1$/, "$2");
+  }
+  return vars;
+}

@@ -3,6 +3,7 @@ import { parseDuration } from "../lib/duration";
 import { nodeSpec } from "../nodes/registry";
 import type { NodeSpec } from "../nodes/types";
 import { topologicalOrder } from "./graph";
+import { llmNodePlan, llmPlan } from "./llm-plan";
 import type { NodeDefinition, RetryPolicyInput, WorkflowDefinition } from "./schema";
 
 export { topologicalOrder } from "./graph";
@@ -37,8 +38,11 @@ export function compilePlan(definition: WorkflowDefinition, version: number): Pl
       retry: retryPolicy(node.retry, spec, definition.reviewers),
       routes: Boolean(spec.targets) || hasTimeoutPath(node, spec),
     };
+    const llm = llmNodePlan(node, spec, definition.reviewers);
+    if (llm) nodes[node.id] = { ...(nodes[node.id] as PlanNode), llm };
   }
-  return { workflowId: definition.id, version, order, nodes };
+  const llm = llmPlan(definition);
+  return { workflowId: definition.id, version, order, nodes, ...(llm ? { llm } : {}) };
 }
 
 function timeoutMs(node: NodeDefinition, spec: NodeSpec): number {

@@ -138,6 +138,45 @@ export const nodeSchema = z.strictObject({
 
 export const edgeSchema = z.strictObject({ from: z.string().min(1), to: z.string().min(1) });
 
+/** USD per million tokens, keyed by `provider/model`, `model` or `*` (also the LLM_PRICES var). */
+export const priceTableSchema = z.record(
+  z.string().min(1).max(300),
+  z.strictObject({ input: z.number().min(0), output: z.number().min(0) }),
+);
+
+/** The workflow's LLM settings: a run budget (a call that would cross it goes to review) and prices. */
+export const llmSettingsSchema = z.strictObject({
+  budget: z
+    .strictObject({ tokens: z.number().int().min(1).optional(), costUsd: z.number().positive().optional() })
+    .optional(),
+  prices: priceTableSchema.optional(),
+});
+
+/**
+ * A test case a definition carries: a dry run's input and mocks, and what must hold when it
+ * ends (`POST /api/workflows/:id/test` with `{"tests": true}` runs them all).
+ */
+export const testCaseSchema = z.strictObject({
+  name: z.string().min(1).max(200),
+  input: z.unknown().optional(),
+  /** Per node id: a mock or a list of them (src/run/dry-run-mocks.ts). */
+  mocks: z.record(z.string(), z.unknown()).optional(),
+  http: z.array(z.unknown()).max(200).optional(),
+  /** Answers for llm nodes' model calls (src/run/dry-run-mocks.ts). */
+  llm: z.array(z.unknown()).max(200).optional(),
+  expect: z
+    .strictObject({
+      status: z.string().optional(),
+      /** Context keys and the values they must hold (objects match as subsets). */
+      context: z.record(z.string(), z.unknown()).optional(),
+      /** Node ids and the status each step must end in. */
+      steps: z.record(z.string(), z.string()).optional(),
+      /** JSONata expressions over the final context, each of which must be truthy. */
+      assert: z.array(z.string().min(1).max(10_000)).max(50).optional(),
+    })
+    .optional(),
+});
+
 export const definitionSchema = z.strictObject({
   id: identifier,
   name: z.string().min(1).max(200),
@@ -150,6 +189,9 @@ export const definitionSchema = z.strictObject({
   edges: z.array(edgeSchema).max(2_000).default([]),
   /** Default reviewers for escalations (`retry.escalateAfter`) of every node. */
   reviewers: z.array(z.email()).min(1).max(20).optional(),
+  /** LLM steps: the run's budget and the price table. */
+  llm: llmSettingsSchema.optional(),
+  tests: z.array(testCaseSchema).max(50).optional(),
 });
 
 export type RetryPolicyInput = z.infer<typeof retryPolicySchema>;
@@ -158,6 +200,7 @@ export type WebhookVerify = z.infer<typeof webhookVerifySchema>;
 export type NodeDefinition = z.infer<typeof nodeSchema>;
 export type EdgeDefinition = z.infer<typeof edgeSchema>;
 export type WorkflowDefinition = z.infer<typeof definitionSchema>;
+export type TestCase = z.infer<typeof testCaseSchema>;
 
 /** Context keys every run owns; no node may write them. */
 export const reservedContextKeys = ["input", "trigger", "run"] as const;

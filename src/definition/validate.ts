@@ -6,6 +6,7 @@ import { nodeRegistry, nodeSpec } from "../nodes/registry";
 import type { ExpressionSite, NodeSpec, NodeTarget } from "../nodes/types";
 import { findCycles, type GraphEdge, reachableFromEntries } from "./graph";
 import { checkJsonSchema } from "./json-schema-check";
+import { checkLlmReviews } from "./llm-checks";
 import {
   definitionSchema,
   type EdgeDefinition,
@@ -18,6 +19,7 @@ import {
   triggerSchema,
   type WorkflowDefinition,
 } from "./schema";
+import { checkTestCases } from "./test-checks";
 import { checkTriggerFields } from "./trigger-checks";
 
 export type IssuePath = (string | number)[];
@@ -58,7 +60,9 @@ export function validateDefinition(raw: unknown): ValidationResult {
   if (triggers) checkTriggers(triggers, add);
   const entries = nodes ? checkNodes(nodes, add) : [];
   if (nodes) checkEscalations(nodes, doc.reviewers, add);
+  if (nodes) checkLlmReviews(nodes, doc.reviewers, add);
   if (nodes && isComplete(nodes) && edges) checkGraph(entries, edges, add);
+  if (nodes && isComplete(nodes)) checkTestCases(doc.tests, new Set(nodes.map((node) => node.id)), add);
 
   if (issues.length > 0 || !parsed.success) {
     const rank = (issue: DefinitionIssue) => documentRank(raw, issue.path);

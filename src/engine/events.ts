@@ -26,7 +26,19 @@ export type RunEvent =
   /** An event whose name and match fit the step's wait (the shell evaluated the match). */
   | { type: "event"; nodeId: string; attempt: number; event: RunEventRecord }
   /** An approver's email kept failing; the shell gave up on it. */
-  | { type: "delivery-failed"; nodeId: string; attempt: number; round: number; approver: string; error: ErrorData };
+  | { type: "delivery-failed"; nodeId: string; attempt: number; round: number; approver: string; error: ErrorData }
+  // ---- operations (src/engine/operations.ts) ----
+  /** An operator paused the run: no node starts until `unpause`; timers that come due are held. */
+  | { type: "pause"; reason?: string; by?: string }
+  /** The paused run goes on: held timers fire, ready nodes start. (`resume` is the restart event.) */
+  | { type: "unpause"; by?: string }
+  /**
+   * Retry a failed run from the steps that failed or were cut short by the failure; completed
+   * steps stay. When the shell moved the run onto another version first, `fromVersion` is the old one.
+   */
+  | { type: "retry"; by?: string; fromVersion?: number }
+  /** A replay's first event: the steps taken from the original are settled already. */
+  | { type: "start-replay" };
 
 export type Command =
   | { type: "execute"; nodeId: string; attempt: number; idempotencyKey: string; timeoutMs: number }

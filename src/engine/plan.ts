@@ -1,3 +1,5 @@
+import type { LlmBudget, PriceTable } from "../llm/types";
+
 /**
  * The executable shape of one workflow version, derived once from its definition: the
  * engine reads only this, never the raw definition or a node's config.
@@ -24,6 +26,8 @@ export interface PlanNode {
   retry: RetryPolicy;
   /** For nodes that route (branch): the successors they may choose. */
   routes: boolean;
+  /** llm nodes: how many models to fall back through, and who reviews the step when it stops. */
+  llm?: { models: number; reviewers: readonly string[]; reviewExpiresInMs: number };
 }
 
 export interface Plan {
@@ -32,4 +36,6 @@ export interface Plan {
   /** Node ids in topological order; ties keep definition order. */
   order: readonly string[];
   nodes: Readonly<Record<string, PlanNode>>;
+  /** The workflow's LLM budget and prices (`llm` in the definition). */
+  llm?: { budget?: LlmBudget; prices?: PriceTable };
 }

@@ -72,7 +72,7 @@ export function beginEscalation(draft: Draft, nodeId: string, error: ErrorData):
   });
 }
 
-function openReview(draft: Draft, nodeId: string, review: ReviewState): void {
+export function openReview(draft: Draft, nodeId: string, review: ReviewState): void {
   const step = draft.updateStep(nodeId, { status: "needs_review", review });
   requestReview(draft, step, "request", review.approvers);
   armTimers(draft, step);

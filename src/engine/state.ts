@@ -1,8 +1,19 @@
 import type { ErrorData } from "../errors";
 import type { Json, JsonObject } from "../lib/json";
+import type { LlmStepState, UsageTotals } from "../llm/types";
 import type { ExpireAction, ReviewDecision, ReviewRequest } from "../nodes/types";
 
-export const runStatuses = ["pending", "running", "waiting", "needs_review", "success", "failed", "cancelled"] as const;
+export const runStatuses = [
+  "pending",
+  "running",
+  "waiting",
+  "needs_review",
+  "success",
+  "failed",
+  "cancelled",
+  // An operator paused the run: nothing new starts until it is resumed (src/engine/operations.ts).
+  "paused",
+] as const;
 export type RunStatus = (typeof runStatuses)[number];
 
 export const stepStatuses = [...runStatuses, "skipped"] as const;
@@ -26,7 +37,9 @@ export type AttemptOutcome =
   | "interrupted"
   | "cancelled"
   | "await-review"
-  | "await-event";
+  | "await-event"
+  /** Handed to reviewers without failing (an LLM answer below its confidence, a budget stop). */
+  | "escalated";
 
 export interface AttemptRecord {
   attempt: number;
@@ -34,6 +47,8 @@ export interface AttemptRecord {
   endedAt?: number;
   outcome?: AttemptOutcome;
   error?: ErrorData;
+  /** The context version this attempt read. */
+  inputVersion?: number;
 }
 
 export interface StepState {
@@ -62,7 +77,11 @@ export interface StepState {
   review?: ReviewState;
   /** While waiting for a named event. */
   eventWait?: EventWaitState;
+  /** llm steps: the model chain position, every call with its latency, outcome, tokens and cost. */
+  llm?: LlmStepState;
   history: AttemptRecord[];
+  /** In a replay: this step was not executed here but taken, settled, from the original run. */
+  replayedFrom?: { runId: string; contextVersion?: number; endedAt?: number };
 }
 
 export interface DecisionRecord {
@@ -130,7 +149,35 @@ export interface RunState {
   endedAt?: number;
   error?: ErrorData & { nodeId?: string };
   contextVersion: number;
+  /** What the run's LLM calls have spent (its budget is checked against this). */
+  llm?: UsageTotals;
   steps: Readonly<Record<string, StepState>>;
+  /** While paused: since when, and the engine timers that came due meanwhile (fired on resume). */
+  paused?: PauseState;
+  /** What operators did to this run (pause, resume, retry), oldest first: part of its trace. */
+  operations?: OperationRecord[];
+  /** A replay: the run it was replayed from and the node it starts at. */
+  replayOf?: { runId: string; fromNode: string };
+}
+
+export interface PauseState {
+  at: number;
+  reason?: string;
+  by?: string;
+  /** Timers that came due while paused, in the order they came. */
+  held: Timer[];
+}
+
+export interface OperationRecord {
+  type: "pause" | "unpause" | "retry";
+  at: number;
+  by?: string;
+  reason?: string;
+  /** Retry: the steps started again. */
+  nodes?: string[];
+  /** Retry onto another version: the version the run had before. */
+  fromVersion?: number;
+  toVersion?: number;
 }
 
 export const timerKinds = ["retry", "wake", "expire", "remind", "event-timeout"] as const;

@@ -1,6 +1,7 @@
 import type { ErrorData } from "../errors";
 import type { JsonObject } from "../lib/json";
 import type { Draft } from "./draft";
+import { holdStart } from "./pause";
 import {
   type AttemptOutcome,
   idempotencyKey,
@@ -92,6 +93,7 @@ export function endRun(draft: Draft, status: RunStatus, error: RunState["error"]
 }
 
 export function startAttempt(draft: Draft, nodeId: string): void {
+  if (holdStart(draft, nodeId)) return;
   const step = draft.step(nodeId);
   const attempt = step.attempts + 1;
   draft.updateStep(nodeId, {
@@ -101,7 +103,7 @@ export function startAttempt(draft: Draft, nodeId: string): void {
     startedAt: step.startedAt ?? draft.now,
     inputVersion: draft.state.contextVersion,
     retryAt: undefined,
-    history: [...step.history, { attempt, startedAt: draft.now }],
+    history: [...step.history, { attempt, startedAt: draft.now, inputVersion: draft.state.contextVersion }],
   });
   emitExecute(draft, nodeId, attempt);
 }
@@ -170,6 +172,14 @@ export function settleRunStatus(draft: Draft): void {
     endRun(draft, "success", undefined);
     return;
   }
-  const status: RunStatus = running ? "running" : review ? "needs_review" : waiting ? "waiting" : "running";
+  const status: RunStatus = draft.state.paused
+    ? "paused"
+    : running
+      ? "running"
+      : review
+        ? "needs_review"
+        : waiting
+          ? "waiting"
+          : "running";
   if (status !== draft.state.status) draft.updateRun({ status });
 }

@@ -3,6 +3,9 @@ import type { NodeOutcome } from "../nodes/types";
 import { Draft } from "./draft";
 import { beginEventWait, deliverEvent, timeOutEventWait } from "./event-wait";
 import type { RunEvent, Transition } from "./events";
+import { escalateStep, llmFallback, recordLlmAttempt } from "./llm";
+import { considerPending, pauseRun, releasePause, retryRun, startReplay } from "./operations";
+import { holdTimer } from "./pause";
 import type { Plan } from "./plan";
 import { backoffDelay, shouldRetry } from "./retry";
 import {
@@ -83,6 +86,7 @@ const handlers: Handlers = {
     if (isTerminalRun(draft.state.status)) return;
     const step = draft.step(event.nodeId);
     if (step.status !== "running" || step.attempts !== event.attempt) return;
+    recordLlmAttempt(draft, event.nodeId, event.outcome);
     applyOutcome(draft, event.nodeId, event.outcome);
   },
   timer(draft, event) {
@@ -90,6 +94,8 @@ const handlers: Handlers = {
     const { timer } = event;
     const step = draft.step(timer.nodeId);
     if (step.attempts !== timer.attempt) return;
+    // A paused run keeps the timer and fires it when unpaused.
+    if (holdTimer(draft, timer)) return;
     timerHandlers[timer.kind](draft, step, timer);
   },
   cancel(draft, event) {
@@ -107,6 +113,23 @@ const handlers: Handlers = {
   "delivery-failed"(draft, event) {
     if (isTerminalRun(draft.state.status)) return;
     noteDeliveryFailure(draft, event);
+  },
+  pause(draft, event) {
+    if (isTerminalRun(draft.state.status) || draft.state.paused) return;
+    pauseRun(draft, event);
+  },
+  unpause(draft, event) {
+    if (isTerminalRun(draft.state.status) || !draft.state.paused) return;
+    for (const timer of releasePause(draft, event)) handlers.timer(draft, { type: "timer", timer });
+    considerPending(draft);
+  },
+  retry(draft, event) {
+    if (draft.state.status !== "failed") return;
+    retryRun(draft, event);
+  },
+  "start-replay"(draft) {
+    if (draft.state.status !== "pending") return;
+    startReplay(draft);
   },
 };
 
@@ -168,6 +191,10 @@ function applyOutcome(draft: Draft, nodeId: string, outcome: NodeOutcome): void 
       closeAttempt(draft, nodeId, "await-event");
       beginEventWait(draft, nodeId, outcome.wait);
       return;
+    case "escalate":
+      closeAttempt(draft, nodeId, "escalated", outcome.error);
+      escalateStep(draft, nodeId, outcome.error);
+      return;
   }
 }
 
@@ -184,6 +211,7 @@ function sleep(draft: Draft, nodeId: string, until: number): void {
  * escalation and the threshold is reached or retries ran out; otherwise fail the run.
  */
 function handleFailure(draft: Draft, nodeId: string, error: ErrorData): void {
+  if (llmFallback(draft, nodeId, error)) return;
   const node = draft.plan.nodes[nodeId];
   const step = draft.step(nodeId);
   // Attempts since the last reviewer's retry: a retry from review starts the count again.

@@ -1,12 +1,13 @@
 import { branchNode } from "./branch";
 import { httpNode } from "./http";
 import { humanNode } from "./human";
+import { llmNode } from "./llm";
 import { logNode } from "./log";
 import { transformNode } from "./transform";
 import type { NodeSpec } from "./types";
 import { waitNode } from "./wait";
 
-const specs: readonly NodeSpec[] = [transformNode, branchNode, httpNode, logNode, waitNode, humanNode];
+const specs: readonly NodeSpec[] = [transformNode, branchNode, httpNode, logNode, waitNode, humanNode, llmNode];
 
 export const nodeRegistry: ReadonlyMap<string, NodeSpec> = new Map(specs.map((spec) => [spec.type, spec]));
 

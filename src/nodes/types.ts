@@ -1,16 +1,22 @@
 import type { z } from "zod";
 import type { ErrorData } from "../errors";
 import type { JsonObject } from "../lib/json";
+import type { LlmAttemptContext, LlmAttemptReport, LlmPort } from "../llm/types";
 
 /** What a node's execution came to. Failures are data; a throw from `execute` is a bug. */
 export type NodeOutcome =
-  | { type: "success"; output: JsonObject; route?: string[] }
-  | { type: "failure"; error: ErrorData }
+  | { type: "success"; output: JsonObject; route?: string[]; llm?: LlmAttemptReport }
+  | { type: "failure"; error: ErrorData; llm?: LlmAttemptReport }
   | { type: "sleep"; until: number }
   /** Stop for people: the step is `needs_review` until they decide or the request expires. */
   | { type: "await-review"; review: ReviewAsk }
   /** Wait for a named event delivered to the run, up to `until`. */
-  | { type: "await-event"; wait: EventWait };
+  | { type: "await-event"; wait: EventWait }
+  /**
+   * Hand the step to its reviewers (retry, skip with an output, or fail) without failing it:
+   * an LLM answer below its confidence threshold, or a call that would break the run's budget.
+   */
+  | { type: "escalate"; error: ErrorData; llm?: LlmAttemptReport };
 
 export const approvalDecisions = ["approve", "reject"] as const;
 export const escalationDecisions = ["retry", "skip", "fail"] as const;
@@ -64,6 +70,8 @@ export interface LogEntry {
 export interface NodePorts {
   fetch(request: Request): Promise<Response>;
   log(entry: LogEntry): void;
+  /** Model providers (llm nodes); absent where none can be reached. */
+  llm?: LlmPort;
 }
 
 export interface NodeContext {
@@ -77,6 +85,10 @@ export interface NodeContext {
   now: number;
   signal: AbortSignal;
   ports: NodePorts;
+  /** The node's successors in the plan (a node that routes names the ones it takes). */
+  successors?: readonly string[];
+  /** llm nodes: which model of the chain, the run's spend, budget and prices. */
+  llm?: LlmAttemptContext;
 }
 
 export interface ExpressionSite {
@@ -109,6 +121,11 @@ export interface NodeSpec<Config = unknown> {
    * event comes. Such a node routes, but every successor stays reachable.
    */
   timeoutTarget?(config: Config): NodeTarget | undefined;
+  /**
+   * llm nodes: how many models the node's chain holds (its model, then its fallbacks). When
+   * one model's attempts run out, the engine starts the next one's.
+   */
+  models?(config: Config): number;
   execute(config: Config, context: NodeContext): Promise<NodeOutcome>;
 }
 

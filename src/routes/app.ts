@@ -3,14 +3,18 @@ import type { Env } from "../env";
 import { errorData } from "../errors";
 import { approvalRoutes } from "./approvals";
 import { requireApiToken } from "./auth";
+import { deadLetterRoutes } from "./dead-letters";
 import { eventRoutes } from "./events";
 import { fileRoutes } from "./files";
 import { hookRoutes } from "./hooks";
 import { errorResponse, handleError } from "./http-errors";
+import { metricsRoutes } from "./metrics";
 import { openApiDocument } from "./openapi";
 import { outboxRoutes } from "./outbox";
 import { runEventRoutes } from "./run-events";
+import { runOperationRoutes } from "./run-operations";
 import { runRoutes } from "./runs";
+import { workflowTestRoutes } from "./workflow-test";
 import { workflowRoutes } from "./workflows";
 
 export function createApp() {
@@ -37,5 +41,10 @@ export function createApp() {
   app.route("/api/events", eventRoutes);
   app.route("/api/files", fileRoutes);
   app.route("/hooks", hookRoutes);
+  // Operations: retry, replay, pause and resume, bulk actions, dead letters, metrics, dry runs.
+  app.route("/api/runs", runOperationRoutes);
+  app.route("/api/dead-letters", deadLetterRoutes);
+  app.route("/api/metrics", metricsRoutes);
+  app.route("/api/workflows", workflowTestRoutes);
   return app;
 }

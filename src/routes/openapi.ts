@@ -212,5 +212,148 @@ export const openApiDocument = {
         responses: { "200": { description: "cancelled" }, ...errorResponses(401, 404, 409) },
       },
     },
+    // ---- operations ----
+    "/api/runs/{runId}/retry": {
+      post: {
+        summary: "Retry a failed run from its failed steps; completed steps are kept. {version?: 'latest' | N}",
+        parameters: [idParam("runId")],
+        requestBody: json({
+          type: "object",
+          properties: { version: { oneOf: [{ const: "latest" }, { type: "integer" }] } },
+        }),
+        responses: {
+          "200": { description: "{runId, status, version, fromVersion, restarted}" },
+          ...errorResponses(400, 401, 404, 409, 413),
+        },
+      },
+    },
+    "/api/runs/{runId}/replay": {
+      post: {
+        summary: "Replay an ended run from a node, as a new linked run; steps before it are taken from the original",
+        parameters: [idParam("runId")],
+        requestBody: json({
+          type: "object",
+          required: ["fromNode"],
+          properties: { fromNode: { type: "string" }, context: { type: "object" } },
+        }),
+        responses: {
+          "202": { description: "{runId, replayOf, fromNode, status, taken}" },
+          ...errorResponses(400, 401, 404, 409, 413, 422),
+        },
+      },
+    },
+    "/api/runs/{runId}/pause": {
+      post: {
+        summary: "Pause: no node starts, timers that come due are held",
+        parameters: [idParam("runId")],
+        requestBody: json({ type: "object", properties: { reason: { type: "string", maxLength: 500 } } }),
+        responses: { "200": { description: "{runId, status, pausedAt}" }, ...errorResponses(400, 401, 404, 409, 413) },
+      },
+    },
+    "/api/runs/{runId}/resume": {
+      post: {
+        summary: "Resume a paused run: held timers fire, ready nodes start",
+        parameters: [idParam("runId")],
+        responses: { "200": { description: "{runId, status, released}" }, ...errorResponses(401, 404, 409) },
+      },
+    },
+    "/api/runs/{runId}/context/diff": {
+      get: {
+        summary: "Changes between two context versions, as JSON Pointer changes",
+        parameters: [
+          idParam("runId"),
+          { name: "from", in: "query", schema: { type: "integer", minimum: 0 } },
+          { name: "to", in: "query", schema: { type: "integer", minimum: 0 } },
+        ],
+        responses: { "200": { description: "{runId, from, to, changes}" }, ...errorResponses(400, 401, 404) },
+      },
+    },
+    "/api/runs/{runId}/operations": {
+      get: {
+        summary: "What operators did to the run (and replays made from it), newest first",
+        parameters: [idParam("runId")],
+        responses: { "200": { description: "{runId, operations}" }, ...errorResponses(401, 404) },
+      },
+    },
+    "/api/runs/bulk": {
+      post: {
+        summary: "Rerun, cancel, pause or resume the runs a filter matches; dryRun lists them first",
+        requestBody: json({
+          type: "object",
+          required: ["action", "filter"],
+          properties: {
+            action: { enum: ["rerun", "cancel", "pause", "resume"] },
+            dryRun: { type: "boolean" },
+            limit: { type: "integer", minimum: 1, maximum: 500 },
+            version: { oneOf: [{ const: "latest" }, { type: "integer" }] },
+            filter: {
+              type: "object",
+              properties: {
+                workflow: { type: "string" },
+                version: { type: "integer" },
+                status: { type: "string" },
+                failedNode: { type: "string" },
+                errorCode: { type: "string" },
+                from: { oneOf: [{ type: "string" }, { type: "integer" }] },
+                to: { oneOf: [{ type: "string" }, { type: "integer" }] },
+              },
+            },
+          },
+        }),
+        responses: {
+          "200": { description: "the matched runs and, unless dryRun, each outcome" },
+          ...errorResponses(400, 401, 413),
+        },
+      },
+    },
+    "/api/dead-letters": {
+      get: {
+        summary: "Failed runs with the steps that exhausted their attempts and escalation; count",
+        parameters: ["workflow", "limit", "cursor"].map((name) => ({ name, in: "query", schema: { type: "string" } })),
+        responses: { "200": { description: "{count, deadLetters, nextCursor}" }, ...errorResponses(400, 401) },
+      },
+    },
+    "/api/dead-letters/{runId}/requeue": {
+      post: {
+        summary: "Requeue a dead letter: retry it from its failed steps",
+        parameters: [idParam("runId")],
+        responses: {
+          "200": { description: "{runId, status, version, restarted}" },
+          ...errorResponses(400, 401, 404, 409),
+        },
+      },
+    },
+    "/api/metrics": {
+      get: {
+        summary:
+          "Runs by status, rates, queue lag, step and attempt percentiles, retries, dead letters; JSON or Prometheus text (Accept: text/plain)",
+        parameters: ["window", "workflow", "format"].map((name) => ({ name, in: "query", schema: { type: "string" } })),
+        responses: { "200": { description: "metrics" }, ...errorResponses(400, 401) },
+      },
+    },
+    "/api/workflows/{id}/test": {
+      post: {
+        summary:
+          "Dry run with sample input and mocks (no side effects, nothing recorded), or the definition's test cases",
+        parameters: [idParam("id")],
+        requestBody: json({
+          type: "object",
+          properties: {
+            input: {},
+            mocks: { type: "object" },
+            http: { type: "array" },
+            llm: { type: "array" },
+            version: { type: "integer" },
+            definition: { type: "object" },
+            tests: { oneOf: [{ const: true }, { type: "array", items: { type: "string" } }] },
+            now: { type: "integer" },
+          },
+        }),
+        responses: {
+          "200": { description: "the execution report, or test results" },
+          ...errorResponses(400, 401, 404, 413, 422),
+        },
+      },
+    },
   },
 } as const;

@@ -12,7 +12,7 @@ export const runRoutes = new Hono<{ Bindings: Env }>();
 const runIdPattern = /^run_[0-9a-z]{26}$/;
 
 /** Ids that cannot be a run never reach (and so never create) a Durable Object. */
-function checkRunId(runId: string): string {
+export function checkRunId(runId: string): string {
   if (!runIdPattern.test(runId)) fail("run.not_found", `no run ${runId}`);
   return runId;
 }

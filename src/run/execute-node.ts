@@ -2,8 +2,9 @@ import type { Command } from "../engine/events";
 import type { PlanNode } from "../engine/plan";
 import { errorData, toErrorData } from "../errors";
 import type { JsonObject } from "../lib/json";
+import type { LlmAttemptContext } from "../llm/types";
 import { nodeSpec } from "../nodes/registry";
-import type { NodeOutcome, NodePorts } from "../nodes/types";
+import type { NodeOutcome, NodePorts, NodeSpec } from "../nodes/types";
 
 export interface ExecuteInput {
   command: Extract<Command, { type: "execute" }>;
@@ -14,6 +15,10 @@ export interface ExecuteInput {
   context: Readonly<JsonObject>;
   ports: NodePorts;
   now: number;
+  /** llm nodes: the model chain position, the run's spend, budget and prices. */
+  llm?: LlmAttemptContext;
+  /** Runs instead of the node type's own `execute` (a dry run's mocked outcome), under the same checks. */
+  execute?: NodeSpec["execute"];
 }
 
 /**
@@ -36,7 +41,7 @@ export async function executeNode(input: ExecuteInput): Promise<NodeOutcome> {
     }, command.timeoutMs);
   });
   try {
-    const run = spec.execute(input.config, {
+    const run = (input.execute ?? spec.execute)(input.config, {
       runId: input.runId,
       workflowId: input.workflowId,
       nodeId: node.id,
@@ -46,6 +51,8 @@ export async function executeNode(input: ExecuteInput): Promise<NodeOutcome> {
       now: input.now,
       signal: controller.signal,
       ports: input.ports,
+      successors: node.succs,
+      ...(input.llm ? { llm: input.llm } : {}),
     });
     const outcome = await Promise.race([run, timeout]);
     if (outcome.type === "success") {

@@ -1,6 +1,8 @@
 import type { Plan } from "../engine/plan";
-import type { RunState } from "../engine/state";
+import type { AttemptRecord, RunState, StepState } from "../engine/state";
 import type { JsonObject } from "../lib/json";
+import { emptyTotals } from "../llm/policy";
+import type { LlmBudget, LlmCallRecord, UsageTotals } from "../llm/types";
 
 export interface StepReport {
   nodeId: string;
@@ -14,7 +16,8 @@ export interface StepReport {
   output: unknown;
   inputVersion: number | null;
   contextVersion: number | null;
-  history: RunState["steps"][string]["history"];
+  /** Every attempt: times, duration, outcome, error code and message, the context version it read, and what it produced. */
+  history: AttemptReport[];
   /** For steps people were asked about: who, which round, until when, and who decided what. */
   review: {
     kind: string;
@@ -28,6 +31,20 @@ export interface StepReport {
   } | null;
   /** For steps waiting for an event: which, and until when. */
   awaiting: { event: string; until: number } | null;
+  /** For llm steps: the model chain position, what the step spent, and every call (latency, outcome, tokens, cost). */
+  llm: { modelIndex: number; usage: UsageTotals; calls: LlmCallRecord[] } | null;
+  /** In a replay: the step was taken, settled, from the original run instead of executed. */
+  replayedFrom: { runId: string; contextVersion: number | null; endedAt: number | null } | null;
+}
+
+export interface AttemptReport extends AttemptRecord {
+  durationMs: number | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  inputVersion?: number;
+  /** The output and context version of the attempt the step's success came from; null for the others. */
+  output: unknown;
+  contextVersion: number | null;
 }
 
 export interface ExecutionReport {
@@ -46,6 +63,31 @@ export interface ExecutionReport {
   endedAt: number | null;
   steps: StepReport[];
   contextVersions: { version: number; nodeId: string | null; createdAt: number }[];
+  /** What the run's LLM calls spent, and its budget. */
+  llm: (UsageTotals & { budget: LlmBudget | null }) | null;
+  /** Set while an operator has the run paused: since when, why, and how many timers are held. */
+  paused: { at: number; reason: string | null; by: string | null; heldTimers: number } | null;
+  /** What operators did to the run (pause, unpause, retry), oldest first. */
+  operations: NonNullable<RunState["operations"]>;
+  /** A replay: the run and node it was replayed from. */
+  replayOf: { runId: string; fromNode: string } | null;
+}
+
+function attemptReports(step: StepState): AttemptReport[] {
+  return step.history.map((entry, index) => {
+    const last = index === step.history.length - 1;
+    const produced = last && step.status === "success" && entry.outcome !== "failure";
+    const inputVersion = entry.inputVersion ?? (last ? step.inputVersion : undefined);
+    return {
+      ...entry,
+      ...(inputVersion !== undefined ? { inputVersion } : {}),
+      durationMs: entry.endedAt !== undefined ? entry.endedAt - entry.startedAt : null,
+      errorCode: entry.error?.code ?? null,
+      errorMessage: entry.error?.message ?? null,
+      output: produced ? (step.output ?? null) : null,
+      contextVersion: produced ? (step.contextVersion ?? null) : null,
+    };
+  });
 }
 
 export function buildReport(
@@ -70,7 +112,7 @@ export function buildReport(
       output: step.output ?? null,
       inputVersion: step.inputVersion ?? null,
       contextVersion: step.contextVersion ?? null,
-      history: step.history,
+      history: attemptReports(step),
       review: step.review
         ? {
             kind: step.review.kind,
@@ -89,6 +131,14 @@ export function buildReport(
           }
         : null,
       awaiting: step.eventWait ? { event: step.eventWait.name, until: step.eventWait.until } : null,
+      llm: step.llm ? { modelIndex: step.llm.modelIndex, usage: step.llm.usage, calls: step.llm.calls } : null,
+      replayedFrom: step.replayedFrom
+        ? {
+            runId: step.replayedFrom.runId,
+            contextVersion: step.replayedFrom.contextVersion ?? null,
+            endedAt: step.replayedFrom.endedAt ?? null,
+          }
+        : null,
     });
   }
   return {
@@ -107,5 +157,16 @@ export function buildReport(
     endedAt: state.endedAt ?? null,
     steps,
     contextVersions,
+    llm: state.llm || plan.llm?.budget ? { ...(state.llm ?? emptyTotals()), budget: plan.llm?.budget ?? null } : null,
+    paused: state.paused
+      ? {
+          at: state.paused.at,
+          reason: state.paused.reason ?? null,
+          by: state.paused.by ?? null,
+          heldTimers: state.paused.held.length,
+        }
+      : null,
+    operations: state.operations ?? [],
+    replayOf: state.replayOf ?? null,
   };
 }

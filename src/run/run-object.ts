@@ -1,21 +1,36 @@
 import { DurableObject } from "cloudflare:workers";
 import { type EmailPort, emailPortFor } from "../adapters/email";
+import { llmPortFor } from "../adapters/llm";
 import type { Command, RunEvent } from "../engine/events";
 import { isTerminalRun, type RunState, type Timer } from "../engine/state";
 import { initialRunState, transition } from "../engine/transition";
 import type { Env } from "../env";
 import { type ErrorData, errorData } from "../errors";
 import { deepFreeze, type Json, type JsonObject } from "../lib/json";
+import { logLine } from "../lib/log";
+import type { LlmPort } from "../llm/types";
 import type { NodePorts } from "../nodes/types";
+import { database } from "../store/db";
+import { getVersion } from "../store/workflows";
 import { Checkpointer } from "./checkpointer";
 import { EventInbox, EventWaits } from "./event-inbox";
 import { executeNode } from "./execute-node";
 import type { EventDelivery } from "./human-loop-api";
+import { llmAttemptInput } from "./llm-shell";
 import { deliveryFailed, Mailer, openRequestOf } from "./mailer";
+import {
+  type OperationResult,
+  type ReplaySeed,
+  type ReplayStart,
+  type RetryInput,
+  type RetryResult,
+  RunOperations,
+} from "./operations";
 import { type LoadedPlan, loadPlan } from "./plans";
 import { buildReport, type ExecutionReport } from "./report";
 import { type DecideInput, type DecideResult, describeReview, type ReviewInfo, type ReviewQuery } from "./reviews";
 import { type RunSetup, RunStorage, type ShellTimer } from "./run-storage";
+import { SpanLog, spanMode, tracedFetch } from "./spans";
 
 export interface StartInput {
   runId: string;
@@ -50,17 +65,23 @@ export class RunObject extends DurableObject<Env> {
   private idleWaiters: (() => void)[] = [];
   private readonly mailer: Mailer;
   private readonly events: EventWaits;
+  private readonly operations: RunOperations;
+  private readonly spans: SpanLog;
   /** Replaceable in tests (a failing adapter); chosen from the environment otherwise. */
   emailPort: EmailPort | undefined;
+  /** Model providers for llm nodes; replaceable in tests, from the environment otherwise. */
+  llmPort: LlmPort | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.storage = new RunStorage(ctx.storage.sql);
+    this.spans = new SpanLog(spanMode(env.TRACE_SPANS));
     this.checkpoints = new Checkpointer({
       storage: this.storage,
       d1: env.DB,
       waitUntil: (task) => ctx.waitUntil(task),
       settled: () => {
+        this.spans.flush();
         this.reviewWatch();
         this.notifyIdle();
       },
@@ -88,6 +109,26 @@ export class RunObject extends DurableObject<Env> {
         this.syncAlarm();
       },
       gaveUp: (job, error) => this.dispatch(deliveryFailed(job, error)),
+      log,
+    });
+    this.operations = new RunOperations({
+      state: () => this.state,
+      loaded: () => this.loaded,
+      setup: () => this.setup,
+      storage: this.storage,
+      d1: env.DB,
+      dispatch: (event) => this.dispatch(event),
+      drive: () => this.drive(),
+      install: (loaded, setup, state, context) => {
+        this.loaded = loaded;
+        this.setup = setup;
+        this.state = state;
+        if (context) this.context = context;
+      },
+      loadVersion: async (workflowId, version) => {
+        const stored = await getVersion(database(env.DB), workflowId, version);
+        return stored && { version: stored.version, definition: stored.definition };
+      },
       log,
     });
     void ctx.blockConcurrencyWhile(async () => {
@@ -228,6 +269,30 @@ export class RunObject extends DurableObject<Env> {
     return this.events.deliver(input);
   }
 
+  // ---- operations (src/run/operations.ts) --------------------------------------------------
+
+  async pause(
+    input: { reason?: string; by?: string } = {},
+  ): Promise<OperationResult<{ status: string; pausedAt: number }>> {
+    return this.operations.pause(input);
+  }
+
+  async unpause(input: { by?: string } = {}): Promise<OperationResult<{ status: string; released: number }>> {
+    return this.operations.unpause(input);
+  }
+
+  async retry(input: RetryInput = {}): Promise<OperationResult<RetryResult>> {
+    return this.operations.retry(input);
+  }
+
+  async replaySeed(input: { fromNode: string }): Promise<OperationResult<ReplaySeed>> {
+    return this.operations.replaySeed(input);
+  }
+
+  async startReplay(input: ReplayStart): Promise<{ runId: string; status: string; created: boolean }> {
+    return this.operations.startReplay(input);
+  }
+
   /** Resolves once no node attempt is in flight and checkpoints are flushed (tests, bench). */
   async idle(): Promise<{ status: string | null }> {
     while (this.inflight.size > 0 || this.checkpoints.busy) {
@@ -288,6 +353,7 @@ export class RunObject extends DurableObject<Env> {
           break;
         case "run-ended":
           log("info", "run ended", { runId: result.state.runId, status: command.status });
+          this.spans.run(result.state);
           break;
         case "request-review":
           // Same synchronous stretch as the transition: the jobs commit with it.
@@ -328,8 +394,10 @@ export class RunObject extends DurableObject<Env> {
     const state = this.state;
     const node = this.loaded?.plan.nodes[command.nodeId];
     if (!state || !node || !this.loaded) return;
+    const startedAt = Date.now();
     const ports: NodePorts = {
-      fetch: (request) => fetch(request),
+      // Outgoing requests carry the attempt's span as `traceparent`, so the callee joins the trace.
+      fetch: (request) => fetch(tracedFetch(request, state.runId, node.id, command.attempt)),
       log: (entry) =>
         log(entry.level, entry.message, {
           runId: state.runId,
@@ -337,6 +405,7 @@ export class RunObject extends DurableObject<Env> {
           attempt: command.attempt,
           data: entry.data,
         }),
+      llm: this.llmPort ?? llmPortFor(this.env, this.env.DB),
     };
     const outcome = await executeNode({
       command,
@@ -347,7 +416,11 @@ export class RunObject extends DurableObject<Env> {
       context: this.context,
       ports,
       now: Date.now(),
+      llm: llmAttemptInput(this.env, this.loaded.plan, state, node.id, (message) =>
+        log("warn", message, { runId: state.runId, nodeId: node.id }),
+      ),
     });
+    this.spans.attempt(state, node, command.attempt, startedAt, outcome);
     if (outcome.type === "failure") {
       log("warn", "attempt failed", {
         runId: state.runId,
@@ -414,5 +487,5 @@ export class RunObject extends DurableObject<Env> {
 }
 
 function log(level: string, message: string, fields: Record<string, unknown>): void {
-  console.log(JSON.stringify({ level, message, ...fields }));
+  logLine(level, message, fields);
 }

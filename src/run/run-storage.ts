@@ -123,6 +123,29 @@ export class RunStorage {
       .map((row) => ({ version: row.version, nodeId: row.node_id, createdAt: row.created_at }));
   }
 
+  /** Every context version with its patch, in order (replays seed their context from these). */
+  contextPatches(): { version: number; nodeId: string | null; patch: JsonObject }[] {
+    return this.sql
+      .exec<{ version: number; node_id: string | null; patch: string }>(
+        "SELECT version, node_id, patch FROM context ORDER BY version",
+      )
+      .toArray()
+      .map((row) => ({ version: row.version, nodeId: row.node_id, patch: JSON.parse(row.patch) as JsonObject }));
+  }
+
+  /**
+   * A retry onto another version: the run's definition is replaced (the one exception to "fixed
+   * at creation") and the steps of nodes that version removed are deleted, in the same commit
+   * as the transition that follows.
+   */
+  replaceSetup(setup: RunSetup, droppedSteps: readonly string[]): void {
+    this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('setup', ?)", JSON.stringify(setup));
+    for (const nodeId of droppedSteps) {
+      this.sql.exec("DELETE FROM steps WHERE node_id = ?", nodeId);
+      this.sql.exec("DELETE FROM outbox WHERE key = ?", `step:${nodeId}`);
+    }
+  }
+
   /** Writes what a transition changed: run header, touched steps, context, timers, outbox. */
   persist(transition: Transition, triggerType: string): void {
     const { state } = transition;

@@ -209,3 +209,41 @@ export const schedules = sqliteTable(
   },
   (table) => [index("schedules_next").on(table.nextAt)],
 );
+
+/**
+ * The LLM replay cache (opt-in per node): a model's answer keyed by a SHA-256 of the provider,
+ * model, rendered prompt and parameters. The first answer stored wins, so replays and reruns
+ * that send the same request get the same answer. Holds answers only, never keys.
+ */
+export const llmCache = sqliteTable("llm_cache", {
+  key: text("key").primaryKey(),
+  provider: text("provider").notNull(),
+  model: text("model").notNull(),
+  answer: text("answer").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+// ---- operations: what operators did to runs -------------------------------------------------
+
+/**
+ * An audit trail of operations on runs (pause, resume, retry, replay, cancel, requeue), from
+ * the API and bulk actions. A replay's row links the original to the run it created.
+ */
+export const runOperations = sqliteTable(
+  "run_operations",
+  {
+    id: text("id").primaryKey(),
+    runId: text("run_id").notNull(),
+    operation: text("operation").notNull(),
+    at: integer("at").notNull(),
+    /** A replay: the new run. */
+    relatedRunId: text("related_run_id"),
+    /** The bulk request the operation was part of. */
+    bulkId: text("bulk_id"),
+    details: text("details"),
+  },
+  (table) => [
+    index("run_operations_run").on(table.runId, table.at),
+    index("run_operations_related").on(table.relatedRunId),
+  ],
+);

@@ -4,18 +4,35 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readWorkflowFiles, registerWorkflows } from "../../scripts/lib/register.mjs";
 import { projectRoot } from "../../scripts/lib/wrangler.mjs";
+import { type LlmRecordedRequest, type LlmServer, startLlmServer } from "../support/llm-server";
 import { approvalLink, decideByForm, waitForStatus } from "./approvals";
 import { type Harness, startHarness, step, uniqueId, waitFor, waitForRunEnd } from "./harness";
 
 const examplesDir = join(projectRoot, "workflows");
 let harness: Harness;
+let llm: LlmServer;
+
+/**
+ * Stands in for a model behind an OpenAI-compatible endpoint: it triages the ticket in the
+ * prompt by its words, as support-ticket's analyze step asks, and answers in the schema's JSON.
+ */
+function triage(request: LlmRecordedRequest) {
+  const prompt = String(request.body.messages?.at(-1)?.content ?? "");
+  const subject = /^Subject: (.*)$/m.exec(prompt)?.[1] ?? "";
+  const body = prompt.split("\n\n")[1] ?? "";
+  const urgent = /\b(down|outage|urgent|security|breach|cannot log ?in)\b/i.test(`${subject} ${body}`);
+  const summary = (subject !== "(none)" ? subject : body).slice(0, 80);
+  return { json: { priority: urgent ? "high" : "low", summary, confidence: 0.9 }, usage: { input: 120, output: 30 } };
+}
 
 beforeAll(async () => {
-  harness = await startHarness();
+  llm = await startLlmServer({ respond: triage });
+  harness = await startHarness({ vars: { LLM_BASE_URL: `${llm.url}/v1`, LLM_MODEL: "e2e-triage" } });
 });
 
 afterAll(async () => {
   await harness?.stop();
+  await llm?.close();
 });
 
 async function versionsOf(workflowId: string): Promise<number[]> {
@@ -115,7 +132,12 @@ describe("the example workflows in workflows/", () => {
     expect(decided.status).toBe(200);
     const urgent = await waitForRunEnd(harness, urgentId);
     expect(urgent.status, JSON.stringify(urgent.error)).toBe("success");
-    expect(urgent.context.analysis).toEqual({ priority: "high", summary: sample.subject });
+    expect(urgent.context.analysis).toEqual({ priority: "high", summary: sample.subject, confidence: 0.9 });
+    // The analysis came from the model, through the OpenAI-compatible endpoint, with usage in the report.
+    expect(step(urgent, "analyze").llm?.calls).toMatchObject([
+      { provider: "default", model: "e2e-triage", outcome: "ok", usage: { totalTokens: 150 } },
+    ]);
+    expect(urgent.llm).toMatchObject({ calls: 1, totalTokens: 150, budget: { tokens: 20000 } });
     expect(urgent.context.confirmation).toMatchObject({
       decision: "approve",
       by: "oncall@example.com",
@@ -148,7 +170,7 @@ describe("the example workflows in workflows/", () => {
     const readme = await waitForRunEnd(harness, readmeId);
     expect(readme.context.confirmation).toMatchObject({ decision: "reject", comment: "false alarm" });
     expect(readme.status, JSON.stringify(readme.error)).toBe("success");
-    expect(readme.context.analysis).toEqual({ priority: "high", summary: "The site is down" });
+    expect(readme.context.analysis).toEqual({ priority: "high", summary: "The site is down", confidence: 0.9 });
 
     const routineId = await deliver("support-ticket", {
       id: "T-2",

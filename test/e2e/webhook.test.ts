@@ -1,4 +1,7 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { projectRoot } from "../../scripts/lib/wrangler.mjs";
 import { startTestServer } from "../support/test-server";
 import {
   getReport,
@@ -156,5 +159,24 @@ describe("webhook trigger against wrangler dev", () => {
     });
     expect(response.status).toBe(422);
     expect(await response.json()).toMatchObject({ error: { code: "run.input_invalid" } });
+  });
+
+  it("fails an LLM step at once with llm.not_configured when no provider is set, as `npm run dev` does", async () => {
+    // This server has no LLM_BASE_URL: the support-ticket example's analyze step cannot run.
+    const example = JSON.parse(await readFile(join(projectRoot, "workflows", "support-ticket.json"), "utf8"));
+    const workflowId = uniqueId("e2e-no-llm");
+    await registerWorkflow(harness, { ...example, id: workflowId });
+    const response = await fetch(`${harness.baseUrl}/hooks/${workflowId}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(example.triggers[0].schema.examples[0]),
+    });
+    expect(response.status).toBe(202);
+    const { runId } = (await response.json()) as { runId: string };
+    const report = await waitForRunEnd(harness, runId);
+    expect(report.status).toBe("failed");
+    expect(report.error).toMatchObject({ code: "llm.not_configured", nodeId: "analyze", retryable: false });
+    expect((report.error as { message: string }).message).toContain("LLM_BASE_URL");
+    expect(step(report, "analyze").attempts).toBe(1);
   });
 });

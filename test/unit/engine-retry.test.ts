@@ -251,8 +251,9 @@ describe("engine retries", () => {
         endedAt: 5,
         outcome: "failure",
         error: expect.objectContaining({ code: "node.http_network" }),
+        inputVersion: 0,
       },
-      { attempt: 2, startedAt: 105 },
+      { attempt: 2, startedAt: 105, inputVersion: 1 },
     ]);
   });
 

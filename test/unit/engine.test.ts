@@ -377,7 +377,9 @@ describe("wait (sleep outcome)", () => {
     expect(timersSet(t)).toEqual([]);
     expect(executed(t)).toEqual(["b"]);
     expect(run.step("w")).toMatchObject({ status: "success", endedAt: 100, contextVersion: 1 });
-    expect(run.step("w").history).toEqual([{ attempt: 1, startedAt: 0, endedAt: 100, outcome: "sleep" }]);
+    expect(run.step("w").history).toEqual([
+      { attempt: 1, startedAt: 0, endedAt: 100, outcome: "sleep", inputVersion: 0 },
+    ]);
     expect(run.state.status).toBe("running");
   });
 
@@ -487,7 +489,9 @@ describe("cancel", () => {
     expect(run.statuses()).toEqual({ a: "cancelled", w: "cancelled", d: "pending" });
     expect(sorted(t.changedSteps)).toEqual(["a", "w"]);
     // The attempt that was in flight is closed, so the trace shows how it ended.
-    expect(run.state.steps.a?.history).toEqual([{ attempt: 1, startedAt: 0, endedAt: 50, outcome: "cancelled" }]);
+    expect(run.state.steps.a?.history).toEqual([
+      { attempt: 1, startedAt: 0, endedAt: 50, outcome: "cancelled", inputVersion: 0 },
+    ]);
   });
 
   it("uses a default reason", () => {
@@ -552,7 +556,7 @@ describe("resume", () => {
     ]);
     expect(t.changedSteps).toEqual(["a"]);
     expect(run.step("a")).toMatchObject({ status: "running", attempts: 1, interruptions: 1, startedAt: 0 });
-    expect(run.step("a").history).toEqual([{ attempt: 1, startedAt: 0 }]);
+    expect(run.step("a").history).toEqual([{ attempt: 1, startedAt: 0, inputVersion: 0 }]);
     // The re-executed attempt's result is accepted as usual.
     expect(executed(run.result("a", ok(), 110))).toEqual(["b"]);
   });
@@ -576,6 +580,7 @@ describe("resume", () => {
         endedAt: 100,
         outcome: "interrupted",
         error: expect.objectContaining({ code: "node.interrupted" }),
+        inputVersion: 0,
       },
     ]);
     expect(run.state).toMatchObject({
@@ -743,12 +748,14 @@ describe("attempt history and inputVersion", () => {
 
     run.result("b", ok({ b: 2 }), 1_020);
     expect(run.step("b").history).toEqual([
-      { attempt: 1, startedAt: 0, endedAt: 10, outcome: "failure", error },
-      { attempt: 2, startedAt: 1_010, endedAt: 1_020, outcome: "success" },
+      { attempt: 1, startedAt: 0, endedAt: 10, outcome: "failure", error, inputVersion: 0 },
+      { attempt: 2, startedAt: 1_010, endedAt: 1_020, outcome: "success", inputVersion: 1 },
     ]);
     expect(run.step("b")).toMatchObject({ status: "success", startedAt: 0, endedAt: 1_020, contextVersion: 2 });
     expect(run.step("b").error).toBeUndefined();
-    expect(run.step("a").history).toEqual([{ attempt: 1, startedAt: 0, endedAt: 20, outcome: "success" }]);
+    expect(run.step("a").history).toEqual([
+      { attempt: 1, startedAt: 0, endedAt: 20, outcome: "success", inputVersion: 0 },
+    ]);
     expect(run.state.status).toBe("success");
   });
 });

@@ -1,0 +1,46 @@
+import { Hono } from "hono";
+import type { Env } from "../env";
+import { fail } from "../errors";
+import { listDeadLetters } from "../store/operations";
+import { decodeCursor, encodeCursor } from "../store/runs";
+import { errorResponse } from "./http-errors";
+import { isObject, limitBody, readJson } from "./request";
+import { retryRun } from "./run-actions";
+import { retryVersion } from "./run-operations";
+import { checkRunId } from "./runs";
+
+/**
+ * Dead letters: failed runs, with the steps that used up their attempts (and escalation). They
+ * stay listed until requeued (a retry from the failed steps) or retried some other way.
+ */
+export const deadLetterRoutes = new Hono<{ Bindings: Env }>();
+
+deadLetterRoutes.get("/", async (c) => {
+  const { workflow, limit: limitParam, cursor: cursorParam } = c.req.query();
+  const limit = limitParam === undefined ? 50 : Number(limitParam);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 200)
+    fail("request.invalid", "limit must be an integer from 1 to 200");
+  const cursor = cursorParam === undefined ? undefined : decodeCursor(cursorParam);
+  if (cursorParam !== undefined && !cursor) fail("request.invalid", "cursor is not one this API returned");
+  const page = await listDeadLetters(c.env.DB, {
+    limit,
+    ...(workflow ? { workflowId: workflow } : {}),
+    ...(cursor ? { before: { at: cursor.createdAt, id: cursor.id } } : {}),
+  });
+  return c.json({
+    count: page.count,
+    deadLetters: page.deadLetters,
+    nextCursor: page.next ? encodeCursor(page.next.at, page.next.id) : null,
+  });
+});
+
+/** Requeue: retry the run from its failed steps, on its own version or `{version: "latest" | N}`. */
+deadLetterRoutes.post("/:runId/requeue", limitBody, async (c) => {
+  const runId = checkRunId(c.req.param("runId"));
+  const body = await readJson(c, { allowEmpty: true });
+  if (!isObject(body)) fail("request.invalid", 'expected a JSON object {version?: "latest" | number}');
+  const version = retryVersion(body);
+  const result = await retryRun(c.env, runId, version === undefined ? {} : { version }, { operation: "requeue" });
+  if (!result.ok) return errorResponse(c, result.error);
+  return c.json({ runId, ...result.value });
+});

@@ -1,0 +1,102 @@
+import { Hono } from "hono";
+import { compilePlan } from "../definition/compile";
+import { validateDefinition } from "../definition/validate";
+import type { RunState } from "../engine/state";
+import type { Env } from "../env";
+import { errorData, fail } from "../errors";
+import type { Json } from "../lib/json";
+import { dryRun } from "../run/dry-run";
+import { parseMocks } from "../run/dry-run-mocks";
+import { llmAttemptInput } from "../run/llm-shell";
+import { loadPlan } from "../run/plans";
+import { runTestCase } from "../run/test-cases";
+import { database } from "../store/db";
+import { getVersion } from "../store/workflows";
+import { errorResponse } from "./http-errors";
+import { isObject, limitBody, readJson } from "./request";
+
+/**
+ * `POST /api/workflows/:id/test`: a dry run of the workflow (its latest version, `version`, or
+ * an unregistered `definition`) with sample input and mocks, answered with the execution report;
+ * or, with `tests`, the definition's own test cases. Nothing is recorded anywhere.
+ */
+export const workflowTestRoutes = new Hono<{ Bindings: Env }>();
+
+async function planFor(env: Env, workflowId: string, body: Record<string, Json>) {
+  if (body.definition !== undefined) {
+    const result = validateDefinition(body.definition);
+    if (!result.ok) {
+      const first = result.issues[0];
+      fail(
+        first?.code ?? "definition.invalid",
+        first ? `${first.message} (at ${first.path.join(".") || "/"})` : "invalid definition",
+        {
+          details: { issues: result.issues },
+        },
+      );
+    }
+    if (result.definition.id !== workflowId) {
+      fail("request.invalid", `the definition's id ${result.definition.id} is not ${workflowId}`);
+    }
+    // Version 0: a draft that was never registered.
+    return { plan: compilePlan(result.definition, 0), configs: result.configs, definition: result.definition };
+  }
+  const version = body.version;
+  if (version !== undefined && !(typeof version === "number" && Number.isInteger(version) && version >= 1)) {
+    fail("request.invalid", "version must be a version number");
+  }
+  const stored = await getVersion(database(env.DB), workflowId, version as number | undefined);
+  if (!stored) {
+    if (version !== undefined && (await getVersion(database(env.DB), workflowId))) {
+      fail("workflow.version_not_found", `workflow ${workflowId} has no version ${version}`);
+    }
+    fail("workflow.not_found", `no workflow ${workflowId}`);
+  }
+  const loaded = loadPlan(workflowId, stored.version, stored.definition);
+  return { ...loaded, definition: stored.definition };
+}
+
+workflowTestRoutes.post("/:id/test", limitBody, async (c) => {
+  const body = await readJson(c, { allowEmpty: true });
+  if (!isObject(body))
+    fail("request.invalid", "expected a JSON object {input?, mocks?, http?, llm?, version?, definition?, tests?}");
+  const { plan, configs, definition } = await planFor(c.env, c.req.param("id"), body);
+  // What a real run's shell tells an llm attempt: its model, the run's spend, budget and prices.
+  const llmContext = (state: RunState, nodeId: string) => llmAttemptInput(c.env, plan, state, nodeId, () => {});
+  if (body.tests !== undefined) {
+    const wanted = body.tests;
+    if (wanted !== true && !(Array.isArray(wanted) && wanted.every((name) => typeof name === "string"))) {
+      fail("request.invalid", "tests must be true (all) or a list of test names");
+    }
+    const cases = definition.tests ?? [];
+    const names = new Set(cases.map((test) => test.name));
+    const missing = Array.isArray(wanted) ? wanted.filter((name) => !names.has(name as string)) : [];
+    if (missing.length > 0) fail("request.invalid", `no test named ${missing.join(", ")}`);
+    const chosen = Array.isArray(wanted) ? cases.filter((test) => wanted.includes(test.name)) : cases;
+    const results = [];
+    for (const test of chosen) results.push(await runTestCase(plan, configs, test, llmContext));
+    const passed = results.filter((result) => result.passed).length;
+    return c.json({
+      workflowId: plan.workflowId,
+      version: plan.version,
+      passed,
+      failed: results.length - passed,
+      results,
+    });
+  }
+  const mocks = parseMocks(plan, body.mocks, body.http, body.llm);
+  if (!mocks.ok) return errorResponse(c, mocks.error);
+  const now = body.now;
+  if (now !== undefined && !(typeof now === "number" && Number.isSafeInteger(now) && now > 0)) {
+    return errorResponse(c, errorData("request.invalid", "now must be epoch milliseconds"));
+  }
+  const report = await dryRun({
+    plan,
+    configs,
+    input: body.input ?? {},
+    mocks: mocks.mocks,
+    llmContext,
+    ...(typeof now === "number" ? { now } : {}),
+  });
+  return c.json(report);
+});

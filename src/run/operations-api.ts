@@ -1,0 +1,19 @@
+import type { Env } from "../env";
+import type { OperationResult, ReplaySeed, ReplayStart, RetryInput, RetryResult } from "./operations";
+
+/**
+ * The run object's operations as routes see them. Declared rather than inferred, like `RunApi`:
+ * the inferred RPC types of JSON values are too deep for the checker.
+ */
+export interface OperationsApi {
+  pause(input?: { reason?: string; by?: string }): Promise<OperationResult<{ status: string; pausedAt: number }>>;
+  unpause(input?: { by?: string }): Promise<OperationResult<{ status: string; released: number }>>;
+  retry(input?: RetryInput): Promise<OperationResult<RetryResult>>;
+  replaySeed(input: { fromNode: string }): Promise<OperationResult<ReplaySeed>>;
+  startReplay(input: ReplayStart): Promise<{ runId: string; status: string; created: boolean }>;
+  cancel(reason?: string): Promise<OperationResult<{ status: string }>>;
+}
+
+export function operationsStub(env: Env, runId: string): OperationsApi {
+  return env.RUNS.get(env.RUNS.idFromName(runId)) as unknown as OperationsApi;
+}

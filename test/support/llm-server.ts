@@ -1,0 +1,169 @@
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** One scripted answer. Without `status` it is a 200 with `content` (or `json`, serialized). */
+export interface LlmReply {
+  status?: number;
+  /** Wait this long before answering (a reply slower than the node's timeout). */
+  delayMs?: number;
+  content?: string;
+  json?: unknown;
+  usage?: { input?: number; output?: number };
+  headers?: Record<string, string>;
+  /** The error message of a non-2xx answer. */
+  error?: string;
+  /** Quote the request's credentials back in the answer, as a careless proxy might. */
+  echoAuth?: boolean;
+  finishReason?: string;
+}
+
+export interface LlmRecordedRequest {
+  protocol: "openai" | "anthropic";
+  path: string;
+  model: string;
+  headers: IncomingHttpHeaders;
+  body: {
+    model?: string;
+    messages?: { role: string; content: unknown }[];
+    system?: unknown;
+    temperature?: number;
+    max_tokens?: number;
+    [key: string]: unknown;
+  };
+  at: number;
+}
+
+export interface LlmServer {
+  url: string;
+  server: Server;
+  requests: LlmRecordedRequest[];
+  close(): Promise<void>;
+}
+
+/**
+ * A real HTTP server on 127.0.0.1 that speaks OpenAI chat completions (`POST .../chat/completions`)
+ * and Anthropic messages (`POST .../messages`), scripted per model so tests running side by side
+ * do not see each other's replies:
+ * - `POST /__llm/script {model, replies: LlmReply[]}` queues replies for that model;
+ * - `GET /__llm/requests?model=` lists what was received (`DELETE` forgets it);
+ * - an unscripted request gets `respond(request)`, else `ok`.
+ */
+export async function startLlmServer(
+  options: { port?: number; respond?: (request: LlmRecordedRequest) => LlmReply | undefined } = {},
+): Promise<LlmServer> {
+  const requests: LlmRecordedRequest[] = [];
+  const scripts = new Map<string, LlmReply[]>();
+  let sequence = 0;
+
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      const url = new URL(request.url ?? "/", "http://127.0.0.1");
+      const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
+        response.writeHead(status, { "content-type": "application/json", ...headers });
+        response.end(typeof payload === "string" ? payload : JSON.stringify(payload));
+      };
+      const text = Buffer.concat(chunks).toString("utf8");
+      if (url.pathname === "/__llm/script" && request.method === "POST") {
+        const script = JSON.parse(text) as { model: string; replies: LlmReply[] };
+        scripts.set(script.model, [...(scripts.get(script.model) ?? []), ...script.replies]);
+        return send(200, { ok: true });
+      }
+      if (url.pathname === "/__llm/requests") {
+        if (request.method === "DELETE") requests.length = 0;
+        const model = url.searchParams.get("model");
+        return send(200, model ? requests.filter((entry) => entry.model === model) : requests);
+      }
+      const protocol = url.pathname.endsWith("/chat/completions")
+        ? "openai"
+        : url.pathname.endsWith("/messages")
+          ? "anthropic"
+          : undefined;
+      if (!protocol || request.method !== "POST") return send(404, { error: { message: "not found" } });
+      let body: LlmRecordedRequest["body"] = {};
+      try {
+        body = JSON.parse(text) as LlmRecordedRequest["body"];
+      } catch {}
+      const recorded: LlmRecordedRequest = {
+        protocol,
+        path: url.pathname,
+        model: String(body.model ?? ""),
+        headers: request.headers,
+        body,
+        at: Date.now(),
+      };
+      requests.push(recorded);
+      const reply = scripts.get(recorded.model)?.shift() ?? options.respond?.(recorded) ?? { content: "ok" };
+      const answer = () => {
+        sequence += 1;
+        const status = reply.status ?? 200;
+        if (status >= 300) {
+          const credentials = String(request.headers.authorization ?? request.headers["x-api-key"] ?? "");
+          const message = `${reply.error ?? `scripted ${status}`}${reply.echoAuth ? ` (you sent ${credentials})` : ""}`;
+          const error =
+            protocol === "openai"
+              ? { error: { message, type: status === 429 ? "rate_limit_error" : "server_error" } }
+              : { type: "error", error: { type: status === 429 ? "rate_limit_error" : "api_error", message } };
+          return send(status, error, reply.headers);
+        }
+        const content = reply.content ?? (reply.json !== undefined ? JSON.stringify(reply.json) : "ok");
+        const input = reply.usage?.input ?? 10;
+        const output = reply.usage?.output ?? 5;
+        if (protocol === "openai") {
+          return send(
+            200,
+            {
+              id: `chatcmpl-${sequence}`,
+              object: "chat.completion",
+              created: Math.floor(Date.now() / 1000),
+              model: recorded.model,
+              choices: [
+                {
+                  index: 0,
+                  message: { role: "assistant", content },
+                  finish_reason: reply.finishReason ?? "stop",
+                },
+              ],
+              usage: { prompt_tokens: input, completion_tokens: output, total_tokens: input + output },
+            },
+            reply.headers,
+          );
+        }
+        return send(
+          200,
+          {
+            id: `msg_${sequence}`,
+            type: "message",
+            role: "assistant",
+            model: recorded.model,
+            content: [{ type: "text", text: content }],
+            stop_reason: reply.finishReason ?? "end_turn",
+            stop_sequence: null,
+            usage: { input_tokens: input, output_tokens: output },
+          },
+          reply.headers,
+        );
+      };
+      if (!reply.delayMs) return answer();
+      const timer = setTimeout(answer, reply.delayMs);
+      // A caller that gives up (a timeout) closes the socket; stop waiting for it.
+      response.on("close", () => clearTimeout(timer));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    server,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,173 @@
+import { describe, expect, it } from "vitest";
+import { api, register, settle, startManual } from "./helpers";
+import { expectError, testServer } from "./support";
+
+/** check (transform) -> charge (http: a 400 when the input says so, unless fixed) */
+function billing(id: string, fixed = false) {
+  const url = fixed
+    ? `${testServer.url}/${id}/charge`
+    : `{{ input.fail ? '${testServer.url}/status/400?tag=${id}' : '${testServer.url}/${id}/charge' }}`;
+  return {
+    id,
+    name: id,
+    triggers: [{ type: "manual" }],
+    nodes: [
+      { id: "check", type: "transform", config: { set: { checked: "true" } } },
+      { id: "charge", type: "http", config: { method: "POST", url }, retry: { maxAttempts: 1 } },
+    ],
+    edges: [{ from: "check", to: "charge" }],
+  };
+}
+
+interface Planned {
+  runId: string;
+  status: string;
+  failedNodes: string[];
+  errorCode: string | null;
+  plan: { will: string; reason?: string };
+}
+
+async function bulk(body: unknown) {
+  return api("/api/runs/bulk", { method: "POST", json: body });
+}
+
+describe("bulk operations", () => {
+  it("a dry run lists exactly the matching runs and what would happen; the real one reruns them after a fix", async () => {
+    const id = "ops-bulk";
+    const other = "ops-bulk-other";
+    await register(billing(id));
+    await register(billing(other));
+    const failing = [];
+    for (let i = 0; i < 3; i++) failing.push(await startManual(id, { fail: true }));
+    const fine = [await startManual(id, { fail: false }), await startManual(id, { fail: false })];
+    const elsewhere = await startManual(other, { fail: true });
+    for (const runId of [...failing, ...fine, elsewhere]) await settle(runId);
+
+    const dry = await bulk({ action: "rerun", dryRun: true, filter: { workflow: id, status: "failed" } });
+    expect(dry.status).toBe(200);
+    const listed = (await dry.json()) as { matched: number; wouldAct: number; truncated: boolean; runs: Planned[] };
+    expect(listed).toMatchObject({ matched: 3, wouldAct: 3, truncated: false, dryRun: true, action: "rerun" });
+    expect(listed.runs.map((run) => run.runId).sort()).toEqual([...failing].sort());
+    for (const run of listed.runs) {
+      expect(run).toMatchObject({
+        status: "failed",
+        failedNodes: ["charge"],
+        errorCode: "node.http_status",
+        plan: { will: "retry" },
+      });
+    }
+    // Nothing happened.
+    for (const runId of failing) expect((await settle(runId)).status).toBe("failed");
+
+    // The other filters: failed node and error code across workflows, a time range, a version.
+    const byNode = (await (
+      await bulk({ action: "rerun", dryRun: true, filter: { failedNode: "charge", errorCode: "node.http_status" } })
+    ).json()) as { runs: Planned[] };
+    expect(byNode.runs.map((run) => run.runId).sort()).toEqual([...failing, elsewhere].sort());
+    const everything = (await (await bulk({ action: "rerun", dryRun: true, filter: { workflow: id } })).json()) as {
+      runs: Planned[];
+    };
+    expect(everything.runs).toHaveLength(5);
+    expect(everything.runs.filter((run) => run.plan.will === "skip").map((run) => run.plan.reason)).toEqual([
+      "run.not_failed",
+      "run.not_failed",
+    ]);
+    const reports = await Promise.all([...failing, ...fine].map((runId) => settle(runId)));
+    const since = Math.min(...reports.slice(3).map((report) => report.createdAt));
+    const createdFrom = (at: number) =>
+      reports.filter((report) => report.createdAt >= at).map((report) => report.runId);
+    const late = (await (
+      await bulk({ action: "rerun", dryRun: true, filter: { workflow: id, from: new Date(since).toISOString() } })
+    ).json()) as { runs: Planned[] };
+    expect(late.runs.map((run) => run.runId).sort()).toEqual(createdFrom(since).sort());
+    expect(late.runs.map((run) => run.runId)).toEqual(expect.arrayContaining(fine));
+    const early = (await (
+      await bulk({ action: "rerun", dryRun: true, filter: { workflow: id, to: since } })
+    ).json()) as {
+      runs: Planned[];
+    };
+    expect(early.runs.map((run) => run.runId).sort()).toEqual(
+      reports
+        .filter((report) => report.createdAt < since)
+        .map((report) => report.runId)
+        .sort(),
+    );
+    const none = (await (
+      await bulk({ action: "rerun", dryRun: true, filter: { workflow: id, version: 2 } })
+    ).json()) as {
+      matched: number;
+    };
+    expect(none.matched).toBe(0);
+    const limited = (await (
+      await bulk({ action: "rerun", dryRun: true, limit: 2, filter: { workflow: id, status: "failed" } })
+    ).json()) as { matched: number; truncated: boolean };
+    expect(limited).toMatchObject({ matched: 2, truncated: true });
+
+    // The fix, then the real thing.
+    await register(billing(id, true));
+    const done = await bulk({ action: "rerun", version: "latest", filter: { workflow: id, status: "failed" } });
+    expect(done.status).toBe(200);
+    const result = (await done.json()) as {
+      done: number;
+      refused: number;
+      bulkId: string;
+      runs: { runId: string; outcome: string }[];
+    };
+    expect(result).toMatchObject({ done: 3, refused: 0, skipped: 0 });
+    expect(result.runs.map((run) => run.outcome)).toEqual(["done", "done", "done"]);
+    for (const runId of failing) {
+      const report = await settle(runId);
+      expect(report).toMatchObject({ status: "success", version: 2 });
+      expect(report.steps.find((step) => step.nodeId === "check")?.attempts).toBe(1);
+    }
+    expect((await settle(elsewhere)).status).toBe("failed");
+    const audit = (await (await api(`/api/runs/${failing[0]}/operations`)).json()) as {
+      operations: { operation: string; bulkId: string }[];
+    };
+    expect(audit.operations).toEqual([expect.objectContaining({ operation: "retry", bulkId: result.bulkId })]);
+  });
+
+  it("cancels the matching active runs, and refuses what moved on", async () => {
+    const id = "ops-bulk-cancel";
+    await register({
+      id,
+      name: id,
+      nodes: [{ id: "nap", type: "wait", config: { duration: "1h" } }],
+    });
+    const runs = [await startManual(id), await startManual(id)];
+    for (const runId of runs) await settle(runId);
+    const dry = (await (await bulk({ action: "cancel", dryRun: true, filter: { workflow: id } })).json()) as {
+      runs: Planned[];
+    };
+    expect(dry.runs.map((run) => run.plan.will)).toEqual(["cancel", "cancel"]);
+    const done = (await (await bulk({ action: "cancel", filter: { workflow: id, status: "waiting" } })).json()) as {
+      done: number;
+    };
+    expect(done.done).toBe(2);
+    for (const runId of runs) expect((await settle(runId)).status).toBe("cancelled");
+    const again = (await (await bulk({ action: "cancel", filter: { workflow: id } })).json()) as {
+      done: number;
+      skipped: number;
+    };
+    expect(again).toMatchObject({ done: 0, skipped: 2 });
+  });
+
+  it("refuses bad bulk requests with stable codes", async () => {
+    await expectError(await bulk({ action: "rerun", filter: {} }), 400, "bulk.filter_empty");
+    await expectError(await bulk({ action: "rerun" }), 400, "bulk.filter_empty");
+    await expectError(await bulk({ action: "explode", filter: { workflow: "x" } }), 400, "request.invalid");
+    await expectError(await bulk({ action: "rerun", filter: { status: "sleepy" } }), 400, "request.invalid");
+    await expectError(await bulk({ action: "rerun", filter: { from: "yesterday" } }), 400, "request.invalid");
+    await expectError(
+      await bulk({ action: "rerun", filter: { workflow: "x", colour: "red" } }),
+      400,
+      "request.invalid",
+    );
+    await expectError(
+      await bulk({ action: "cancel", version: "latest", filter: { workflow: "x" } }),
+      400,
+      "request.invalid",
+    );
+    await expectError(await bulk({ action: "rerun", limit: 5000, filter: { workflow: "x" } }), 400, "request.invalid");
+  });
+});
