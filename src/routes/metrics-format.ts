@@ -23,11 +23,8 @@ export interface MetricsReport {
   attempts: StepStats[];
   retries: { total: number; byNode: RawMetrics["retries"] };
   deadLetters: { count: number };
-  /**
-   * LLM usage lives in each run's state (its report's `llm`) but is not checkpointed to D1 yet,
-   * so these are zeros with `recorded: false` rather than a partial figure.
-   */
-  llm: { recorded: boolean; inputTokens: number; outputTokens: number; costUsd: number };
+  /** LLM tokens and cost of the window's runs, as each run last checkpointed its usage. */
+  llm: { inputTokens: number; outputTokens: number; costUsd: number };
 }
 
 function ratio(part: number, whole: number): number | null {
@@ -68,7 +65,7 @@ export function metricsReport(
     attempts: raw.attempts,
     retries: { total: raw.retries.reduce((sum, row) => sum + row.retries, 0), byNode: raw.retries },
     deadLetters: { count: raw.deadLetters },
-    llm: { recorded: false, inputTokens: 0, outputTokens: 0, costUsd: 0 },
+    llm: raw.llm,
   };
 }
 

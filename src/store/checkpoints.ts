@@ -5,10 +5,12 @@ import type { OutboxEntry } from "../run/run-storage";
  * query builder here cost as much CPU as the steps themselves (docs/benchmarks.md).
  * A run or step row is only replaced by one at least as new, so replays and reordering are safe.
  */
-const upsertRun = `INSERT INTO runs (id, workflow_id, version, status, trigger_type, created_at, updated_at, started_at, ended_at, error_code, error)
-  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+const upsertRun = `INSERT INTO runs (id, workflow_id, version, status, trigger_type, created_at, updated_at, started_at, ended_at, error_code, error,
+    llm_input_tokens, llm_output_tokens, llm_cost_usd)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
   ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at,
-    started_at = excluded.started_at, ended_at = excluded.ended_at, error_code = excluded.error_code, error = excluded.error
+    started_at = excluded.started_at, ended_at = excluded.ended_at, error_code = excluded.error_code, error = excluded.error,
+    llm_input_tokens = excluded.llm_input_tokens, llm_output_tokens = excluded.llm_output_tokens, llm_cost_usd = excluded.llm_cost_usd
   WHERE excluded.updated_at >= runs.updated_at`;
 
 const upsertStep = `INSERT INTO steps (run_id, node_id, type, status, attempts, started_at, ended_at, error_code, error, context_version, history, updated_at)
@@ -43,6 +45,9 @@ function statement(d1: D1Database, entry: OutboxEntry): D1PreparedStatement {
           state.endedAt ?? null,
           state.error?.code ?? null,
           json(state.error),
+          state.llm?.inputTokens ?? 0,
+          state.llm?.outputTokens ?? 0,
+          state.llm?.costUsd ?? 0,
         );
     }
     case "step": {

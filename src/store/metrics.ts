@@ -66,6 +66,7 @@ export interface RawMetrics {
   retries: { workflowId: string; nodeId: string; retries: number }[];
   reviewed: number;
   deadLetters: number;
+  llm: { inputTokens: number; outputTokens: number; costUsd: number };
 }
 
 /** Every query in one D1 batch: one round trip. */
@@ -133,7 +134,17 @@ export async function readMetrics(d1: D1Database, query: MetricsQuery): Promise<
           .prepare("SELECT COUNT(*) AS count FROM runs WHERE status = 'failed' AND workflow_id = ?1")
           .bind(query.workflowId),
   ];
-  const [runs, lag, steps, attempts, retries, reviewed, dead] = await d1.batch(statements);
+  // LLM usage as each run last checkpointed it.
+  statements.push(
+    bind(
+      d1.prepare(
+        `SELECT COALESCE(SUM(r.llm_input_tokens), 0) AS input, COALESCE(SUM(r.llm_output_tokens), 0) AS output,
+                COALESCE(SUM(r.llm_cost_usd), 0) AS cost FROM runs r WHERE ${inWindow}`,
+      ),
+    ),
+  );
+  const [runs, lag, steps, attempts, retries, reviewed, dead, llm] = await d1.batch(statements);
+  const usage = ((llm?.results ?? []) as { input: number; output: number; cost: number }[])[0];
   const rows = <T>(result: D1Result | undefined) => (result?.results ?? []) as T[];
   type StepRow = DistributionRow & { workflow_id: string; node_id: string; type: string };
   const stepStats = (row: StepRow): StepStats => ({
@@ -158,5 +169,10 @@ export async function readMetrics(d1: D1Database, query: MetricsQuery): Promise<
     })),
     reviewed: rows<{ count: number }>(reviewed)[0]?.count ?? 0,
     deadLetters: rows<{ count: number }>(dead)[0]?.count ?? 0,
+    llm: {
+      inputTokens: usage?.input ?? 0,
+      outputTokens: usage?.output ?? 0,
+      costUsd: usage?.cost ?? 0,
+    },
   };
 }

@@ -1,4 +1,4 @@
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /** D1: everything queried across runs. A run's live state lives in its Durable Object. */
 export const workflows = sqliteTable("workflows", {
@@ -39,6 +39,10 @@ export const runs = sqliteTable(
     endedAt: integer("ended_at"),
     errorCode: text("error_code"),
     error: text("error"),
+    /** LLM usage of the whole run, as its object last checkpointed it (metrics sum these). */
+    llmInputTokens: integer("llm_input_tokens").notNull().default(0),
+    llmOutputTokens: integer("llm_output_tokens").notNull().default(0),
+    llmCostUsd: real("llm_cost_usd").notNull().default(0),
   },
   (table) => [
     index("runs_created").on(table.createdAt, table.id),

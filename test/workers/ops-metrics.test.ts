@@ -49,6 +49,20 @@ async function seed(now: number): Promise<void> {
         updatedAt: endedAt,
         startedAt,
         contextVersion: 1,
+        // Runs 1-3 called a model: 100i tokens in, 10i out, i cents.
+        ...(i <= 3
+          ? {
+              llm: {
+                inputTokens: 100 * i,
+                outputTokens: 10 * i,
+                totalTokens: 110 * i,
+                calls: 1,
+                cachedCalls: 0,
+                costUsd: i / 100,
+                unpricedCalls: 0,
+              },
+            }
+          : {}),
         ...(ended ? { endedAt } : {}),
         ...(status === "failed" ? { error: { code: "node.http_status", message: "400", retryable: false } } : {}),
       },
@@ -91,7 +105,7 @@ interface Report {
   attempts: { nodeId: string; count: number; p50: number; p95: number; p99: number; max: number; sumMs: number }[];
   retries: { total: number; byNode: { workflowId: string; nodeId: string; retries: number }[] };
   deadLetters: { count: number };
-  llm: { recorded: boolean; inputTokens: number; costUsd: number };
+  llm: { inputTokens: number; outputTokens: number; costUsd: number };
 }
 
 describe("GET /api/metrics", () => {
@@ -127,7 +141,8 @@ describe("GET /api/metrics", () => {
     expect(report.retries).toEqual({ total: 4, byNode: [{ workflowId, nodeId: "work", retries: 4 }] });
     // Every failed run counts, the one from three hours ago too.
     expect(report.deadLetters).toEqual({ count: 4 });
-    expect(report.llm).toEqual({ recorded: false, inputTokens: 0, outputTokens: 0, costUsd: 0 });
+    // Runs 1-3: 100 + 200 + 300 tokens in, 10 + 20 + 30 out, 0.01 + 0.02 + 0.03 USD.
+    expect(report.llm).toEqual({ inputTokens: 600, outputTokens: 60, costUsd: expect.closeTo(0.06, 10) });
 
     const wide = (await (await api(`/api/metrics?window=4h&workflow=${workflowId}`)).json()) as Report;
     expect(wide.runs.total).toBe(21);
@@ -182,7 +197,7 @@ describe("GET /api/metrics", () => {
         `signalbox_attempt_duration_ms_sum{workflow="${workflowId}",node="work",type="http"} 2104`,
         `signalbox_step_retries{workflow="${workflowId}",node="work"} 4`,
         "signalbox_dead_letters 4",
-        'signalbox_llm_tokens{direction="input"} 0',
+        'signalbox_llm_tokens{direction="input"} 600',
       ]),
     );
     const viaQuery = await api(`/api/metrics?workflow=${workflowId}&format=prometheus`);
