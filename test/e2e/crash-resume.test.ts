@@ -1,27 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer } from "../support/test-server";
+import { describe, expect, it } from "vitest";
 import {
   getReport,
   type Harness,
   registerWorkflow,
-  startHarness,
   step,
+  type TestServer,
   uniqueId,
+  useHarness,
   waitFor,
   waitForRunEnd,
 } from "./harness";
 
 let harness: Harness;
-let testServer: Awaited<ReturnType<typeof startTestServer>>;
-
-beforeAll(async () => {
-  testServer = await startTestServer();
-  harness = await startHarness();
-});
-
-afterAll(async () => {
-  await harness?.stop();
-  await testServer?.close();
+let testServer: TestServer;
+useHarness((started, server) => {
+  harness = started;
+  testServer = server;
 });
 
 /** http -> wait -> http -> log; each http path names the workflow so tests can tell calls apart. */

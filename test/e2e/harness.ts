@@ -4,6 +4,7 @@ import { createWriteStream, readFileSync, type WriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import {
   applyMigrations,
   probePort,
@@ -13,6 +14,7 @@ import {
   wranglerEnv,
 } from "../../scripts/lib/wrangler.mjs";
 import type { ExecutionReport } from "../../src/run/report";
+import { startTestServer } from "../support/test-server";
 
 /**
  * One `wrangler dev` on 127.0.0.1 with its own state directory, the way a user runs it.
@@ -41,6 +43,29 @@ export interface Harness {
 export interface HarnessOptions {
   /** Extra `--var NAME:value` bindings, such as webhook secrets that triggers name. */
   vars?: Record<string, string>;
+}
+
+export type TestServer = Awaited<ReturnType<typeof startTestServer>>;
+
+/**
+ * A test file's fixtures: a test server on 127.0.0.1 and a `wrangler dev`, started before the
+ * file's tests and stopped after them; `ready` hands both to the file.
+ */
+export function useHarness(
+  ready: (harness: Harness, testServer: TestServer) => void,
+  options: HarnessOptions = {},
+): void {
+  let harness: Harness | undefined;
+  let testServer: TestServer | undefined;
+  beforeAll(async () => {
+    testServer = await startTestServer();
+    harness = await startHarness(options);
+    ready(harness, testServer);
+  });
+  afterAll(async () => {
+    await harness?.stop();
+    await testServer?.close();
+  });
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {

@@ -1,30 +1,24 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { projectRoot } from "../../scripts/lib/wrangler.mjs";
-import { startTestServer } from "../support/test-server";
 import {
   getReport,
   type Harness,
   registerWorkflow,
-  startHarness,
   step,
+  type TestServer,
   uniqueId,
+  useHarness,
   waitFor,
   waitForRunEnd,
 } from "./harness";
 
 let harness: Harness;
-let testServer: Awaited<ReturnType<typeof startTestServer>>;
-
-beforeAll(async () => {
-  testServer = await startTestServer();
-  harness = await startHarness();
-});
-
-afterAll(async () => {
-  await harness?.stop();
-  await testServer?.close();
+let testServer: TestServer;
+useHarness((started, server) => {
+  harness = started;
+  testServer = server;
 });
 
 function ticketWorkflow(id: string) {
