@@ -157,17 +157,16 @@ approvalRoutes.post("/:token", limitBody, async (c) => {
     userAgent: c.req.header("user-agent") ?? null,
     at: now,
   };
+  /** Every POST is audited against the link it used (when it names one). */
+  const auditOf = (row: ApprovalRow | undefined) => ({
+    ...audit,
+    approvalId: row?.id,
+    runId: row?.runId,
+    nodeId: row?.nodeId,
+    approver: row?.approver,
+  });
   const answer = async (problem: Problem, row?: ApprovalRow, decision?: string) => {
-    const entry = {
-      ...audit,
-      approvalId: row?.id,
-      runId: row?.runId,
-      nodeId: row?.nodeId,
-      approver: row?.approver,
-      decision,
-      outcome: problem.outcome,
-    };
-    await recordAudit(db, entry).catch(() => undefined);
+    await recordAudit(db, { ...auditOf(row), decision, outcome: problem.outcome }).catch(() => undefined);
     return isForm ? problemPage(c, problem) : errorResponse(c, errorData(problem.code, problem.message));
   };
   if (!isForm && !isJson) {
@@ -202,15 +201,7 @@ approvalRoutes.post("/:token", limitBody, async (c) => {
     input = parsed.input;
   } catch (thrown) {
     const message = thrown instanceof SyntaxError ? "the body is not valid JSON" : (thrown as Error).message;
-    await recordAudit(db, {
-      ...audit,
-      approvalId: row.id,
-      runId: row.runId,
-      nodeId: row.nodeId,
-      approver: row.approver,
-      outcome: "invalid",
-      details: { message },
-    }).catch(() => undefined);
+    await recordAudit(db, { ...auditOf(row), outcome: "invalid", details: { message } }).catch(() => undefined);
     if (!form) return errorResponse(c, errorData("approval.invalid", message));
     const csrf = await csrfToken(secret(c.env), link.tokenHash);
     return c.html(
@@ -236,11 +227,7 @@ approvalRoutes.post("/:token", limitBody, async (c) => {
     return answer(closedProblem(reason, info), row, input.decision);
   }
   await recordAudit(db, {
-    ...audit,
-    approvalId: row.id,
-    runId: row.runId,
-    nodeId: row.nodeId,
-    approver: row.approver,
+    ...auditOf(row),
     decision: input.decision,
     outcome: "accepted",
     details: { comment: input.comment ?? null, edits: input.edits ?? null, output: input.output ?? null },
