@@ -4,7 +4,7 @@ import { checkExpression } from "../expr/jsonata";
 import { checkTemplate } from "../expr/template";
 import { nodeRegistry, nodeSpec } from "../nodes/registry";
 import type { ExpressionSite, NodeSpec, NodeTarget } from "../nodes/types";
-import { findCycles, type GraphEdge, reachableFromEntries } from "./graph";
+import { findCycles, type GraphEdge, reachableFromEntries, successors } from "./graph";
 import { checkJsonSchema } from "./json-schema-check";
 import { checkLlmReviews } from "./llm-checks";
 import {
@@ -21,6 +21,7 @@ import {
 } from "./schema";
 import { checkTestCases } from "./test-checks";
 import { checkTriggerFields } from "./trigger-checks";
+import { findWriteConflicts } from "./write-conflicts";
 
 export type IssuePath = (string | number)[];
 
@@ -240,6 +241,41 @@ function checkGraph(entries: NodeEntry[], edges: (EdgeDefinition | undefined)[],
   // In a cyclic graph every node on a cycle looks unreachable; the cycle is the real problem.
   if (cycles.length > 0 || selfEdge) return;
   checkReachability(entries, graphEdges, add);
+  checkWriteConflicts(entries, graphEdges, add);
+}
+
+/** Nodes that may run at the same time must not write the same context key (no last-write-wins). */
+function checkWriteConflicts(entries: NodeEntry[], edges: GraphEdge[], add: Add): void {
+  if (entries.some((entry) => entry.config === undefined)) return;
+  const succs = successors(
+    entries.map((entry) => entry.node.id),
+    edges,
+  );
+  const writers = entries.map((entry) => {
+    const config = entry.config;
+    const writes = entry.spec && config !== undefined ? entry.spec.writes(config) : [];
+    const targets = targetsOf(entry);
+    const timeout = timeoutTargetOf(entry);
+    const exclusive = targets
+      ? [...new Set(targets.map((target) => target.nodeId))].map((id) => [id])
+      : timeout
+        ? [[timeout.nodeId], (succs.get(entry.node.id) ?? []).filter((id) => id !== timeout.nodeId)]
+        : undefined;
+    return { id: entry.node.id, writes, ...(exclusive ? { exclusive } : {}) };
+  });
+  const index = new Map(entries.map((entry, at) => [entry.node.id, at]));
+  for (const conflict of findWriteConflicts(writers, edges)) {
+    const at = index.get(conflict.second) ?? 0;
+    const entry = entries[at] as NodeEntry;
+    const key = conflict.keys[0] as string;
+    const sites = entry.spec && entry.config !== undefined ? entry.spec.expressions(entry.config) : [];
+    const keys = conflict.keys.map((name) => `"${name}"`).join(", ");
+    add(
+      "definition.write_conflict",
+      ["nodes", at, "config", ...(locateWrite(entry.node.config, key, sites) ?? [])],
+      `nodes "${conflict.first}" and "${conflict.second}" may run at the same time and both write ${keys}: give one of them another key, or order them with an edge`,
+    );
+  }
 }
 
 /** A node's timeout path (wait for an event), when its config parsed and names one. */

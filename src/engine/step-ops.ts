@@ -2,6 +2,7 @@ import type { ErrorData } from "../errors";
 import type { JsonObject } from "../lib/json";
 import type { Draft } from "./draft";
 import { holdStart } from "./pause";
+import { writeConflict } from "./write-conflict";
 import {
   type AttemptOutcome,
   idempotencyKey,
@@ -25,6 +26,11 @@ export function closeAttempt(draft: Draft, nodeId: string, outcome: AttemptOutco
 }
 
 export function succeed(draft: Draft, nodeId: string, output: JsonObject, route: string[] | undefined): void {
+  const conflict = writeConflict(draft, nodeId, output);
+  if (conflict) {
+    failStep(draft, nodeId, conflict);
+    return;
+  }
   const version = draft.state.contextVersion + 1;
   draft.updateRun({ contextVersion: version });
   draft.emit({ type: "write-context", nodeId, version, patch: output });

@@ -27,6 +27,7 @@ import {
   startAttempt,
   succeed,
 } from "./step-ops";
+import { writeConflict } from "./write-conflict";
 
 /** How often one attempt may be cut short by a restart before it counts as failed. */
 export const maxInterruptions = 3;
@@ -167,10 +168,17 @@ export function transition(plan: Plan, state: RunState, event: RunEvent, now: nu
 
 function applyOutcome(draft: Draft, nodeId: string, outcome: NodeOutcome): void {
   switch (outcome.type) {
-    case "success":
+    case "success": {
+      const conflict = writeConflict(draft, nodeId, outcome.output);
+      if (conflict) {
+        closeAttempt(draft, nodeId, "failure", conflict);
+        failStep(draft, nodeId, conflict);
+        return;
+      }
       closeAttempt(draft, nodeId, "success");
       succeed(draft, nodeId, outcome.output, outcome.route);
       return;
+    }
     case "sleep":
       closeAttempt(draft, nodeId, "sleep");
       if (outcome.until <= draft.now) {

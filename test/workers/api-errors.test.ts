@@ -106,6 +106,22 @@ describe("registering a bad definition", () => {
         edges: [{ from: "route", to: "b" }],
       }),
     },
+    {
+      name: "parallel nodes writing the same context key",
+      code: "definition.write_conflict",
+      path: ["nodes", 2, "config", "set", "total"],
+      def: definition("bad-writes", {
+        nodes: [
+          { id: "a", type: "transform", config: { set: { x: "1" } } },
+          { id: "b", type: "transform", config: { set: { total: "1" } } },
+          { id: "c", type: "transform", config: { set: { total: "2" } } },
+        ],
+        edges: [
+          { from: "a", to: "b" },
+          { from: "a", to: "c" },
+        ],
+      }),
+    },
   ];
 
   for (const entry of cases) {
