@@ -2,7 +2,6 @@ import type { ErrorData } from "../errors";
 import type { JsonObject } from "../lib/json";
 import type { Draft } from "./draft";
 import { holdStart } from "./pause";
-import { writeConflict } from "./write-conflict";
 import {
   type AttemptOutcome,
   idempotencyKey,
@@ -12,6 +11,7 @@ import {
   type StepState,
   timerId,
 } from "./state";
+import { writeConflict } from "./write-conflict";
 
 /** The operations every handler shares: closing attempts, finishing steps, starting nodes. */
 
