@@ -34,7 +34,9 @@ export function signalboxDefinition(id, shape, pingBase) {
     nodes.push(...group);
     previous = group;
   };
-  const noop = (nodeId) => ({ id: nodeId, type: "transform", config: { set: { v: "1" } } });
+  // Parallel no-ops each write their own key: nodes that may run at the same time must not
+  // write the same one (definition.write_conflict).
+  const noop = (nodeId, key = "v") => ({ id: nodeId, type: "transform", config: { set: { [key]: "1" } } });
   for (const item of shape) {
     if (item.ping) {
       add([
@@ -47,7 +49,12 @@ export function signalboxDefinition(id, shape, pingBase) {
     } else if (item.noop) {
       for (let i = 0; i < item.noop; i++) add([noop(`s${++n}`)]);
     } else if (item.fanout) {
-      add(Array.from({ length: item.fanout }, () => noop(`f${++n}`)));
+      add(
+        Array.from({ length: item.fanout }, () => {
+          const nodeId = `f${++n}`;
+          return noop(nodeId, nodeId);
+        }),
+      );
     } else if (item.sleep) {
       add([{ id: `w${++n}`, type: "wait", config: { duration: `${item.sleep}ms` } }]);
     }

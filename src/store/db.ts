@@ -1,8 +1,23 @@
 import { drizzle } from "drizzle-orm/d1";
 import * as schema from "./schema";
 
-export type Database = ReturnType<typeof database>;
+export type Database = ReturnType<typeof build>;
 
-export function database(d1: D1Database) {
+function build(d1: D1Database) {
   return drizzle(d1, { schema });
+}
+
+/**
+ * One drizzle instance per binding: building one derives the relational schema again, which
+ * the trigger path paid on every run.
+ */
+const instances = new WeakMap<D1Database, Database>();
+
+export function database(d1: D1Database): Database {
+  let db = instances.get(d1);
+  if (!db) {
+    db = build(d1);
+    instances.set(d1, db);
+  }
+  return db;
 }
