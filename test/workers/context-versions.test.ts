@@ -21,7 +21,10 @@ function longChain(id: string) {
   return { id, name: id, triggers: [{ type: "manual" }], nodes, edges };
 }
 
-async function contextAt(runId: string, version: number): Promise<{ version: number; hash: string; context: JsonObject }> {
+async function contextAt(
+  runId: string,
+  version: number,
+): Promise<{ version: number; hash: string; context: JsonObject }> {
   const response = await api(`/api/runs/${runId}/context?version=${version}`);
   expect(response.status).toBe(200);
   return response.json();
