@@ -163,6 +163,36 @@ describe("large context values", () => {
   });
 });
 
+describe("replays of runs with large values", () => {
+  it("copies the original's blobs under the replay, which outlives the original's deletion", async () => {
+    await register(largeFlow("blobs-replay", 200_000));
+    const original = await startManual("blobs-replay");
+    const before = await settle(original);
+    expect(before.status).toBe("success");
+    const large = { note: "z".repeat(100_000) };
+    const response = await api(`/api/runs/${original}/replay`, {
+      method: "POST",
+      json: { fromNode: "read", context: { extra: large } },
+    });
+    expect(response.status).toBe(202);
+    const replayId = ((await response.json()) as { runId: string }).runId;
+    const replayed = await settle(replayId);
+    expect(replayed.status).toBe("success");
+    expect(replayed.context.counted).toBe(before.context.counted);
+    expect(replayed.context.doc).toEqual(before.context.doc);
+    expect(isBlobRef(replayed.context.extra)).toBe(true);
+    // The document (copied from the original) and the large edit, under the replay's own prefix.
+    expect(await blobKeys(replayId)).toHaveLength(2);
+
+    expect((await api(`/api/runs/${original}`, { method: "DELETE" })).status).toBe(200);
+    const inline = (await (await api(`/api/runs/${replayId}/context?version=0&inline=true`)).json()) as {
+      context: { doc: { count: number }; extra: unknown };
+    };
+    expect(inline.context.doc.count).toBe(before.context.counted);
+    expect(inline.context.extra).toEqual(large);
+  });
+});
+
 describe("DELETE /api/runs/:runId", () => {
   it("removes the run's blobs, object storage and D1 rows; later reads are 404", async () => {
     await register(largeFlow("blobs-delete", 100_000));
