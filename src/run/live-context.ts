@@ -28,6 +28,8 @@ export class LiveContext {
   private readonly known = new Set<string>();
   private readonly cache = new BlobCache();
   private resolving: Promise<JsonObject> | undefined;
+  /** Sizes measured while offloading, by the stored output they belong to: `apply` need not serialize again. */
+  private readonly measured = new WeakMap<JsonObject, Map<string, number>>();
   private readonly bucket: () => R2Bucket;
   readonly limits: ContextLimits;
 
@@ -54,8 +56,9 @@ export class LiveContext {
   /** A stored patch the run wrote; references to values offloaded here resolve from the cache. */
   apply(patch: JsonObject): void {
     const next: JsonObject = { ...this.live };
+    const measured = this.measured.get(patch);
     for (const [key, value] of Object.entries(patch)) {
-      this.sizes.set(key, storedValueSize(value));
+      this.sizes.set(key, measured?.get(key) ?? storedValueSize(value));
       if (isBlobRef(value)) {
         const hash = refHash(value);
         this.known.add(hash);
@@ -97,8 +100,8 @@ export class LiveContext {
   }
 
   /** A node's output as it will be stored; fails when the run's context would grow over its limit. */
-  offload(nodeId: string | null, output: JsonObject, enforceLimit = true): Promise<OffloadResult> {
-    return offloadOutput({
+  async offload(nodeId: string | null, output: JsonObject, enforceLimit = true): Promise<OffloadResult> {
+    const result = await offloadOutput({
       bucket: this.bucket(),
       runId: this.runId,
       output,
@@ -108,6 +111,8 @@ export class LiveContext {
       cache: this.cache,
       ...(enforceLimit ? { sizes: this.sizes } : {}),
     });
+    if (result.ok) this.measured.set(result.stored, result.sizes);
+    return result;
   }
 
   /** The stored form of a new run's initial context (its limit is not the steps' to enforce). */
