@@ -44,6 +44,13 @@ export interface Env {
   LLM_PRICES?: string;
   /** Span log lines: "batch" (default, written with each checkpoint flush), "each" (a line per span), "off". */
   TRACE_SPANS?: string;
+  // ---- context values (src/run/context-store.ts) ----
+  /** Large context values, content-addressed under `runs/<runId>/blobs/<sha256>`. */
+  BLOBS: R2Bucket;
+  /** A top-level context value whose JSON is larger goes to BLOBS (default "64KiB"; at most 1MiB). */
+  CONTEXT_INLINE_LIMIT?: string;
+  /** The most one run's context may hold, summed over its top-level values (default "10MiB"). */
+  CONTEXT_MAX_SIZE?: string;
   /** Webhook secrets (`verify.secret`) are Worker secrets looked up by name. */
   [secret: string]: unknown;
 }

@@ -94,6 +94,9 @@ export const errorStatus = {
   // A dry run's node asked for something its mocks do not provide.
   "dryrun.unmocked_request": 500,
   "dryrun.mock_missing": 500,
+  // Context values: a step that would grow the run's context over its limit; a stored large value R2 did not return.
+  "context.too_large": 413,
+  "context.unavailable": 500,
   "internal.error": 500,
 } as const;
 

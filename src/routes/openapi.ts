@@ -9,6 +9,8 @@ const runStart = json({
   properties: { runId: { type: "string" }, status: { enum: ["queued", "duplicate"] }, version: { type: "integer" } },
 });
 const idParam = (name: string) => ({ name, in: "path", required: true, schema: { type: "string" } });
+/** Large context values are references (`{"$signalbox.blob", size, type}`) unless this is true. */
+const inlineParam = { name: "inline", in: "query", schema: { type: "boolean" } };
 
 /** The API as OpenAPI 3.1: paths and their error statuses; node configs live in docs/definitions.md. */
 export const openApiDocument = {
@@ -142,16 +144,25 @@ export const openApiDocument = {
     },
     "/api/runs/{runId}": {
       get: {
-        summary: "Execution report",
+        summary: "Execution report (large context values as references unless inline=true)",
+        parameters: [idParam("runId"), inlineParam],
+        responses: { "200": { description: "report" }, ...errorResponses(400, 401, 404) },
+      },
+      delete: {
+        summary: "Delete an ended run: its R2 blobs, its object's storage and its D1 rows",
         parameters: [idParam("runId")],
-        responses: { "200": { description: "report" }, ...errorResponses(401, 404) },
+        responses: { "200": { description: "what was removed" }, ...errorResponses(401, 404, 409) },
       },
     },
     "/api/runs/{runId}/context": {
       get: {
-        summary: "Context at a version",
-        parameters: [idParam("runId"), { name: "version", in: "query", schema: { type: "integer", minimum: 0 } }],
-        responses: { "200": { description: "context" }, ...errorResponses(400, 401, 404) },
+        summary: "Context at a version, with its hash (large values as references unless inline=true)",
+        parameters: [
+          idParam("runId"),
+          { name: "version", in: "query", schema: { type: "integer", minimum: 0 } },
+          inlineParam,
+        ],
+        responses: { "200": { description: "version, hash and context" }, ...errorResponses(400, 401, 404) },
       },
     },
     "/api/runs/{runId}/events/{name}": {

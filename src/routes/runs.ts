@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { runStatuses } from "../engine/state";
 import type { Env } from "../env";
 import { fail, isErrorData } from "../errors";
+import { deleteRun } from "../run/delete-run";
 import { database } from "../store/db";
 import { decodeCursor, listRuns } from "../store/runs";
 import { runStub } from "../triggers/start-run";
@@ -30,9 +31,16 @@ runRoutes.get("/", async (c) => {
   return c.json(await listRuns(database(c.env.DB), { workflowId: workflow, status, limit, cursor }));
 });
 
+/** `?inline=true` resolves large context values (stored in R2) instead of returning references. */
+function inlineParam(value: string | undefined): boolean {
+  if (value === undefined || value === "false") return false;
+  if (value === "true" || value === "") return true;
+  fail("request.invalid", "inline must be true or false");
+}
+
 runRoutes.get("/:runId", async (c) => {
   const runId = checkRunId(c.req.param("runId"));
-  const report = await runStub(c.env, runId).report();
+  const report = await runStub(c.env, runId).report({ inline: inlineParam(c.req.query("inline")) });
   if (!report) fail("run.not_found", `no run ${runId}`);
   return c.json(report);
 });
@@ -45,7 +53,7 @@ runRoutes.get("/:runId/context", async (c) => {
     version = Number(versionParam);
     if (!Number.isInteger(version) || version < 0) fail("request.invalid", "version must be a non-negative integer");
   }
-  const result = await runStub(c.env, runId).contextAt(version);
+  const result = await runStub(c.env, runId).contextAt(version, { inline: inlineParam(c.req.query("inline")) });
   if (!result) fail("run.not_found", `no run ${runId}`);
   if ("error" in result && isErrorData(result.error)) return errorResponse(c, result.error);
   return c.json({ runId, ...result });
@@ -57,4 +65,12 @@ runRoutes.post("/:runId/cancel", async (c) => {
   if (!result) fail("run.not_found", `no run ${runId}`);
   if ("error" in result && isErrorData(result.error)) return errorResponse(c, result.error);
   return c.json({ runId, ...result });
+});
+
+/** Deletes an ended run: its blobs, its object's storage and its D1 rows. Later reads are 404. */
+runRoutes.delete("/:runId", async (c) => {
+  const runId = checkRunId(c.req.param("runId"));
+  const result = await deleteRun(c.env, runId);
+  if ("error" in result) return errorResponse(c, result.error);
+  return c.json(result);
 });

@@ -62,7 +62,8 @@ export interface ExecutionReport {
   updatedAt: number;
   endedAt: number | null;
   steps: StepReport[];
-  contextVersions: { version: number; nodeId: string | null; createdAt: number }[];
+  /** Every context version: the node that wrote it, when, and its hash in the run's chain (docs/architecture.md#context). */
+  contextVersions: { version: number; nodeId: string | null; createdAt: number; hash?: string }[];
   /** What the run's LLM calls spent, and its budget. */
   llm: (UsageTotals & { budget: LlmBudget | null }) | null;
   /** Set while an operator has the run paused: since when, why, and how many timers are held. */

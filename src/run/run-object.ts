@@ -5,7 +5,7 @@ import type { Command, RunEvent } from "../engine/events";
 import { isTerminalRun, type RunState, type Timer } from "../engine/state";
 import { initialRunState, transition } from "../engine/transition";
 import type { Env } from "../env";
-import { type ErrorData, errorData } from "../errors";
+import { type ErrorData, errorData, toErrorData } from "../errors";
 import { deepFreeze, type Json, type JsonObject } from "../lib/json";
 import { logLine } from "../lib/log";
 import type { LlmPort } from "../llm/types";
@@ -13,9 +13,11 @@ import type { NodePorts } from "../nodes/types";
 import { database } from "../store/db";
 import { getVersion } from "../store/workflows";
 import { Checkpointer } from "./checkpointer";
+import { contextLimits } from "./context-store";
 import { EventInbox, EventWaits } from "./event-inbox";
 import { executeNode } from "./execute-node";
 import type { EventDelivery } from "./human-loop-api";
+import { contextUnavailable, LiveContext, storedOutcome } from "./live-context";
 import { llmAttemptInput } from "./llm-shell";
 import { deliveryFailed, Mailer, openRequestOf } from "./mailer";
 import {
@@ -56,7 +58,9 @@ export class RunObject extends DurableObject<Env> {
   private setup: RunSetup | undefined;
   private loaded: LoadedPlan | undefined;
   private state: RunState | undefined;
+  /** The stored context (large values as references); `blobs` holds it resolved. */
   private context: JsonObject = {};
+  private readonly blobs: LiveContext;
   private alarmAt: number | null = null;
   private readonly queue: Extract<Command, { type: "execute" }>[] = [];
   private readonly inflight = new Map<string, Promise<void>>();
@@ -75,6 +79,7 @@ export class RunObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.storage = new RunStorage(ctx.storage.sql);
+    this.blobs = new LiveContext(() => env.BLOBS, contextLimits(env));
     this.spans = new SpanLog(spanMode(env.TRACE_SPANS));
     this.checkpoints = new Checkpointer({
       storage: this.storage,
@@ -90,7 +95,7 @@ export class RunObject extends DurableObject<Env> {
     this.events = new EventWaits(new EventInbox(ctx.storage.sql), {
       state: () => this.state,
       plan: () => this.loaded?.plan,
-      context: () => this.context,
+      context: () => this.blobs.view(),
       dispatch: (event) => this.dispatch(event),
       drive: () => this.drive(),
       track: (key, task) => this.track(key, task),
@@ -123,7 +128,10 @@ export class RunObject extends DurableObject<Env> {
         this.loaded = loaded;
         this.setup = setup;
         this.state = state;
-        if (context) this.context = context;
+        if (context) {
+          this.context = context;
+          this.blobs.reset(state.runId, context);
+        }
       },
       loadVersion: async (workflowId, version) => {
         const stored = await getVersion(database(env.DB), workflowId, version);
@@ -144,9 +152,9 @@ export class RunObject extends DurableObject<Env> {
     this.loaded = loadPlan(stored.workflowId, stored.version, this.setup.definition);
     const pending = initialRunState(this.loaded.plan, { runId: stored.runId, createdAt: stored.createdAt }).steps;
     this.state = { ...stored, steps: { ...pending, ...stored.steps } };
-    let context: JsonObject = {};
-    for (const patch of this.storage.patches()) context = { ...context, ...patch };
-    this.context = deepFreeze(context);
+    // The nearest snapshot and the patches after it; large values stay references until read.
+    this.context = deepFreeze(this.storage.contextAt(this.state.contextVersion).context);
+    this.blobs.reset(stored.runId, this.context);
     this.watchArmed = this.storage.dueTimers(Number.MAX_SAFE_INTEGER).some((timer) => timer.kind === "watch");
     if (isTerminalRun(this.state.status)) {
       this.checkpoints.schedule(true);
@@ -170,11 +178,17 @@ export class RunObject extends DurableObject<Env> {
     const now = Date.now();
     const loaded = loadPlan(input.workflowId, input.version, input.definition);
     const state = initialRunState(loaded.plan, { runId: input.runId, createdAt: now });
-    const context: JsonObject = {
+    const initial: JsonObject = {
       input: input.input,
       trigger: input.trigger,
       run: { id: input.runId, workflowId: input.workflowId, version: input.version },
     };
+    // A large input goes to R2 before the run exists; the await lets a concurrent start in.
+    const offloaded = await this.blobs.offloadInitial(input.runId, initial);
+    const raced = this.state as RunState | undefined;
+    if (raced) return { runId: raced.runId, status: raced.status, created: false };
+    const context = offloaded.ok ? offloaded.stored : initial;
+    this.blobs.reset(input.runId, context);
     this.setup = { definition: input.definition, triggerType: input.trigger.type };
     this.loaded = loaded;
     this.state = state;
@@ -185,23 +199,35 @@ export class RunObject extends DurableObject<Env> {
     return { runId: input.runId, status: this.state.status, created: true };
   }
 
-  async report(): Promise<ExecutionReport | null> {
+  /** With `inline`, the report's context has its large values resolved instead of referenced. */
+  async report(options: { inline?: boolean } = {}): Promise<ExecutionReport | null> {
     if (!this.state || !this.loaded) return null;
-    return buildReport(this.loaded.plan, this.state, this.context, this.storage.contextVersions());
+    const context = options.inline ? await this.blobs.resolved() : this.context;
+    return buildReport(this.loaded.plan, this.state, context, this.storage.contextVersions());
   }
 
-  async contextAt(version?: number): Promise<{ version: number; context: JsonObject } | { error: ErrorData } | null> {
+  async contextAt(
+    version?: number,
+    options: { inline?: boolean } = {},
+  ): Promise<{ version: number; hash: string; context: JsonObject } | { error: ErrorData } | null> {
     if (!this.state) return null;
     const target = version ?? this.state.contextVersion;
-    if (target === this.state.contextVersion) return { version: target, context: this.context };
     if (!Number.isInteger(target) || target < 0 || target > this.state.contextVersion) {
       return {
         error: errorData("run.context_version_not_found", `run has versions 0 to ${this.state.contextVersion}`),
       };
     }
-    let context: JsonObject = {};
-    for (const patch of this.storage.patches(target)) context = { ...context, ...patch };
-    return { version: target, context };
+    const latest = target === this.state.contextVersion;
+    const stored = latest
+      ? { context: this.context, hash: this.storage.contextLog.hashAt(target) }
+      : this.storage.contextAt(target);
+    if (!options.inline) return { version: target, hash: stored.hash, context: stored.context };
+    try {
+      const context = latest ? await this.blobs.resolved() : await this.blobs.inline(stored.context);
+      return { version: target, hash: stored.hash, context };
+    } catch (thrown) {
+      return { error: toErrorData(thrown) };
+    }
   }
 
   async cancel(reason?: string): Promise<{ status: string } | { error: ErrorData } | null> {
@@ -290,7 +316,40 @@ export class RunObject extends DurableObject<Env> {
   }
 
   async startReplay(input: ReplayStart): Promise<{ runId: string; status: string; created: boolean }> {
-    return this.operations.startReplay(input);
+    if (this.state) return { runId: this.state.runId, status: this.state.status, created: false };
+    // The seed's references point into the original run: its blobs are copied under this run's
+    // prefix (deleting the original must not break the replay), and large edits are offloaded.
+    await this.blobs.adopt(input.seed.original.runId, input.runId, input.seed.context);
+    let edits = input.edits;
+    if (edits) {
+      const offloaded = await this.blobs.offloadInitial(input.runId, edits);
+      if (offloaded.ok) edits = offloaded.stored;
+    }
+    return this.operations.startReplay({ ...input, ...(edits ? { edits } : {}) });
+  }
+
+  /**
+   * Deletes a run that has ended: its object's storage and alarm here; the route then removes its
+   * blobs and D1 rows. Checkpoints are flushed first, so none lands in D1 after the route's delete.
+   */
+  async destroy(): Promise<{ runId: string; status: string } | { error: ErrorData } | null> {
+    if (!this.state) return null;
+    if (!isTerminalRun(this.state.status)) {
+      return { error: errorData("run.not_active", `run is ${this.state.status}; only an ended run can be deleted`) };
+    }
+    await this.idle();
+    const { runId, status } = this.state;
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.storage.forget();
+    this.blobs.forget();
+    this.state = undefined;
+    this.loaded = undefined;
+    this.setup = undefined;
+    this.context = {};
+    this.alarmAt = null;
+    this.watchArmed = false;
+    return { runId, status };
   }
 
   /** Resolves once no node attempt is in flight and checkpoints are flushed (tests, bench). */
@@ -346,6 +405,7 @@ export class RunObject extends DurableObject<Env> {
           break;
         case "write-context":
           this.context = Object.freeze({ ...this.context, ...deepFreeze(command.patch) });
+          this.blobs.apply(command.patch);
           break;
         case "set-timer":
         case "clear-timer":
@@ -407,19 +467,34 @@ export class RunObject extends DurableObject<Env> {
         }),
       llm: this.llmPort ?? llmPortFor(this.env, this.env.DB),
     };
-    const outcome = await executeNode({
+    let context: JsonObject;
+    try {
+      context = await this.blobs.resolved();
+    } catch (thrown) {
+      const error = contextUnavailable(thrown);
+      this.dispatch({
+        type: "node-result",
+        nodeId: node.id,
+        attempt: command.attempt,
+        outcome: { type: "failure", error },
+      });
+      return;
+    }
+    const executed = await executeNode({
       command,
       node,
       config: this.loaded.configs[node.id],
       runId: state.runId,
       workflowId: state.workflowId,
-      context: this.context,
+      context,
       ports,
       now: Date.now(),
       llm: llmAttemptInput(this.env, this.loaded.plan, state, node.id, (message) =>
         log("warn", message, { runId: state.runId, nodeId: node.id }),
       ),
     });
+    // Large values go to R2 before the engine (and so the run's SQLite) sees the output.
+    const outcome = await storedOutcome(this.blobs, node.id, executed);
     this.spans.attempt(state, node, command.attempt, startedAt, outcome);
     if (outcome.type === "failure") {
       log("warn", "attempt failed", {

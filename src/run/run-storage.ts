@@ -1,6 +1,7 @@
 import type { Transition } from "../engine/events";
 import type { RunState, StepState, Timer } from "../engine/state";
 import type { JsonObject } from "../lib/json";
+import { ContextLog, type ContextVersionInfo } from "./context-log";
 
 /** What a run keeps besides its state: fixed at creation, never rewritten. */
 export interface RunSetup {
@@ -50,14 +51,18 @@ export class RunStorage {
 
   /** False for an object no run was ever started in: reads find nothing and nothing is written. */
   private exists: boolean;
+  /** Context versions: patches, their hash chain and periodic snapshots (context-log.ts). */
+  readonly contextLog: ContextLog;
 
   constructor(sql: SqlStorage) {
     this.sql = sql;
+    this.contextLog = new ContextLog(sql);
     // Looking up a run id that does not exist must not leave tables behind in a new object.
     this.exists =
       this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length > 0;
     if (this.exists) {
       this.sql.exec(laterSchema);
+      this.contextLog.migrate();
       const row = this.sql
         .exec<{ low: number | null; high: number | null }>("SELECT MIN(seq) AS low, MAX(seq) AS high FROM outbox")
         .one();
@@ -69,6 +74,7 @@ export class RunStorage {
   create(setup: RunSetup, state: RunState, initialContext: JsonObject): void {
     this.sql.exec(schema);
     this.sql.exec(laterSchema);
+    this.contextLog.migrate();
     this.exists = true;
     this.sql.exec("INSERT INTO meta (key, value) VALUES ('setup', ?)", JSON.stringify(setup));
     this.writeContext(0, null, initialContext, state.createdAt);
@@ -114,13 +120,14 @@ export class RunStorage {
     }
   }
 
-  contextVersions(): { version: number; nodeId: string | null; createdAt: number }[] {
-    return this.sql
-      .exec<{ version: number; node_id: string | null; created_at: number }>(
-        "SELECT version, node_id, created_at FROM context ORDER BY version",
-      )
-      .toArray()
-      .map((row) => ({ version: row.version, nodeId: row.node_id, createdAt: row.created_at }));
+  /** Every version with the node that wrote it and its chain hash. */
+  contextVersions(): ContextVersionInfo[] {
+    return this.contextLog.versions();
+  }
+
+  /** The stored context (references, not values) at a version, from its nearest snapshot. */
+  contextAt(version: number): { context: JsonObject; hash: string } {
+    return this.contextLog.at(version);
   }
 
   /** Every context version with its patch, in order (replays seed their context from these). */
@@ -187,13 +194,15 @@ export class RunStorage {
   }
 
   private writeContext(version: number, nodeId: string | null, patch: JsonObject, createdAt: number): void {
-    this.sql.exec(
-      "INSERT OR REPLACE INTO context (version, node_id, patch, created_at) VALUES (?, ?, ?, ?)",
-      version,
-      nodeId,
-      JSON.stringify(patch),
-      createdAt,
-    );
+    this.contextLog.write(version, nodeId, patch, createdAt);
+  }
+
+  /** After `deleteAll()`: the object holds no run any more, and nothing is left to flush. */
+  forget(): void {
+    this.exists = false;
+    this.seq = 0;
+    this.flushedSeq = 0;
+    this.contextLog.reset();
   }
 
   setTimer(timer: Timer | ShellTimer): void {

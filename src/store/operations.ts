@@ -7,7 +7,7 @@ import { runOperations } from "./schema";
 
 export interface OperationEntry {
   runId: string;
-  operation: "pause" | "resume" | "retry" | "replay" | "cancel" | "requeue";
+  operation: "pause" | "resume" | "retry" | "replay" | "cancel" | "requeue" | "delete";
   at: number;
   relatedRunId?: string;
   bulkId?: string;

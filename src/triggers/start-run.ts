@@ -129,8 +129,13 @@ async function triggerInput(trigger: TriggerDefinition | undefined, request: Sta
  */
 export interface RunApi {
   start(input: StartInput): Promise<{ runId: string; status: string; created: boolean }>;
-  report(): Promise<ExecutionReport | null>;
-  contextAt(version?: number): Promise<{ version: number; context: JsonObject } | { error: ErrorData } | null>;
+  report(options?: { inline?: boolean }): Promise<ExecutionReport | null>;
+  contextAt(
+    version?: number,
+    options?: { inline?: boolean },
+  ): Promise<{ version: number; hash: string; context: JsonObject } | { error: ErrorData } | null>;
+  /** Deletes an ended run's object storage (src/run/delete-run.ts removes the rest). */
+  destroy(): Promise<{ runId: string; status: string } | { error: ErrorData } | null>;
   cancel(reason?: string): Promise<{ status: string } | { error: ErrorData } | null>;
   poke(): Promise<{ status: string | null }>;
   idle(): Promise<{ status: string | null }>;

@@ -13,6 +13,7 @@ export interface RecordedRequest {
  * A real HTTP server on 127.0.0.1 that http nodes call in tests. Routes:
  * - `/status/:code`: answers that status (with `?retryAfter=s` a Retry-After header);
  * - `/delay/:ms`: answers 200 after that many milliseconds (for node timeouts);
+ * - `/large/:bytes`: 200 with a JSON document `{count, items}` of about that many bytes (`?seed=` varies it);
  * - `/echo` and anything else: 200 with `{ok, path, body}` as JSON;
  * - `GET /__requests` lists what was received; `DELETE /__requests` forgets it.
  * Scripted replies: `POST /__script {path, responses: [{status, body, headers}]}` answers the
@@ -61,6 +62,8 @@ export async function startTestServer(): Promise<{
         response.on("close", () => clearTimeout(timer));
         return;
       }
+      const large = /^\/large\/(\d+)$/.exec(url.pathname);
+      if (large) return reply(200, largeDocument(Number(large[1]), url.searchParams.get("seed") ?? ""));
       const status = /^\/status\/(\d{3})$/.exec(url.pathname);
       if (status) {
         const retryAfter = url.searchParams.get("retryAfter");
@@ -81,4 +84,11 @@ export async function startTestServer(): Promise<{
     requests,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** A deterministic JSON document of about `bytes` bytes: items of 1 KiB-ish text, and how many. */
+export function largeDocument(bytes: number, seed = ""): { count: number; items: { i: number; text: string }[] } {
+  const text = `${seed}${"x".repeat(1_000)}`;
+  const count = Math.max(1, Math.floor(bytes / (text.length + 24)));
+  return { count, items: Array.from({ length: count }, (_, i) => ({ i, text })) };
 }

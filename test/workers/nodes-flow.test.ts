@@ -153,7 +153,12 @@ describe("context versions", () => {
     const at = async (query: string) => {
       const response = await api(`/api/runs/${runId}/context${query}`);
       expect(response.status).toBe(200);
-      return (await response.json()) as { runId: string; version: number; context: Record<string, unknown> };
+      return (await response.json()) as {
+        runId: string;
+        version: number;
+        hash: string;
+        context: Record<string, unknown>;
+      };
     };
     const v0 = await at("?version=0");
     expect(Object.keys(v0.context).sort()).toEqual(["input", "run", "trigger"]);
@@ -166,6 +171,7 @@ describe("context versions", () => {
     expect((await at("?version=1")).context).not.toHaveProperty("label");
     expect((await at("?version=2")).context).toMatchObject({ count: 50, label: "ten" });
     const latest = await at("");
-    expect(latest).toEqual({ runId, version: 2, context: report.context });
+    expect(latest).toEqual({ runId, version: 2, hash: report.contextVersions[2]?.hash, context: report.context });
+    expect(latest.hash).toMatch(/^[0-9a-f]{64}$/);
   });
 });

@@ -1,0 +1,178 @@
+import { type ErrorData, errorData, toErrorData } from "../errors";
+import { type BlobRef, isBlobRef, refHash, refsOf, storedValueSize } from "../lib/blob-ref";
+import { deepFreeze, type Json, type JsonObject } from "../lib/json";
+import type { NodeOutcome } from "../nodes/types";
+import { copyBlob } from "../store/blobs";
+import {
+  BlobCache,
+  type ContextLimits,
+  type OffloadResult,
+  offloadOutput,
+  resolveContext,
+  resolveRef,
+} from "./context-store";
+
+/**
+ * A run object's resolved ("live") context, beside the stored one that holds references. Every
+ * patch updates it with the values the node actually produced (the offload leaves them in the
+ * cache), so a step pays nothing for a large value it does not touch; only after a restart are
+ * references fetched, once, before the first node reads the context.
+ */
+export class LiveContext {
+  private runId = "";
+  private live: JsonObject = Object.freeze({});
+  /** Keys whose value is still a reference (after a restart, until `resolved()`). */
+  private readonly unresolved = new Set<string>();
+  private readonly sizes = new Map<string, number>();
+  /** Hashes this run holds in R2, so a repeated value costs neither a `head` nor a `put`. */
+  private readonly known = new Set<string>();
+  private readonly cache = new BlobCache();
+  private resolving: Promise<JsonObject> | undefined;
+  /** Sizes measured while offloading, by the stored output they belong to: `apply` need not serialize again. */
+  private readonly measured = new WeakMap<JsonObject, Map<string, number>>();
+  private readonly bucket: () => R2Bucket;
+  readonly limits: ContextLimits;
+
+  constructor(bucket: () => R2Bucket, limits: ContextLimits) {
+    this.bucket = bucket;
+    this.limits = limits;
+  }
+
+  /** Takes on a whole stored context: a run's start, its load after a restart, a replay's start. */
+  reset(runId: string, stored: JsonObject): void {
+    this.runId = runId;
+    this.live = Object.freeze({});
+    this.unresolved.clear();
+    this.sizes.clear();
+    this.apply(stored);
+  }
+
+  /** The run was deleted: its blobs are gone, so none may be taken as held. */
+  forget(): void {
+    this.known.clear();
+    this.reset("", {});
+  }
+
+  /** A stored patch the run wrote; references to values offloaded here resolve from the cache. */
+  apply(patch: JsonObject): void {
+    const next: JsonObject = { ...this.live };
+    const measured = this.measured.get(patch);
+    for (const [key, value] of Object.entries(patch)) {
+      this.sizes.set(key, measured?.get(key) ?? storedValueSize(value));
+      if (isBlobRef(value)) {
+        const hash = refHash(value);
+        this.known.add(hash);
+        const cached = this.cache.get(hash);
+        if (cached !== undefined) {
+          next[key] = deepFreeze(cached);
+          this.unresolved.delete(key);
+        } else {
+          next[key] = value;
+          this.unresolved.add(key);
+        }
+      } else {
+        next[key] = deepFreeze(value);
+        this.unresolved.delete(key);
+      }
+    }
+    this.live = Object.freeze(next);
+  }
+
+  /** The context nodes read, every value real. */
+  resolved(): Promise<JsonObject> {
+    if (this.unresolved.size === 0) return Promise.resolve(this.live);
+    this.resolving ??= this.fetchUnresolved().finally(() => {
+      this.resolving = undefined;
+    });
+    return this.resolving;
+  }
+
+  /** Without waiting: values where known, references where not yet fetched (event matching). */
+  view(): JsonObject {
+    return this.live;
+  }
+
+  /** Total bytes the context counts against its limit. */
+  totalBytes(): number {
+    let total = 0;
+    for (const size of this.sizes.values()) total += size;
+    return total;
+  }
+
+  /** A node's output as it will be stored; fails when the run's context would grow over its limit. */
+  async offload(nodeId: string | null, output: JsonObject, enforceLimit = true): Promise<OffloadResult> {
+    const result = await offloadOutput({
+      bucket: this.bucket(),
+      runId: this.runId,
+      output,
+      limits: this.limits,
+      nodeId,
+      known: this.known,
+      cache: this.cache,
+      ...(enforceLimit ? { sizes: this.sizes } : {}),
+    });
+    if (result.ok) this.measured.set(result.stored, result.sizes);
+    return result;
+  }
+
+  /** The stored form of a new run's initial context (its limit is not the steps' to enforce). */
+  async offloadInitial(runId: string, context: JsonObject): Promise<OffloadResult> {
+    this.runId = runId;
+    return this.offload(null, context, false);
+  }
+
+  /** Any stored context of this run (an older version) with its references resolved. */
+  inline(stored: JsonObject): Promise<JsonObject> {
+    return resolveContext(this.bucket(), this.runId, stored, this.cache);
+  }
+
+  /** A replay takes over references into its original: the blobs are copied under its own prefix. */
+  async adopt(fromRunId: string, toRunId: string, stored: JsonObject): Promise<void> {
+    const hashes = new Set(refsOf(stored).map(refHash));
+    await Promise.all(
+      [...hashes].map(async (hash) => {
+        if (!(await copyBlob(this.bucket(), fromRunId, toRunId, hash))) {
+          throw new Error(`context value sha256:${hash} of run ${fromRunId} is missing`);
+        }
+        this.known.add(hash);
+      }),
+    );
+  }
+
+  private async fetchUnresolved(): Promise<JsonObject> {
+    const refs = [...this.unresolved].map((key) => [key, this.live[key] as unknown as BlobRef] as const);
+    const values = await Promise.all(
+      refs.map(([, ref]) => resolveRef(this.bucket(), this.runId, ref, this.cache) as Promise<Json>),
+    );
+    // Patches may have landed meanwhile: fill only keys that still hold the reference fetched.
+    const next: JsonObject = { ...this.live };
+    refs.forEach(([key, ref], index) => {
+      const current = next[key];
+      if (isBlobRef(current) && refHash(current) === refHash(ref)) {
+        next[key] = values[index] as Json;
+        this.unresolved.delete(key);
+      }
+    });
+    this.live = Object.freeze(next);
+    return this.live;
+  }
+}
+
+/** An R2 failure while reading or writing context values: worth another attempt. */
+export function contextUnavailable(thrown: unknown): ErrorData {
+  const data = toErrorData(thrown, "context.unavailable");
+  if (data.code !== "context.unavailable") return data;
+  return errorData("context.unavailable", `context storage failed: ${data.message}`, { retryable: true });
+}
+
+/** A node's outcome as the engine takes it: a success's large values offloaded, or the failure to. */
+export async function storedOutcome(blobs: LiveContext, nodeId: string, outcome: NodeOutcome): Promise<NodeOutcome> {
+  if (outcome.type !== "success") return outcome;
+  try {
+    const result = await blobs.offload(nodeId, outcome.output);
+    if (!result.ok) return { type: "failure", error: result.error };
+    return { ...outcome, output: result.stored };
+  } catch (thrown) {
+    return { type: "failure", error: contextUnavailable(thrown) };
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Removes a deleted run's rows from D1 in one batch. The operators' audit trail
+ * (`run_operations`) is kept, and records the deletion itself.
+ */
+const tables = [
+  ["runs", "id"],
+  ["steps", "run_id"],
+  ["context_versions", "run_id"],
+  ["approvals", "run_id"],
+  ["approval_audit", "run_id"],
+  ["email_outbox", "run_id"],
+  ["dedup_keys", "run_id"],
+] as const;
+
+export type DeletedRows = Record<(typeof tables)[number][0], number>;
+
+export async function deleteRunRows(d1: D1Database, runId: string): Promise<DeletedRows> {
+  const results = await d1.batch(
+    tables.map(([table, column]) => d1.prepare(`DELETE FROM ${table} WHERE ${column} = ?`).bind(runId)),
+  );
+  const counts = {} as DeletedRows;
+  tables.forEach(([table], index) => {
+    counts[table] = results[index]?.meta.changes ?? 0;
+  });
+  return counts;
+}
+
+/** Whether D1 still knows the run (an earlier delete may have stopped after the object's part). */
+export async function runRowExists(d1: D1Database, runId: string): Promise<boolean> {
+  return (await d1.prepare("SELECT 1 AS found FROM runs WHERE id = ?").bind(runId).first()) !== null;
+}
