@@ -1,6 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
 import { type EmailPort, emailPortFor } from "../adapters/email";
-import { llmPortFor } from "../adapters/llm";
 import type { Command, RunEvent } from "../engine/events";
 import { isTerminalRun, type RunState, type Timer } from "../engine/state";
 import { initialRunState, transition } from "../engine/transition";
@@ -9,14 +8,13 @@ import { type ErrorData, errorData } from "../errors";
 import { deepFreeze, type Json, type JsonObject } from "../lib/json";
 import { logLine } from "../lib/log";
 import type { LlmPort } from "../llm/types";
-import type { NodePorts } from "../nodes/types";
 import { database } from "../store/db";
 import { getVersion } from "../store/workflows";
+import { type AttemptJob, type AttemptResult, attemptJob, runAttempt } from "./attempt";
 import { Checkpointer } from "./checkpointer";
+import { type ClaimInput, DispatchedSteps } from "./dispatched-steps";
 import { EventInbox, EventWaits } from "./event-inbox";
-import { executeNode } from "./execute-node";
 import type { EventDelivery } from "./human-loop-api";
-import { llmAttemptInput } from "./llm-shell";
 import { deliveryFailed, Mailer, openRequestOf } from "./mailer";
 import {
   type OperationResult,
@@ -30,7 +28,8 @@ import { type LoadedPlan, loadPlan } from "./plans";
 import { buildReport, type ExecutionReport } from "./report";
 import { type DecideInput, type DecideResult, describeReview, type ReviewInfo, type ReviewQuery } from "./reviews";
 import { type RunSetup, RunStorage, type ShellTimer } from "./run-storage";
-import { SpanLog, spanMode, tracedFetch } from "./spans";
+import { SpanLog, spanMode } from "./spans";
+import { isLease } from "./step-dispatch";
 
 export interface StartInput {
   runId: string;
@@ -71,6 +70,9 @@ export class RunObject extends DurableObject<Env> {
   emailPort: EmailPort | undefined;
   /** Model providers for llm nodes; replaceable in tests, from the environment otherwise. */
   llmPort: LlmPort | undefined;
+  /** Where parallel io attempts are sent; replaceable in tests, the STEPS_QUEUE binding otherwise. */
+  stepsQueue: Queue | undefined;
+  private readonly steps: DispatchedSteps;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -131,6 +133,28 @@ export class RunObject extends DurableObject<Env> {
       },
       log,
     });
+    this.steps = new DispatchedSteps({
+      env,
+      queue: () => this.stepsQueue ?? env.STEPS_QUEUE,
+      state: () => this.state,
+      loaded: () => this.loaded,
+      context: () => this.context,
+      store: this.storage,
+      dispatch: (event) => this.dispatch(event),
+      runInline: (commands) => {
+        this.queue.push(...commands);
+        this.drive(true);
+      },
+      syncAlarm: () => this.syncAlarm(),
+      track: (key, task) => this.track(key, task),
+      recordSpan: (result) => {
+        const node = this.loaded?.plan.nodes[result.nodeId];
+        if (this.state && node) {
+          this.spans.attempt(this.state, node, result.attempt, result.startedAt, result.outcome, result.endedAt);
+        }
+      },
+      notifyIdle: () => this.notifyIdle(),
+    });
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm();
       this.load();
@@ -147,13 +171,17 @@ export class RunObject extends DurableObject<Env> {
     let context: JsonObject = {};
     for (const patch of this.storage.patches()) context = { ...context, ...patch };
     this.context = deepFreeze(context);
-    this.watchArmed = this.storage.dueTimers(Number.MAX_SAFE_INTEGER).some((timer) => timer.kind === "watch");
+    const timers = this.storage.dueTimers(Number.MAX_SAFE_INTEGER);
+    this.watchArmed = timers.some((timer) => timer.kind === "watch");
+    this.steps.restore(timers);
     if (isTerminalRun(this.state.status)) {
       this.checkpoints.schedule(true);
       return;
     }
-    // A fresh instance has nothing in flight: any attempt recorded as running was cut short.
-    this.dispatch({ type: "resume" });
+    // A fresh instance has nothing in flight: any attempt recorded as running was cut short,
+    // except those a queue consumer claimed, which their leases cover.
+    const leased = this.steps.claimedNodes();
+    this.dispatch(leased.length > 0 ? { type: "resume", leased } : { type: "resume" });
     this.fireDueTimers(Date.now());
     this.checkpoints.schedule(true);
     this.drive();
@@ -293,12 +321,45 @@ export class RunObject extends DurableObject<Env> {
     return this.operations.startReplay(input);
   }
 
-  /** Resolves once no node attempt is in flight and checkpoints are flushed (tests, bench). */
+  /**
+   * Resolves once no node attempt is in flight, here or out on the steps queue, and checkpoints
+   * are flushed (tests, bench).
+   */
   async idle(): Promise<{ status: string | null }> {
-    while (this.inflight.size > 0 || this.checkpoints.busy) {
+    while (this.inflight.size > 0 || this.checkpoints.busy || this.steps.outstanding > 0) {
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
     return { status: this.state?.status ?? null };
+  }
+
+  // ---- the steps queue (src/run/dispatched-steps.ts) -----------------------------------------
+
+  /** A consumer takes a dispatched attempt: what it needs to run it, or null when it is stale. */
+  async claim(input: ClaimInput): Promise<AttemptJob | null> {
+    return this.steps.claim(input);
+  }
+
+  async claimMany(inputs: ClaimInput[]): Promise<(AttemptJob | null)[]> {
+    return inputs.map((input) => this.steps.claim(input));
+  }
+
+  /** A consumer's result for a dispatched attempt; a duplicate or stale one changes nothing. */
+  async complete(result: AttemptResult): Promise<{ accepted: boolean }> {
+    return (await this.completeMany([result]))[0] as { accepted: boolean };
+  }
+
+  async completeMany(results: AttemptResult[]): Promise<{ accepted: boolean }[]> {
+    const accepted = this.steps.complete(results);
+    this.drive();
+    this.notifyIdle();
+    return accepted;
+  }
+
+  /** The dead-letter queue's consumer: this sending of the attempt is given up on. */
+  async stepDeadLettered(input: ClaimInput): Promise<{ expired: boolean }> {
+    const result = this.steps.deadLettered(input);
+    this.drive();
+    return result;
   }
 
   override async alarm(): Promise<void> {
@@ -308,7 +369,14 @@ export class RunObject extends DurableObject<Env> {
     this.fireDueTimers(firedFor);
     this.syncAlarm();
     this.drive();
-    await this.idle();
+    // Not `idle()`: attempts out on the queue report through RPCs, not this invocation.
+    await this.settledHere();
+  }
+
+  private async settledHere(): Promise<void> {
+    while (this.inflight.size > 0 || this.checkpoints.busy) {
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    }
   }
 
   // ---- the loop ----------------------------------------------------------------------------
@@ -325,6 +393,10 @@ export class RunObject extends DurableObject<Env> {
         this.track("mail", this.mailer.kick(dueBy));
         continue;
       }
+      if (isLease(timer)) {
+        this.steps.expired(timer);
+        continue;
+      }
       this.dispatch({ type: "timer", timer });
     }
     this.reviewWatch();
@@ -337,6 +409,7 @@ export class RunObject extends DurableObject<Env> {
     if (!result.changed) return;
     this.state = result.state;
     this.storage.persist(result, this.setup.triggerType);
+    this.steps.prune(result.state, result.changedSteps);
     let timersChanged = false;
     let mail = false;
     for (const command of result.commands) {
@@ -372,12 +445,16 @@ export class RunObject extends DurableObject<Env> {
     this.checkpoints.schedule(this.isIdle());
   }
 
-  /** Starts every queued attempt; each completion feeds the engine and drives again. */
-  private drive(): void {
-    while (this.queue.length > 0) {
-      const command = this.queue.shift();
-      if (!command) break;
-      const key = `${command.nodeId}#${command.attempt}`;
+  /**
+   * Starts every queued attempt; each completion feeds the engine and drives again. Several io
+   * attempts ready together go out through the steps queue instead (unless `inline`).
+   */
+  private drive(inline = false): void {
+    if (this.queue.length === 0) return;
+    const ready = this.queue.splice(0);
+    const here = inline ? ready : this.steps.route(ready.filter((command) => !this.inflight.has(attemptKey(command))));
+    for (const command of here) {
+      const key = attemptKey(command);
       if (this.inflight.has(key)) continue;
       const task = this.attempt(command).finally(() => {
         this.inflight.delete(key);
@@ -392,44 +469,13 @@ export class RunObject extends DurableObject<Env> {
 
   private async attempt(command: Extract<Command, { type: "execute" }>): Promise<void> {
     const state = this.state;
-    const node = this.loaded?.plan.nodes[command.nodeId];
-    if (!state || !node || !this.loaded) return;
-    const startedAt = Date.now();
-    const ports: NodePorts = {
-      // Outgoing requests carry the attempt's span as `traceparent`, so the callee joins the trace.
-      fetch: (request) => fetch(tracedFetch(request, state.runId, node.id, command.attempt)),
-      log: (entry) =>
-        log(entry.level, entry.message, {
-          runId: state.runId,
-          nodeId: node.id,
-          attempt: command.attempt,
-          data: entry.data,
-        }),
-      llm: this.llmPort ?? llmPortFor(this.env, this.env.DB),
-    };
-    const outcome = await executeNode({
-      command,
-      node,
-      config: this.loaded.configs[node.id],
-      runId: state.runId,
-      workflowId: state.workflowId,
-      context: this.context,
-      ports,
-      now: Date.now(),
-      llm: llmAttemptInput(this.env, this.loaded.plan, state, node.id, (message) =>
-        log("warn", message, { runId: state.runId, nodeId: node.id }),
-      ),
-    });
-    this.spans.attempt(state, node, command.attempt, startedAt, outcome);
-    if (outcome.type === "failure") {
-      log("warn", "attempt failed", {
-        runId: state.runId,
-        nodeId: node.id,
-        attempt: command.attempt,
-        error: outcome.error,
-      });
-    }
-    this.dispatch({ type: "node-result", nodeId: command.nodeId, attempt: command.attempt, outcome });
+    const loaded = this.loaded;
+    if (!state || !loaded) return;
+    const job = attemptJob(this.env, loaded, state, this.context, command);
+    if (!job) return;
+    const result = await runAttempt(job, { env: this.env, ...(this.llmPort ? { llm: this.llmPort } : {}) });
+    this.spans.attempt(state, job.node, command.attempt, result.startedAt, result.outcome, result.endedAt);
+    this.dispatch({ type: "node-result", nodeId: command.nodeId, attempt: command.attempt, outcome: result.outcome });
   }
 
   // ---- timers and the alarm ----------------------------------------------------------------
@@ -484,6 +530,10 @@ export class RunObject extends DurableObject<Env> {
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+function attemptKey(command: { nodeId: string; attempt: number }): string {
+  return `${command.nodeId}#${command.attempt}`;
 }
 
 function log(level: string, message: string, fields: Record<string, unknown>): void {
