@@ -5,6 +5,7 @@ import type { StepMessage } from "../../src/run/step-dispatch";
 import { runStub } from "../../src/triggers/start-run";
 import { register } from "./helpers";
 import { runObject } from "./support";
+import { deliver } from "./trigger-support";
 
 /** What a run sent to the steps queue, seen through a stand-in for its queue binding. */
 export interface SentSteps {
@@ -106,4 +107,30 @@ export function fanOut(id: string, width: number, base: string) {
       ...branches.map((nodeId) => ({ from: nodeId, to: "join" })),
     ],
   };
+}
+
+/** Two http calls that run together, joined by a transform. */
+export function pair(id: string, base: string, paths: { a: string; b: string } = { a: "a", b: "b" }) {
+  return {
+    id,
+    name: id,
+    triggers: [{ type: "manual" }],
+    nodes: [
+      { id: "a", type: "http", config: { url: `${base}/${id}/${paths.a}`, output: "a" } },
+      { id: "b", type: "http", config: { url: `${base}/${id}/${paths.b}`, output: "b" } },
+      { id: "join", type: "transform", config: { set: { both: "[a.status, b.status]" } } },
+    ],
+    edges: [
+      { from: "a", to: "join" },
+      { from: "b", to: "join" },
+    ],
+  };
+}
+
+/** Hands messages to the Worker's queue handler as the steps queue would; returns acks and retries. */
+export function deliverSteps(messages: StepMessage[], queue = "signalbox-steps") {
+  return deliver(
+    queue,
+    messages.map((body) => ({ id: `${body.runId}:${body.nodeId}:${body.attempt}:${body.dispatch}`, body })),
+  );
 }
