@@ -29,7 +29,8 @@ interface Shell {
   queue(): Queue | undefined;
   state(): RunState | undefined;
   loaded(): LoadedPlan | undefined;
-  context(): Readonly<JsonObject>;
+  /** The run's context as it was at `version` (an attempt reads the version it started on). */
+  contextAt(version: number): Readonly<JsonObject>;
   store: LeaseStore;
   dispatch(event: RunEvent): void;
   /** Starts attempts in the run's own object, bypassing the queue. */
@@ -49,6 +50,11 @@ export class DispatchedSteps {
   private readonly shell: Shell;
   private readonly leases: Leases;
   private sends = 0;
+  /**
+   * The context each sent attempt started on, kept so a claim hands over what an inline attempt
+   * would have read, not what its siblings wrote since. After a restart it is rebuilt on claim.
+   */
+  private readonly contexts = new Map<string, { attempt: number; context: Readonly<JsonObject> }>();
 
   constructor(shell: Shell) {
     this.shell = shell;
@@ -90,6 +96,10 @@ export class DispatchedSteps {
     const queue = this.shell.queue();
     if (!queue) return;
     const messages = this.leases.open(state.runId, state, commands, Date.now());
+    for (const command of commands) {
+      const version = state.steps[command.nodeId]?.inputVersion ?? state.contextVersion;
+      this.contexts.set(command.nodeId, { attempt: command.attempt, context: this.shell.contextAt(version) });
+    }
     this.sends += 1;
     this.shell.track(
       `send#${this.sends}`,
@@ -134,7 +144,10 @@ export class DispatchedSteps {
     };
     this.leases.claim(lease, node.timeoutMs, Date.now());
     this.shell.syncAlarm();
-    return attemptJob(this.shell.env, loaded, state, this.shell.context(), command) ?? null;
+    const kept = this.contexts.get(input.nodeId);
+    const context =
+      kept?.attempt === input.attempt ? kept.context : this.shell.contextAt(step.inputVersion ?? state.contextVersion);
+    return attemptJob(this.shell.env, loaded, state, context, command) ?? null;
   }
 
   /**
@@ -147,6 +160,7 @@ export class DispatchedSteps {
       const accepted = step?.status === "running" && step.attempts === result.attempt;
       if (!accepted) return { accepted };
       this.leases.release(result.nodeId, result.attempt);
+      this.contexts.delete(result.nodeId);
       this.shell.recordSpan(result);
       this.shell.dispatch({
         type: "node-result",
@@ -160,12 +174,16 @@ export class DispatchedSteps {
 
   /** After every transition: leases of steps that moved on are dropped in the same commit. */
   prune(state: RunState, changedSteps: readonly string[]): void {
-    if (this.leases.prune(state, changedSteps)) this.shell.notifyIdle();
+    if (!this.leases.prune(state, changedSteps)) return;
+    for (const nodeId of this.contexts.keys()) if (!this.leases.has(nodeId)) this.contexts.delete(nodeId);
+    this.shell.notifyIdle();
   }
 
   /** A lease timer came due (its row is already deleted): send the attempt again. */
   expired(lease: LeaseTimer): void {
     this.leases.expired(lease);
+    // A retry onto another version may have dropped the node: nothing is left to send.
+    if (!this.shell.state()?.steps[lease.nodeId]) return;
     logLine("warn", "lease expired without a result; dispatching the attempt again", {
       runId: this.shell.state()?.runId,
       nodeId: lease.nodeId,

@@ -138,7 +138,7 @@ export class RunObject extends DurableObject<Env> {
       queue: () => this.stepsQueue ?? env.STEPS_QUEUE,
       state: () => this.state,
       loaded: () => this.loaded,
-      context: () => this.context,
+      contextAt: (version) => this.contextAtVersion(version),
       store: this.storage,
       dispatch: (event) => this.dispatch(event),
       runInline: (commands) => {
@@ -230,6 +230,13 @@ export class RunObject extends DurableObject<Env> {
     let context: JsonObject = {};
     for (const patch of this.storage.patches(target)) context = { ...context, ...patch };
     return { version: target, context };
+  }
+
+  private contextAtVersion(version: number): Readonly<JsonObject> {
+    if (!this.state || version >= this.state.contextVersion) return this.context;
+    let context: JsonObject = {};
+    for (const patch of this.storage.patches(version)) context = { ...context, ...patch };
+    return deepFreeze(context);
   }
 
   async cancel(reason?: string): Promise<{ status: string } | { error: ErrorData } | null> {

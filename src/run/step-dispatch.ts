@@ -102,6 +102,10 @@ export class Leases {
     return [...this.byNode.values()].filter((lease) => lease.claimed).map((lease) => lease.nodeId);
   }
 
+  has(nodeId: string): boolean {
+    return this.byNode.has(nodeId);
+  }
+
   get size(): number {
     return this.byNode.size;
   }
