@@ -4,6 +4,7 @@ import type { RunObject } from "../../src/run/run-object";
 import type { StepRunApi } from "../../src/run/step-consumer";
 import { claimGraceMs, type StepMessage } from "../../src/run/step-dispatch";
 import { settle } from "./helpers";
+import { llmServer, llmStep, uniqueModel } from "./llm-helpers";
 import { deliverSteps, fanOut, leasesOf, pair, spyQueue, startWithQueue, storedStep } from "./steps-support";
 import { fireAlarm, runObject, testServer } from "./support";
 
@@ -186,5 +187,35 @@ describe("the dead-letter queue", () => {
     const stale = await deliverSteps(sent.messages, "signalbox-steps-dlq");
     expect(stale.explicitAcks).toHaveLength(2);
     expect((await settle(runId)).steps).toEqual(report.steps);
+  });
+});
+
+describe("llm steps through the queue", () => {
+  it("runs two llm steps that are ready together on consumers, with the run's prices and usage", async () => {
+    const model = uniqueModel("queued");
+    await llmServer.script(model, [
+      { content: "one", usage: { input: 10, output: 2 } },
+      { content: "two", usage: { input: 10, output: 2 } },
+    ]);
+    const { queue, sent } = spyQueue({ drop: false });
+    const definition = {
+      id: "llm-pair",
+      name: "llm-pair",
+      triggers: [{ type: "manual" }],
+      nodes: [
+        { id: "x", type: "llm", config: { model, prompt: "first", output: "x" } },
+        { id: "y", type: "llm", config: { model, prompt: "second", output: "y" } },
+      ],
+      edges: [],
+    };
+    const runId = await startWithQueue(definition, {}, queue);
+    const report = await settle(runId);
+    expect(report.status, JSON.stringify(report.error)).toBe("success");
+    expect(sent.messages.map((message) => message.nodeId)).toEqual(["x", "y"]);
+    expect([report.context.x, report.context.y].sort()).toEqual(["one", "two"]);
+    for (const nodeId of ["x", "y"]) {
+      expect(llmStep(report, nodeId).llm?.calls).toMatchObject([{ attempt: 1, outcome: "ok", costUsd: 0.000014 }]);
+    }
+    expect(await llmServer.requests(model)).toHaveLength(2);
   });
 });
