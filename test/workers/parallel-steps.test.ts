@@ -1,4 +1,4 @@
-import { runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { RunObject } from "../../src/run/run-object";
 import type { StepRunApi } from "../../src/run/step-consumer";
@@ -217,5 +217,29 @@ describe("llm steps through the queue", () => {
       expect(llmStep(report, nodeId).llm?.calls).toMatchObject([{ attempt: 1, outcome: "ok", costUsd: 0.000014 }]);
     }
     expect(await llmServer.requests(model)).toHaveLength(2);
+  });
+});
+
+describe("restarts", () => {
+  it("after an eviction, sends again what was not claimed and leaves a claimed attempt to its lease", async () => {
+    const { queue, sent } = spyQueue({ drop: true });
+    const runId = await startWithQueue(pair("evicted", testServer.url), {}, queue);
+    const stub = runObject(runId) as unknown as StepRunApi;
+    expect(await stub.claimMany([{ nodeId: "a", attempt: 1, dispatch: 0 }])).toHaveLength(1);
+    await evictDurableObject(runObject(runId));
+
+    // The consumer holding `a` reports after the restart; `b` was sent again (alone: inline).
+    const [a] = sent.messages as [StepMessage];
+    const delivered = await deliverSteps([a]);
+    expect(delivered.explicitAcks).toHaveLength(1);
+    const report = await settle(runId);
+    expect(report.status).toBe("success");
+    expect(await storedStep(runId, "a")).toMatchObject({ attempts: 1, interruptions: 0 });
+    expect(await storedStep(runId, "b")).toMatchObject({ attempts: 1, interruptions: 1 });
+    expect(await testServer.requests("/evicted/a")).toHaveLength(1);
+    expect((await testServer.requests("/evicted/b")).map((request) => request.headers["idempotency-key"])).toEqual([
+      `${runId}:b:1`,
+    ]);
+    expect(await leasesOf(runId)).toEqual([]);
   });
 });
