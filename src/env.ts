@@ -33,6 +33,11 @@ export interface Env {
   EVENTS_QUEUE: Queue;
   /** R2 event notifications; the upload route sends the same message locally. */
   R2_EVENTS_QUEUE: Queue;
+  // ---- parallel steps (src/run/step-dispatch.ts) ----
+  /** The steps queue: io attempts that are ready together go out through it (absent: all run inline). */
+  STEPS_QUEUE?: Queue;
+  /** "queue" (default) sends parallel io attempts through STEPS_QUEUE; "inline" runs every attempt in its run. */
+  PARALLEL_DISPATCH?: string;
   // ---- llm steps (src/adapters/llm/config.ts) ----
   /** The `default` provider: an OpenAI-compatible endpoint, its default model, and the NAME of the secret with its key (default LLM_API_KEY). */
   LLM_BASE_URL?: string;

@@ -1,5 +1,6 @@
 import type { Env } from "./env";
 import { createApp } from "./routes/app";
+import { consumeStepBatch, consumesStepQueue } from "./run/step-consumer";
 import { consumesQueue, consumeTriggerBatch } from "./triggers/queue";
 import { watchdog } from "./triggers/watchdog";
 
@@ -13,9 +14,11 @@ export default {
   async scheduled(controller, env, ctx) {
     ctx.waitUntil(watchdog(env, controller.scheduledTime));
   },
-  // Dispatches by queue name: the trigger queues (events, R2 notifications) are consumed here.
+  // Dispatches by queue name: the trigger queues (events, R2 notifications) and the steps queue
+  // (parallel io attempts) and its dead letters are consumed here.
   async queue(batch, env) {
     if (consumesQueue(batch.queue)) return consumeTriggerBatch(batch, env);
+    if (consumesStepQueue(batch.queue)) return consumeStepBatch(batch, env);
     console.log(JSON.stringify({ level: "error", message: "no consumer for queue", queue: batch.queue }));
     batch.retryAll();
   },

@@ -5,8 +5,13 @@ import type { RunEventRecord, RunState, RunStatus, Timer } from "./state";
 
 export type RunEvent =
   | { type: "start" }
-  /** The run's object came back after a restart: attempts that were running are executed again. */
-  | { type: "resume" }
+  /**
+   * The run's object came back after a restart: attempts that were running are executed again,
+   * except those in `leased`, which a queue consumer holds under a live lease (src/run/leases.ts).
+   */
+  | { type: "resume"; leased?: readonly string[] }
+  /** A dispatched attempt's lease ran out with no result: it is dispatched again, as an interruption. */
+  | { type: "lease-expired"; nodeId: string; attempt: number }
   | { type: "node-result"; nodeId: string; attempt: number; outcome: NodeOutcome }
   | { type: "timer"; timer: Timer }
   | { type: "cancel"; reason?: string }

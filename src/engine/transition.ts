@@ -3,6 +3,7 @@ import type { NodeOutcome } from "../nodes/types";
 import { Draft } from "./draft";
 import { beginEventWait, deliverEvent, timeOutEventWait } from "./event-wait";
 import type { RunEvent, Transition } from "./events";
+import { failInterrupted, interruptAttempt, isWornOut } from "./lease";
 import { escalateStep, llmFallback, recordLlmAttempt } from "./llm";
 import { considerPending, pauseRun, releasePause, retryRun, startReplay } from "./operations";
 import { holdTimer } from "./pause";
@@ -17,20 +18,10 @@ import {
   remindReview,
 } from "./review";
 import { isTerminalRun, type RunState, type StepState, type Timer, type TimerKind, timerId } from "./state";
-import {
-  closeAttempt,
-  consider,
-  emitExecute,
-  endRun,
-  failStep,
-  settleRunStatus,
-  startAttempt,
-  succeed,
-} from "./step-ops";
+import { closeAttempt, consider, endRun, failStep, settleRunStatus, startAttempt, succeed } from "./step-ops";
 import { writeConflict } from "./write-conflict";
 
-/** How often one attempt may be cut short by a restart before it counts as failed. */
-export const maxInterruptions = 3;
+export { maxInterruptions } from "./lease";
 
 export function initialRunState(plan: Plan, identity: { runId: string; createdAt: number }): RunState {
   const steps: Record<string, StepState> = {};
@@ -62,26 +53,24 @@ const handlers: Handlers = {
       draft.plan.order.filter((id) => draft.plan.nodes[id]?.preds.length === 0),
     );
   },
-  resume(draft) {
+  resume(draft, event) {
     if (isTerminalRun(draft.state.status)) return;
-    const running = draft.allSteps().filter((step) => step.status === "running");
+    const leased = new Set(event.leased ?? []);
+    const running = draft.allSteps().filter((step) => step.status === "running" && !leased.has(step.nodeId));
     // A worn-out attempt fails the run (cancelling the others) before anything is re-executed.
-    const worn = running.find((step) => step.interruptions >= maxInterruptions);
+    const worn = running.find(isWornOut);
     if (worn) {
-      const error = errorData(
-        "node.interrupted",
-        `attempt ${worn.attempts} of ${worn.nodeId} was interrupted ${worn.interruptions + 1} times`,
-      );
-      closeAttempt(draft, worn.nodeId, "interrupted", error);
-      failStep(draft, worn.nodeId, error);
+      failInterrupted(draft, worn);
       return;
     }
-    for (const step of running) {
-      // Same attempt, same idempotency key: the downstream service can tell it is a repeat.
-      draft.updateStep(step.nodeId, { interruptions: step.interruptions + 1 });
-      emitExecute(draft, step.nodeId, step.attempts);
-    }
+    for (const step of running) interruptAttempt(draft, step);
     if (draft.state.status === "pending") handlers.start(draft, { type: "start" });
+  },
+  "lease-expired"(draft, event) {
+    if (isTerminalRun(draft.state.status)) return;
+    const step = draft.step(event.nodeId);
+    if (step.status !== "running" || step.attempts !== event.attempt) return;
+    interruptAttempt(draft, step);
   },
   "node-result"(draft, event) {
     if (isTerminalRun(draft.state.status)) return;

@@ -86,6 +86,7 @@ function failure(code: Parameters<typeof errorData>[0], message: string, retryab
 export const httpNode = defineNode({
   type: "http",
   kind: "io",
+  dispatch: "queue",
   config,
   defaultTimeoutMs: 30_000,
   defaultMaxAttempts: 3,

@@ -191,6 +191,7 @@ async function runAttempt(config: LlmConfig, node: NodeContext): Promise<NodeOut
 export const llmNode = defineNode({
   type: "llm",
   kind: "io",
+  dispatch: "queue",
   config: llmConfig,
   // The whole attempt, repairs included; each call has its own `config.timeout`.
   defaultTimeoutMs: 5 * 60_000,

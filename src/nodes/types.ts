@@ -108,6 +108,12 @@ export interface NodeSpec<Config = unknown> {
   type: string;
   /** pure: no side effects, runs inline; io: talks to the outside world. */
   kind: "pure" | "io";
+  /**
+   * "queue": the node does outside work worth spreading over Workers (http, llm). When several
+   * such attempts are ready at once the run sends them through the steps queue instead of
+   * running them in its own object (src/run/step-dispatch.ts). Nodes without it always run inline.
+   */
+  dispatch?: "queue";
   config: z.ZodType<Config>;
   defaultTimeoutMs: number;
   defaultMaxAttempts: number;

@@ -1,6 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
 import { type EmailPort, emailPortFor } from "../adapters/email";
-import { llmPortFor } from "../adapters/llm";
 import type { Command, RunEvent } from "../engine/events";
 import { isTerminalRun, type RunState, type Timer } from "../engine/state";
 import { initialRunState, transition } from "../engine/transition";
@@ -9,16 +8,15 @@ import { type ErrorData, errorData, toErrorData } from "../errors";
 import { deepFreeze, type Json, type JsonObject } from "../lib/json";
 import { logLine } from "../lib/log";
 import type { LlmPort } from "../llm/types";
-import type { NodePorts } from "../nodes/types";
 import { database } from "../store/db";
 import { getVersion } from "../store/workflows";
+import { type AttemptJob, type AttemptResult, attemptJob, runAttempt } from "./attempt";
 import { Checkpointer } from "./checkpointer";
 import { contextLimits } from "./context-store";
+import { type ClaimInput, DispatchedSteps } from "./dispatched-steps";
 import { EventInbox, EventWaits } from "./event-inbox";
-import { executeNode } from "./execute-node";
 import type { EventDelivery } from "./human-loop-api";
 import { contextUnavailable, LiveContext, storedOutcome } from "./live-context";
-import { llmAttemptInput } from "./llm-shell";
 import { deliveryFailed, Mailer, openRequestOf } from "./mailer";
 import {
   type OperationResult,
@@ -32,7 +30,8 @@ import { type LoadedPlan, loadPlan } from "./plans";
 import { buildReport, type ExecutionReport } from "./report";
 import { type DecideInput, type DecideResult, describeReview, type ReviewInfo, type ReviewQuery } from "./reviews";
 import { type RunSetup, RunStorage, type ShellTimer } from "./run-storage";
-import { SpanLog, spanMode, tracedFetch } from "./spans";
+import { SpanLog, spanMode } from "./spans";
+import { isLease } from "./step-dispatch";
 
 export interface StartInput {
   runId: string;
@@ -75,6 +74,9 @@ export class RunObject extends DurableObject<Env> {
   emailPort: EmailPort | undefined;
   /** Model providers for llm nodes; replaceable in tests, from the environment otherwise. */
   llmPort: LlmPort | undefined;
+  /** Where parallel io attempts are sent; replaceable in tests, the STEPS_QUEUE binding otherwise. */
+  stepsQueue: Queue | undefined;
+  private readonly steps: DispatchedSteps;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -139,6 +141,28 @@ export class RunObject extends DurableObject<Env> {
       },
       log,
     });
+    this.steps = new DispatchedSteps({
+      env,
+      queue: () => this.stepsQueue ?? env.STEPS_QUEUE,
+      state: () => this.state,
+      loaded: () => this.loaded,
+      contextAt: (version) => this.contextAtVersion(version),
+      store: this.storage,
+      dispatch: (event) => this.dispatch(event),
+      runInline: (commands) => {
+        this.queue.push(...commands);
+        this.drive(true);
+      },
+      syncAlarm: () => this.syncAlarm(),
+      track: (key, task) => this.track(key, task),
+      recordSpan: (result) => {
+        const node = this.loaded?.plan.nodes[result.nodeId];
+        if (this.state && node) {
+          this.spans.attempt(this.state, node, result.attempt, result.startedAt, result.outcome, result.endedAt);
+        }
+      },
+      notifyIdle: () => this.notifyIdle(),
+    });
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm();
       this.load();
@@ -155,13 +179,17 @@ export class RunObject extends DurableObject<Env> {
     // The nearest snapshot and the patches after it; large values stay references until read.
     this.context = deepFreeze(this.storage.contextAt(this.state.contextVersion).context);
     this.blobs.reset(stored.runId, this.context);
-    this.watchArmed = this.storage.dueTimers(Number.MAX_SAFE_INTEGER).some((timer) => timer.kind === "watch");
+    const timers = this.storage.dueTimers(Number.MAX_SAFE_INTEGER);
+    this.watchArmed = timers.some((timer) => timer.kind === "watch");
+    this.steps.restore(timers);
     if (isTerminalRun(this.state.status)) {
       this.checkpoints.schedule(true);
       return;
     }
-    // A fresh instance has nothing in flight: any attempt recorded as running was cut short.
-    this.dispatch({ type: "resume" });
+    // A fresh instance has nothing in flight: any attempt recorded as running was cut short,
+    // except those a queue consumer claimed, which their leases cover.
+    const leased = this.steps.claimedNodes();
+    this.dispatch(leased.length > 0 ? { type: "resume", leased } : { type: "resume" });
     this.fireDueTimers(Date.now());
     this.checkpoints.schedule(true);
     this.drive();
@@ -228,6 +256,11 @@ export class RunObject extends DurableObject<Env> {
     } catch (thrown) {
       return { error: toErrorData(thrown) };
     }
+  }
+
+  private contextAtVersion(version: number): Readonly<JsonObject> {
+    if (!this.state || version >= this.state.contextVersion) return this.context;
+    return deepFreeze(this.storage.contextAt(version).context);
   }
 
   async cancel(reason?: string): Promise<{ status: string } | { error: ErrorData } | null> {
@@ -352,12 +385,52 @@ export class RunObject extends DurableObject<Env> {
     return { runId, status };
   }
 
-  /** Resolves once no node attempt is in flight and checkpoints are flushed (tests, bench). */
+  /**
+   * Resolves once no node attempt is in flight, here or out on the steps queue, and checkpoints
+   * are flushed (tests, bench).
+   */
   async idle(): Promise<{ status: string | null }> {
-    while (this.inflight.size > 0 || this.checkpoints.busy) {
+    while (this.inflight.size > 0 || this.checkpoints.busy || this.steps.outstanding > 0) {
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
     return { status: this.state?.status ?? null };
+  }
+
+  // ---- the steps queue (src/run/dispatched-steps.ts) -----------------------------------------
+
+  /** A consumer takes a dispatched attempt: what it needs to run it, or null when it is stale. */
+  async claim(input: ClaimInput): Promise<AttemptJob | null> {
+    return this.steps.claim(input);
+  }
+
+  async claimMany(inputs: ClaimInput[]): Promise<(AttemptJob | null)[]> {
+    return inputs.map((input) => this.steps.claim(input));
+  }
+
+  /** A consumer's result for a dispatched attempt; a duplicate or stale one changes nothing. */
+  async complete(result: AttemptResult): Promise<{ accepted: boolean }> {
+    return (await this.completeMany([result]))[0] as { accepted: boolean };
+  }
+
+  async completeMany(results: AttemptResult[]): Promise<{ accepted: boolean }[]> {
+    // As on the inline path, large values go to R2 before the engine sees the output.
+    const stored = await Promise.all(
+      results.map(async (result) => ({
+        ...result,
+        outcome: await storedOutcome(this.blobs, result.nodeId, result.outcome),
+      })),
+    );
+    const accepted = this.steps.complete(stored);
+    this.drive();
+    this.notifyIdle();
+    return accepted;
+  }
+
+  /** The dead-letter queue's consumer: this sending of the attempt is given up on. */
+  async stepDeadLettered(input: ClaimInput): Promise<{ expired: boolean }> {
+    const result = this.steps.deadLettered(input);
+    this.drive();
+    return result;
   }
 
   override async alarm(): Promise<void> {
@@ -367,7 +440,14 @@ export class RunObject extends DurableObject<Env> {
     this.fireDueTimers(firedFor);
     this.syncAlarm();
     this.drive();
-    await this.idle();
+    // Not `idle()`: attempts out on the queue report through RPCs, not this invocation.
+    await this.settledHere();
+  }
+
+  private async settledHere(): Promise<void> {
+    while (this.inflight.size > 0 || this.checkpoints.busy) {
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    }
   }
 
   // ---- the loop ----------------------------------------------------------------------------
@@ -384,6 +464,10 @@ export class RunObject extends DurableObject<Env> {
         this.track("mail", this.mailer.kick(dueBy));
         continue;
       }
+      if (isLease(timer)) {
+        this.steps.expired(timer);
+        continue;
+      }
       this.dispatch({ type: "timer", timer });
     }
     this.reviewWatch();
@@ -396,6 +480,7 @@ export class RunObject extends DurableObject<Env> {
     if (!result.changed) return;
     this.state = result.state;
     this.storage.persist(result, this.setup.triggerType);
+    this.steps.prune(result.state, result.changedSteps);
     let timersChanged = false;
     let mail = false;
     for (const command of result.commands) {
@@ -432,12 +517,16 @@ export class RunObject extends DurableObject<Env> {
     this.checkpoints.schedule(this.isIdle());
   }
 
-  /** Starts every queued attempt; each completion feeds the engine and drives again. */
-  private drive(): void {
-    while (this.queue.length > 0) {
-      const command = this.queue.shift();
-      if (!command) break;
-      const key = `${command.nodeId}#${command.attempt}`;
+  /**
+   * Starts every queued attempt; each completion feeds the engine and drives again. Several io
+   * attempts ready together go out through the steps queue instead (unless `inline`).
+   */
+  private drive(inline = false): void {
+    if (this.queue.length === 0) return;
+    const ready = this.queue.splice(0);
+    const here = inline ? ready : this.steps.route(ready.filter((command) => !this.inflight.has(attemptKey(command))));
+    for (const command of here) {
+      const key = attemptKey(command);
       if (this.inflight.has(key)) continue;
       const task = this.attempt(command).finally(() => {
         this.inflight.delete(key);
@@ -452,58 +541,22 @@ export class RunObject extends DurableObject<Env> {
 
   private async attempt(command: Extract<Command, { type: "execute" }>): Promise<void> {
     const state = this.state;
-    const node = this.loaded?.plan.nodes[command.nodeId];
-    if (!state || !node || !this.loaded) return;
-    const startedAt = Date.now();
-    const ports: NodePorts = {
-      // Outgoing requests carry the attempt's span as `traceparent`, so the callee joins the trace.
-      fetch: (request) => fetch(tracedFetch(request, state.runId, node.id, command.attempt)),
-      log: (entry) =>
-        log(entry.level, entry.message, {
-          runId: state.runId,
-          nodeId: node.id,
-          attempt: command.attempt,
-          data: entry.data,
-        }),
-      llm: this.llmPort ?? llmPortFor(this.env, this.env.DB),
-    };
+    const loaded = this.loaded;
+    if (!state || !loaded) return;
     let context: JsonObject;
     try {
       context = await this.blobs.resolved();
     } catch (thrown) {
-      const error = contextUnavailable(thrown);
-      this.dispatch({
-        type: "node-result",
-        nodeId: node.id,
-        attempt: command.attempt,
-        outcome: { type: "failure", error },
-      });
+      const outcome = { type: "failure" as const, error: contextUnavailable(thrown) };
+      this.dispatch({ type: "node-result", nodeId: command.nodeId, attempt: command.attempt, outcome });
       return;
     }
-    const executed = await executeNode({
-      command,
-      node,
-      config: this.loaded.configs[node.id],
-      runId: state.runId,
-      workflowId: state.workflowId,
-      context,
-      ports,
-      now: Date.now(),
-      llm: llmAttemptInput(this.env, this.loaded.plan, state, node.id, (message) =>
-        log("warn", message, { runId: state.runId, nodeId: node.id }),
-      ),
-    });
+    const job = attemptJob(this.env, loaded, state, context, command);
+    if (!job) return;
+    const result = await runAttempt(job, { env: this.env, ...(this.llmPort ? { llm: this.llmPort } : {}) });
     // Large values go to R2 before the engine (and so the run's SQLite) sees the output.
-    const outcome = await storedOutcome(this.blobs, node.id, executed);
-    this.spans.attempt(state, node, command.attempt, startedAt, outcome);
-    if (outcome.type === "failure") {
-      log("warn", "attempt failed", {
-        runId: state.runId,
-        nodeId: node.id,
-        attempt: command.attempt,
-        error: outcome.error,
-      });
-    }
+    const outcome = await storedOutcome(this.blobs, command.nodeId, result.outcome);
+    this.spans.attempt(state, job.node, command.attempt, result.startedAt, outcome, result.endedAt);
     this.dispatch({ type: "node-result", nodeId: command.nodeId, attempt: command.attempt, outcome });
   }
 
@@ -559,6 +612,10 @@ export class RunObject extends DurableObject<Env> {
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+function attemptKey(command: { nodeId: string; attempt: number }): string {
+  return `${command.nodeId}#${command.attempt}`;
 }
 
 function log(level: string, message: string, fields: Record<string, unknown>): void {

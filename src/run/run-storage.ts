@@ -2,6 +2,7 @@ import type { Transition } from "../engine/events";
 import type { RunState, StepState, Timer } from "../engine/state";
 import type { JsonObject } from "../lib/json";
 import { ContextLog, type ContextVersionInfo } from "./context-log";
+import type { LeaseTimer } from "./step-dispatch";
 
 /** What a run keeps besides its state: fixed at creation, never rewritten. */
 export interface RunSetup {
@@ -36,8 +37,14 @@ CREATE TABLE IF NOT EXISTS mail (id TEXT PRIMARY KEY, at INTEGER NOT NULL, body 
 CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL, payload TEXT NOT NULL, received_at INTEGER NOT NULL, consumed_by TEXT);
 `;
 
-/** Timers the shell keeps for itself, beside the engine's: the watch, and mail delivery leases and retries. */
-export type ShellTimer = { id: string; at: number; kind: "watch" } | { id: string; at: number; kind: "mail" };
+/**
+ * Timers the shell keeps for itself, beside the engine's: the watch, mail delivery leases and
+ * retries, and the leases of attempts dispatched through the steps queue.
+ */
+export type ShellTimer =
+  | { id: string; at: number; kind: "watch" }
+  | { id: string; at: number; kind: "mail" }
+  | LeaseTimer;
 
 /**
  * The run's durable state in its Durable Object's SQLite. Every write made in one synchronous

@@ -27,7 +27,14 @@ export class SpanLog {
     this.mode = mode;
   }
 
-  attempt(state: RunState, node: PlanNode, attempt: number, startedAt: number, outcome: NodeOutcome): void {
+  attempt(
+    state: RunState,
+    node: PlanNode,
+    attempt: number,
+    startedAt: number,
+    outcome: NodeOutcome,
+    endedAt = Date.now(),
+  ): void {
     const error = outcome.type === "failure" ? outcome.error : undefined;
     this.add({
       name: `node ${node.id}`,
@@ -37,7 +44,7 @@ export class SpanLog {
       spanId: attemptSpanId(state.runId, node.id, attempt),
       parentSpanId: runSpanId(state.runId),
       startedAt,
-      endedAt: Date.now(),
+      endedAt,
       ok: error === undefined,
       ...(error ? { statusMessage: `${error.code}: ${error.message}` } : {}),
       attributes: {

@@ -2,7 +2,9 @@ import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { type BlobRef, blobMarker, isBlobRef } from "../../src/lib/blob-ref";
+import { runStub } from "../../src/triggers/start-run";
 import { api, register, settle, startManual } from "./helpers";
+import { spyQueue, startWithQueue } from "./steps-support";
 import { expectError, fireAlarm, runObject, testServer } from "./support";
 
 const fiveMegabytes = 5_000_000;
@@ -79,6 +81,42 @@ describe("large context values", () => {
     expect(inline.context.doc.items).toHaveLength(report.context.counted as number);
     expect(inline.context.copy).toEqual(inline.context.doc);
     expect(inline.hash).toBe(report.contextVersions.at(-1)?.hash);
+  });
+
+  it("offloads large outputs of attempts that ran on queue consumers, and resolves them for the next node", async () => {
+    const spy = spyQueue({ drop: false });
+    const definition = {
+      id: "blobs-parallel",
+      name: "blobs-parallel",
+      triggers: [{ type: "manual" }],
+      nodes: [
+        fetchLarge("left", 400_000, "leftDoc", "same"),
+        fetchLarge("right", 400_000, "rightDoc", "same"),
+        {
+          id: "join",
+          type: "transform",
+          config: { set: { both: "$count(leftDoc.items) + $count(rightDoc.items)" } },
+        },
+      ],
+      edges: [
+        { from: "left", to: "join" },
+        { from: "right", to: "join" },
+      ],
+    };
+    const runId = await startWithQueue(definition, {}, spy.queue);
+    const report = await settle(runId);
+    expect(spy.sent.messages.map((message) => message.nodeId).sort()).toEqual(["left", "right"]);
+    expect(report.status).toBe("success");
+    const { leftDoc, rightDoc } = report.context as unknown as { leftDoc: BlobRef; rightDoc: BlobRef };
+    expect(isBlobRef(leftDoc)).toBe(true);
+    // The same content from two branches: one object.
+    expect(rightDoc).toEqual(leftDoc);
+    expect(await blobKeys(runId)).toHaveLength(1);
+    // Started straight on its object (to spy on its queue), so read it there rather than by the API.
+    const inline = (await runStub(env, runId).contextAt(undefined, { inline: true })) as unknown as {
+      context: { leftDoc: { items: unknown[] } };
+    };
+    expect(report.context.both).toBe(inline.context.leftDoc.items.length * 2);
   });
 
   it("resolves references from R2 after the object restarts", async () => {
