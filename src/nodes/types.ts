@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { ErrorData } from "../errors";
 import type { Json, JsonObject } from "../lib/json";
 import type { LlmAttemptContext, LlmAttemptReport, LlmPort } from "../llm/types";
+import type { BodyRef } from "./body";
 
 /** What a node's execution came to. Failures are data; a throw from `execute` is a bug. */
 export type NodeOutcome =
@@ -140,6 +141,8 @@ export interface NodeSpec<Config = unknown> {
    * one model's attempts run out, the engine starts the next one's.
    */
   models?(config: Config): number;
+  /** map, loop, subworkflow: what their child runs execute, and where in the config it is named. */
+  body?(config: Config): { path: (string | number)[]; ref: BodyRef };
   execute(config: Config, context: NodeContext): Promise<NodeOutcome>;
 }
 
