@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { type EmailPort, emailPortFor } from "../adapters/email";
 import { llmPortFor } from "../adapters/llm";
 import type { Command, RunEvent } from "../engine/events";
-import { isTerminalRun, type RunState, type Timer } from "../engine/state";
+import { isTerminalRun, type ParentLink, type RunState, type Timer } from "../engine/state";
 import { initialRunState, transition } from "../engine/transition";
 import type { Env } from "../env";
 import { type ErrorData, errorData } from "../errors";
@@ -13,6 +13,7 @@ import type { NodePorts } from "../nodes/types";
 import { database } from "../store/db";
 import { getVersion } from "../store/workflows";
 import { Checkpointer } from "./checkpointer";
+import { type ChildReport, Children } from "./children";
 import { EventInbox, EventWaits } from "./event-inbox";
 import { executeNode } from "./execute-node";
 import type { EventDelivery } from "./human-loop-api";
@@ -27,7 +28,7 @@ import {
   RunOperations,
 } from "./operations";
 import { type LoadedPlan, loadPlan } from "./plans";
-import { buildReport, type ExecutionReport } from "./report";
+import { buildReport, type ExecutionReport, reportOutput } from "./report";
 import { type DecideInput, type DecideResult, describeReview, type ReviewInfo, type ReviewQuery } from "./reviews";
 import { type RunSetup, RunStorage, type ShellTimer } from "./run-storage";
 import { SpanLog, spanMode, tracedFetch } from "./spans";
@@ -39,6 +40,8 @@ export interface StartInput {
   definition: unknown;
   input: Json;
   trigger: { type: string; id: string | null; receivedAt: number };
+  /** A child run (map item, loop iteration, subworkflow call): the step it reports to. */
+  parent?: ParentLink;
 }
 
 type StoredTimer = Timer | ShellTimer;
@@ -67,6 +70,7 @@ export class RunObject extends DurableObject<Env> {
   private readonly events: EventWaits;
   private readonly operations: RunOperations;
   private readonly spans: SpanLog;
+  private readonly children: Children;
   /** Replaceable in tests (a failing adapter); chosen from the environment otherwise. */
   emailPort: EmailPort | undefined;
   /** Model providers for llm nodes; replaceable in tests, from the environment otherwise. */
@@ -131,6 +135,26 @@ export class RunObject extends DurableObject<Env> {
       },
       log,
     });
+    this.children = new Children({
+      env,
+      sql: ctx.storage.sql,
+      state: () => this.state,
+      loaded: () => this.loaded,
+      setup: () => this.setup,
+      context: () => this.context,
+      dispatch: (event) => this.dispatch(event),
+      drive: () => this.drive(),
+      track: (key, task) => this.track(key, task),
+      setTimer: (timer) => {
+        this.storage.setTimer(timer);
+        this.syncAlarm();
+      },
+      deleteTimer: (id) => {
+        this.storage.deleteTimer(id);
+        this.syncAlarm();
+      },
+      log,
+    });
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm();
       this.load();
@@ -150,6 +174,7 @@ export class RunObject extends DurableObject<Env> {
     this.watchArmed = this.storage.dueTimers(Number.MAX_SAFE_INTEGER).some((timer) => timer.kind === "watch");
     if (isTerminalRun(this.state.status)) {
       this.checkpoints.schedule(true);
+      this.children.recover();
       return;
     }
     // A fresh instance has nothing in flight: any attempt recorded as running was cut short.
@@ -161,19 +186,28 @@ export class RunObject extends DurableObject<Env> {
     for (const step of Object.values(this.state.steps)) {
       if (step.status === "waiting" && step.eventWait) this.events.scan(step.nodeId, step.attempts);
     }
+    this.children.recover();
   }
 
   // ---- RPC surface -------------------------------------------------------------------------
 
   async start(input: StartInput): Promise<{ runId: string; status: string; created: boolean }> {
-    if (this.state) return { runId: this.state.runId, status: this.state.status, created: false };
+    if (this.state) {
+      // A parent starting a child again after a restart: a child that ended reports again.
+      this.children.resendEnd();
+      return { runId: this.state.runId, status: this.state.status, created: false };
+    }
     const now = Date.now();
     const loaded = loadPlan(input.workflowId, input.version, input.definition);
-    const state = initialRunState(loaded.plan, { runId: input.runId, createdAt: now });
+    const state: RunState = {
+      ...initialRunState(loaded.plan, { runId: input.runId, createdAt: now }),
+      ...(input.parent ? { parent: input.parent } : {}),
+    };
+    const lineage: JsonObject = input.parent ? { parentRunId: input.parent.runId, depth: input.parent.depth } : {};
     const context: JsonObject = {
       input: input.input,
       trigger: input.trigger,
-      run: { id: input.runId, workflowId: input.workflowId, version: input.version },
+      run: { id: input.runId, workflowId: input.workflowId, version: input.version, ...lineage },
     };
     this.setup = { definition: input.definition, triggerType: input.trigger.type };
     this.loaded = loaded;
@@ -187,7 +221,14 @@ export class RunObject extends DurableObject<Env> {
 
   async report(): Promise<ExecutionReport | null> {
     if (!this.state || !this.loaded) return null;
-    return buildReport(this.loaded.plan, this.state, this.context, this.storage.contextVersions());
+    const report = buildReport(this.loaded.plan, this.state, this.context, this.storage.contextVersions());
+    return { ...report, output: await reportOutput(this.state, this.setup?.definition, this.context) };
+  }
+
+  /** A child run of one of this run's steps ended (src/run/children.ts). */
+  async childEnded(report: ChildReport): Promise<{ ok: boolean } | null> {
+    if (!this.state) return null;
+    return this.children.childEnded(report);
   }
 
   async contextAt(version?: number): Promise<{ version: number; context: JsonObject } | { error: ErrorData } | null> {
@@ -325,6 +366,10 @@ export class RunObject extends DurableObject<Env> {
         this.track("mail", this.mailer.kick(dueBy));
         continue;
       }
+      if (timer.kind === "links") {
+        this.track("links", this.children.kick(dueBy));
+        continue;
+      }
       this.dispatch({ type: "timer", timer });
     }
     this.reviewWatch();
@@ -339,6 +384,7 @@ export class RunObject extends DurableObject<Env> {
     this.storage.persist(result, this.setup.triggerType);
     let timersChanged = false;
     let mail = false;
+    let links = false;
     for (const command of result.commands) {
       switch (command.type) {
         case "execute":
@@ -354,6 +400,13 @@ export class RunObject extends DurableObject<Env> {
         case "run-ended":
           log("info", "run ended", { runId: result.state.runId, status: command.status });
           this.spans.run(result.state);
+          links = this.children.runEnded(result.state, Date.now()) || links;
+          break;
+        case "start-child":
+        case "cancel-children":
+        case "collect-children":
+          // Same synchronous stretch as the transition: the children rows and jobs commit with it.
+          links = this.children.command(command, Date.now()) || links;
           break;
         case "request-review":
           // Same synchronous stretch as the transition: the jobs commit with it.
@@ -367,6 +420,7 @@ export class RunObject extends DurableObject<Env> {
       }
     }
     if (mail) this.track("mail", this.mailer.kick());
+    if (links) this.track("links", this.children.kick());
     this.reviewWatch();
     if (timersChanged) this.syncAlarm();
     this.checkpoints.schedule(this.isIdle());
@@ -407,7 +461,7 @@ export class RunObject extends DurableObject<Env> {
         }),
       llm: this.llmPort ?? llmPortFor(this.env, this.env.DB),
     };
-    const outcome = await executeNode({
+    let outcome = await executeNode({
       command,
       node,
       config: this.loaded.configs[node.id],
@@ -420,6 +474,9 @@ export class RunObject extends DurableObject<Env> {
         log("warn", message, { runId: state.runId, nodeId: node.id }),
       ),
     });
+    // Children: resolve what they run (D1) first; their inputs commit with the outcome below.
+    const spawned = outcome.type === "spawn" ? await this.children.prepare(command, outcome) : undefined;
+    if (spawned) outcome = spawned.outcome;
     this.spans.attempt(state, node, command.attempt, startedAt, outcome);
     if (outcome.type === "failure") {
       log("warn", "attempt failed", {
@@ -429,6 +486,7 @@ export class RunObject extends DurableObject<Env> {
         error: outcome.error,
       });
     }
+    spawned?.commit?.();
     this.dispatch({ type: "node-result", nodeId: command.nodeId, attempt: command.attempt, outcome });
   }
 

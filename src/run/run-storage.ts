@@ -36,7 +36,11 @@ CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEX
 `;
 
 /** Timers the shell keeps for itself, beside the engine's: the watch, and mail delivery leases and retries. */
-export type ShellTimer = { id: string; at: number; kind: "watch" } | { id: string; at: number; kind: "mail" };
+export type ShellTimer =
+  | { id: string; at: number; kind: "watch" }
+  | { id: string; at: number; kind: "mail" }
+  /** Calls to other runs (start or cancel a child, report to the parent): src/run/children.ts. */
+  | { id: string; at: number; kind: "links" };
 
 /**
  * The run's durable state in its Durable Object's SQLite. Every write made in one synchronous
