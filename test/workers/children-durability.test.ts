@@ -17,7 +17,11 @@ describe("child runs survive losing their objects", () => {
       id: "durable-parent",
       name: "Parent",
       nodes: [
-        { id: "each", type: "map", config: { items: "[0, 1, 2]", body: { workflow: "durable-waiter" }, output: "out" } },
+        {
+          id: "each",
+          type: "map",
+          config: { items: "[0, 1, 2]", body: { workflow: "durable-waiter" }, output: "out" },
+        },
       ],
     });
     const runId = await startManual("durable-parent");
