@@ -27,6 +27,9 @@ export const errorStatus = {
   "definition.reserved_key": 422,
   "definition.duplicate_edge": 422,
   "definition.write_conflict": 422,
+  // Workflows that call workflows (map, loop, subworkflow): checked against D1 at registration.
+  "definition.workflow_cycle": 422,
+  "definition.workflow_not_found": 422,
   "workflow.not_found": 404,
   "workflow.version_not_found": 404,
   "run.not_found": 404,
@@ -97,6 +100,16 @@ export const errorStatus = {
   // Context values: a step that would grow the run's context over its limit; a stored large value R2 did not return.
   "context.too_large": 413,
   "context.unavailable": 500,
+  // Child runs: map, loop and subworkflow steps.
+  "map.too_many_items": 500,
+  "map.item_failed": 500,
+  "map.too_many_failures": 500,
+  "loop.max_iterations": 500,
+  "loop.iteration_failed": 500,
+  "subworkflow.failed": 500,
+  "subworkflow.depth_exceeded": 500,
+  "subworkflow.workflow_not_found": 500,
+  "child.start_failed": 500,
   "internal.error": 500,
 } as const;
 

@@ -44,46 +44,56 @@ export async function readWorkflowFiles(dir) {
 /**
  * Registers every definition in `dir` with the server at `baseUrl`. The API makes a new
  * version on every POST, so a definition equal to the server's latest one is left alone.
- * Returns one result per file: created, updated, unchanged or failed (with `error`).
+ * A workflow that calls another (subworkflow, map or loop bodies) can only be registered after
+ * it: those refused with `definition.workflow_not_found` are tried again after the rest, for as
+ * long as a pass registers something. Returns one result per file: created, updated, unchanged
+ * or failed (with `error`).
  */
 export async function registerWorkflows({ baseUrl, token, dir }) {
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
-  const results = [];
-  for (const entry of await readWorkflowFiles(dir)) {
-    if (entry.error) {
-      results.push({ file: entry.file, status: "failed", error: entry.error });
-      continue;
+  const results = new Map();
+  let pending = await readWorkflowFiles(dir);
+  for (;;) {
+    const waiting = [];
+    for (const entry of pending) {
+      const result = await registerOne(baseUrl, headers, entry);
+      results.set(entry.file, result);
+      if (result.code === "definition.workflow_not_found") waiting.push(entry);
     }
-    const { file, definition } = entry;
-    const workflowId = definition?.id;
-    try {
-      const existing = await fetch(`${baseUrl}/api/workflows/${encodeURIComponent(workflowId)}`, { headers });
-      let status = "created";
-      if (existing.ok) {
-        const stored = await existing.json();
-        if (sameDefinition(definition, stored.definition)) {
-          results.push({ file, workflowId, status: "unchanged", version: stored.version, hash: stored.hash });
-          continue;
-        }
-        status = "updated";
-      } else if (existing.status !== 404) {
-        throw new Error(`GET /api/workflows/${workflowId} answered ${existing.status}: ${await existing.text()}`);
-      }
-      const response = await fetch(`${baseUrl}/api/workflows`, {
-        method: "POST",
-        headers,
-        body: JSON.stringify(definition),
-      });
-      const body = await response.json().catch(() => ({}));
-      if (response.status !== 201) {
-        const message = body?.error?.message ?? JSON.stringify(body);
-        results.push({ file, workflowId, status: "failed", error: `${response.status} ${message}` });
-        continue;
-      }
-      results.push({ file, workflowId, status, version: body.version, hash: body.hash });
-    } catch (error) {
-      results.push({ file, workflowId, status: "failed", error: error.message });
-    }
+    if (waiting.length === 0 || waiting.length === pending.length) break;
+    pending = waiting;
   }
-  return results;
+  return [...results.values()].map(({ code: _code, ...result }) => result);
+}
+
+async function registerOne(baseUrl, headers, entry) {
+  if (entry.error) return { file: entry.file, status: "failed", error: entry.error };
+  const { file, definition } = entry;
+  const workflowId = definition?.id;
+  try {
+    const existing = await fetch(`${baseUrl}/api/workflows/${encodeURIComponent(workflowId)}`, { headers });
+    let status = "created";
+    if (existing.ok) {
+      const stored = await existing.json();
+      if (sameDefinition(definition, stored.definition)) {
+        return { file, workflowId, status: "unchanged", version: stored.version, hash: stored.hash };
+      }
+      status = "updated";
+    } else if (existing.status !== 404) {
+      throw new Error(`GET /api/workflows/${workflowId} answered ${existing.status}: ${await existing.text()}`);
+    }
+    const response = await fetch(`${baseUrl}/api/workflows`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify(definition),
+    });
+    const body = await response.json().catch(() => ({}));
+    if (response.status !== 201) {
+      const message = body?.error?.message ?? JSON.stringify(body);
+      return { file, workflowId, status: "failed", error: `${response.status} ${message}`, code: body?.error?.code };
+    }
+    return { file, workflowId, status, version: body.version, hash: body.hash };
+  } catch (error) {
+    return { file, workflowId, status: "failed", error: error.message };
+  }
 }

@@ -192,6 +192,11 @@ export const definitionSchema = z.strictObject({
   /** LLM steps: the run's budget and the price table. */
   llm: llmSettingsSchema.optional(),
   tests: z.array(testCaseSchema).max(50).optional(),
+  /**
+   * What a run returns to a parent (map, loop, subworkflow) and shows as its report's `output`:
+   * JSONata over the final context. Without it, the final context minus input, trigger and run.
+   */
+  output: z.string().min(1).max(10_000).optional(),
 });
 
 export type RetryPolicyInput = z.infer<typeof retryPolicySchema>;

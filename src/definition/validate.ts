@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { ErrorCode } from "../errors";
 import { checkExpression } from "../expr/jsonata";
 import { checkTemplate } from "../expr/template";
+import { inlineDefinition, isInline } from "../nodes/body";
 import { nodeRegistry, nodeSpec } from "../nodes/registry";
 import type { ExpressionSite, NodeSpec, NodeTarget } from "../nodes/types";
 import { findCycles, type GraphEdge, reachableFromEntries, successors } from "./graph";
@@ -59,6 +60,7 @@ export function validateDefinition(raw: unknown): ValidationResult {
   const edges = doc.edges === undefined ? [] : parseEach(doc.edges, edgeSchema);
 
   if (triggers) checkTriggers(triggers, add);
+  if (typeof doc.output === "string") checkSite({ path: ["output"], source: doc.output }, [], add);
   const entries = nodes ? checkNodes(nodes, add) : [];
   if (nodes) checkEscalations(nodes, doc.reviewers, add);
   if (nodes) checkLlmReviews(nodes, doc.reviewers, add);
@@ -145,13 +147,8 @@ function checkNodes(nodes: (NodeDefinition | undefined)[], add: Add): NodeEntry[
     }
     entry.config = result.data;
     const sites = spec.expressions(result.data);
-    for (const site of sites) {
-      const problem = site.template ? checkTemplate(site.source) : checkExpression(site.source);
-      if (!problem) continue;
-      const where = problem.position === undefined ? "" : ` (position ${problem.position})`;
-      const message = `invalid ${site.template ? "template" : "expression"} ${JSON.stringify(site.source)}: ${problem.message}${where}`;
-      add("definition.expression_invalid", [...at, "config", ...site.path], message);
-    }
+    for (const site of sites) checkSite(site, [...at, "config"], add);
+    checkBody(spec, result.data, [...at, "config"], add);
     const reserved = new Set<string>(reservedContextKeys);
     for (const key of spec.writes(result.data)) {
       if (!reserved.has(key)) continue;
@@ -164,6 +161,23 @@ function checkNodes(nodes: (NodeDefinition | undefined)[], add: Add): NodeEntry[
     }
   }
   return entries;
+}
+
+function checkSite(site: ExpressionSite, at: IssuePath, add: Add): void {
+  const problem = site.template ? checkTemplate(site.source) : checkExpression(site.source);
+  if (!problem) return;
+  const where = problem.position === undefined ? "" : ` (position ${problem.position})`;
+  const message = `invalid ${site.template ? "template" : "expression"} ${JSON.stringify(site.source)}: ${problem.message}${where}`;
+  add("definition.expression_invalid", [...at, ...site.path], message);
+}
+
+/** An inline body (map, loop) is a workflow of its own: validated as one, its issues pointing inside it. */
+function checkBody(spec: NodeSpec, config: unknown, at: IssuePath, add: Add): void {
+  const body = spec.body?.(config);
+  if (!body || !isInline(body.ref)) return;
+  const result = validateDefinition(inlineDefinition(body.ref));
+  if (result.ok) return;
+  for (const issue of result.issues) add(issue.code, [...at, ...body.path, ...issue.path], issue.message);
 }
 
 /**

@@ -43,7 +43,24 @@ export type RunEvent =
    */
   | { type: "retry"; by?: string; fromVersion?: number }
   /** A replay's first event: the steps taken from the original are settled already. */
-  | { type: "start-replay" };
+  | { type: "start-replay" }
+  // ---- child runs (src/engine/children.ts) ----
+  /**
+   * A child run of a map, loop or subworkflow step ended. A second report of the same index
+   * changes nothing. Loops: `done` is the loop's `until`, which the shell evaluated.
+   */
+  | {
+      type: "child-ended";
+      nodeId: string;
+      attempt: number;
+      index: number;
+      status: "success" | "failed" | "cancelled";
+      error?: ErrorData;
+      done?: boolean;
+    }
+  /** The shell's answer to `collect-children`: the step's output, assembled from its children table. */
+  /** The children's results assembled; or why they could not be written (too large). */
+  | { type: "children-collected"; nodeId: string; attempt: number; output?: JsonObject; error?: ErrorData };
 
 export type Command =
   | { type: "execute"; nodeId: string; attempt: number; idempotencyKey: string; timeoutMs: number }
@@ -62,7 +79,13 @@ export type Command =
       expiresAt: number;
     }
   /** The step now waits for this event: consume the earliest buffered one that matches. */
-  | { type: "await-event"; nodeId: string; attempt: number; name: string };
+  | { type: "await-event"; nodeId: string; attempt: number; name: string }
+  /** Start child `index` of the step's attempt (idempotent: the child's run id is derived from these). */
+  | { type: "start-child"; nodeId: string; attempt: number; index: number }
+  /** Cancel these children: the step stopped waiting for them. */
+  | { type: "cancel-children"; nodeId: string; attempt: number; indices: number[] }
+  /** Every child settled: assemble the output and answer with `children-collected`. */
+  | { type: "collect-children"; nodeId: string; attempt: number };
 
 export interface Transition {
   state: RunState;

@@ -39,7 +39,9 @@ export type AttemptOutcome =
   | "await-review"
   | "await-event"
   /** Handed to reviewers without failing (an LLM answer below its confidence, a budget stop). */
-  | "escalated";
+  | "escalated"
+  /** Started child runs (map, loop, subworkflow); the step waits for them (src/engine/children.ts). */
+  | "await-children";
 
 export interface AttemptRecord {
   attempt: number;
@@ -79,6 +81,8 @@ export interface StepState {
   eventWait?: EventWaitState;
   /** llm steps: the model chain position, every call with its latency, outcome, tokens and cost. */
   llm?: LlmStepState;
+  /** map, loop and subworkflow steps: their child runs, as counts (src/engine/children.ts). */
+  children?: ChildrenState;
   history: AttemptRecord[];
   /** In a replay: this step was not executed here but taken, settled, from the original run. */
   replayedFrom?: { runId: string; contextVersion?: number; endedAt?: number };
@@ -158,6 +162,40 @@ export interface RunState {
   operations?: OperationRecord[];
   /** A replay: the run it was replayed from and the node it starts at. */
   replayOf?: { runId: string; fromNode: string };
+  /** A child run: the parent step it reports to (src/run/children.ts). The engine never reads it. */
+  parent?: ParentLink;
+}
+
+export interface ParentLink {
+  runId: string;
+  nodeId: string;
+  attempt: number;
+  index: number;
+  /** 1 for a top-level run's children, 2 for theirs, ... */
+  depth: number;
+}
+
+/**
+ * The children of one attempt of a map, loop or subworkflow step. Only counts and the indices
+ * out are kept: inputs, outputs and errors live in the shell's children table, so a completion
+ * rewrites a few numbers, not a thousand results.
+ */
+export interface ChildrenState {
+  mode: "map" | "loop" | "subworkflow";
+  /** Items (map), the iteration limit (loop), 1 (subworkflow). */
+  total: number;
+  concurrency: number;
+  /** Failed children the step survives (0 = fail fast). */
+  tolerance: number;
+  /** The next index to start. */
+  next: number;
+  running: number[];
+  succeeded: number;
+  failed: number;
+  /** The most children that were out at once. */
+  maxRunning: number;
+  /** running: children out or to start; collecting: all settled, the shell assembles the output; then done or failed. */
+  phase: "running" | "collecting" | "done" | "failed";
 }
 
 export interface PauseState {

@@ -86,6 +86,12 @@ export function endRun(draft: Draft, status: RunStatus, error: RunState["error"]
     if (step.status !== "running" && step.status !== "waiting" && step.status !== "needs_review") continue;
     if (step.status === "running") closeAttempt(draft, step.nodeId, "cancelled");
     clearTimers(draft, step);
+    // Child runs still out are cancelled with the run (and theirs with them: src/engine/children.ts).
+    if (step.children?.phase === "running" && step.children.running.length > 0) {
+      const indices = step.children.running;
+      draft.emit({ type: "cancel-children", nodeId: step.nodeId, attempt: step.attempts, indices });
+      draft.updateStep(step.nodeId, { children: { ...step.children, running: [], phase: "failed" } });
+    }
     draft.updateStep(step.nodeId, {
       status: "cancelled",
       endedAt: draft.now,

@@ -1,5 +1,6 @@
 import { type ErrorData, errorData } from "../errors";
 import type { NodeOutcome } from "../nodes/types";
+import { beginChildren, childEnded, childrenCollected, resumeChildren } from "./children";
 import { Draft } from "./draft";
 import { beginEventWait, deliverEvent, timeOutEventWait } from "./event-wait";
 import type { RunEvent, Transition } from "./events";
@@ -112,6 +113,7 @@ const handlers: Handlers = {
     if (isTerminalRun(draft.state.status) || !draft.state.paused) return;
     for (const timer of releasePause(draft, event)) handlers.timer(draft, { type: "timer", timer });
     considerPending(draft);
+    resumeChildren(draft);
   },
   retry(draft, event) {
     if (draft.state.status !== "failed") return;
@@ -120,6 +122,15 @@ const handlers: Handlers = {
   "start-replay"(draft) {
     if (draft.state.status !== "pending") return;
     startReplay(draft);
+  },
+  "child-ended"(draft, event) {
+    if (isTerminalRun(draft.state.status)) return;
+    const error = childEnded(draft, event);
+    if (error) handleFailure(draft, event.nodeId, error);
+  },
+  "children-collected"(draft, event) {
+    if (isTerminalRun(draft.state.status)) return;
+    childrenCollected(draft, event);
   },
 };
 
@@ -191,6 +202,10 @@ function applyOutcome(draft: Draft, nodeId: string, outcome: NodeOutcome): void 
     case "escalate":
       closeAttempt(draft, nodeId, "escalated", outcome.error);
       escalateStep(draft, nodeId, outcome.error);
+      return;
+    case "spawn":
+      closeAttempt(draft, nodeId, "await-children");
+      beginChildren(draft, nodeId, outcome.spawn);
       return;
   }
 }

@@ -26,3 +26,18 @@ export async function derivedId(prefix: string, time: number, seed: string): Pro
   for (const byte of digest.subarray(0, 16)) tail += alphabet[byte % 32];
   return `${prefix}_${head}${tail}`;
 }
+
+/**
+ * Run ids: `run_` and 26 characters for a run a trigger started; a child run (map item, loop
+ * iteration, subworkflow call) appends `.<nodeId>.<attempt>.<index>` to its parent's id, once
+ * per level, so starting the same child twice names the same run.
+ */
+const runIdPattern = /^run_[0-9a-z]{26}(\.[A-Za-z][A-Za-z0-9_-]{0,63}\.[0-9]{1,4}\.[0-9]{1,5}){0,5}$/;
+
+export function isRunId(runId: string): boolean {
+  return runIdPattern.test(runId);
+}
+
+export function childRunId(parentRunId: string, nodeId: string, attempt: number, index: number): string {
+  return `${parentRunId}.${nodeId}.${attempt}.${index}`;
+}

@@ -1,7 +1,8 @@
 import type { z } from "zod";
 import type { ErrorData } from "../errors";
-import type { JsonObject } from "../lib/json";
+import type { Json, JsonObject } from "../lib/json";
 import type { LlmAttemptContext, LlmAttemptReport, LlmPort } from "../llm/types";
+import type { BodyRef } from "./body";
 
 /** What a node's execution came to. Failures are data; a throw from `execute` is a bug. */
 export type NodeOutcome =
@@ -16,7 +17,21 @@ export type NodeOutcome =
    * Hand the step to its reviewers (retry, skip with an output, or fail) without failing it:
    * an LLM answer below its confidence threshold, or a call that would break the run's budget.
    */
-  | { type: "escalate"; error: ErrorData; llm?: LlmAttemptReport };
+  | { type: "escalate"; error: ErrorData; llm?: LlmAttemptReport }
+  /**
+   * Run child runs (map, loop, subworkflow) and wait for them. `inputs` (map, subworkflow: one
+   * per child, in order) are kept by the shell and never reach the engine's state.
+   */
+  | { type: "spawn"; spawn: SpawnRequest; inputs?: Json[] };
+
+export interface SpawnRequest {
+  mode: "map" | "loop" | "subworkflow";
+  /** Items (map), maxIterations (loop), 1 (subworkflow). */
+  count: number;
+  concurrency: number;
+  /** Failed children the step survives; 0 fails at the first. */
+  tolerance: number;
+}
 
 export const approvalDecisions = ["approve", "reject"] as const;
 export const escalationDecisions = ["retry", "skip", "fail"] as const;
@@ -132,6 +147,8 @@ export interface NodeSpec<Config = unknown> {
    * one model's attempts run out, the engine starts the next one's.
    */
   models?(config: Config): number;
+  /** map, loop, subworkflow: what their child runs execute, and where in the config it is named. */
+  body?(config: Config): { path: (string | number)[]; ref: BodyRef };
   execute(config: Config, context: NodeContext): Promise<NodeOutcome>;
 }
 

@@ -134,7 +134,7 @@ export const openApiDocument = {
     "/api/runs": {
       get: {
         summary: "List runs, newest first",
-        parameters: ["workflow", "status", "limit", "cursor"].map((name) => ({
+        parameters: ["workflow", "status", "parent", "limit", "cursor"].map((name) => ({
           name,
           in: "query",
           schema: { type: "string" },

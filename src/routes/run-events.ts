@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { Env } from "../env";
 import { fail, isErrorData } from "../errors";
+import { isRunId } from "../lib/ids";
 import { eventName } from "../nodes/wait";
 import { humanLoopStub } from "../run/human-loop-api";
 import { errorResponse } from "./http-errors";
@@ -13,12 +14,10 @@ import { isObject, limitBody, readJson } from "./request";
  */
 export const runEventRoutes = new Hono<{ Bindings: Env }>();
 
-const runIdPattern = /^run_[0-9a-z]{26}$/;
-
 runEventRoutes.post("/:runId/events/:name", limitBody, async (c) => {
   const runId = c.req.param("runId");
   const name = c.req.param("name");
-  if (!runIdPattern.test(runId)) fail("run.not_found", `no run ${runId}`);
+  if (!isRunId(runId)) fail("run.not_found", `no run ${runId}`);
   if (!eventName.safeParse(name).success) {
     fail("event.invalid", "event names are letters, digits, '.', '_', ':' or '-', at most 100");
   }

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { runStatuses } from "../engine/state";
 import type { Env } from "../env";
 import { fail, isErrorData } from "../errors";
+import { isRunId } from "../lib/ids";
 import { deleteRun } from "../run/delete-run";
 import { database } from "../store/db";
 import { decodeCursor, listRuns } from "../store/runs";
@@ -10,16 +11,14 @@ import { errorResponse } from "./http-errors";
 
 export const runRoutes = new Hono<{ Bindings: Env }>();
 
-const runIdPattern = /^run_[0-9a-z]{26}$/;
-
 /** Ids that cannot be a run never reach (and so never create) a Durable Object. */
 export function checkRunId(runId: string): string {
-  if (!runIdPattern.test(runId)) fail("run.not_found", `no run ${runId}`);
+  if (!isRunId(runId)) fail("run.not_found", `no run ${runId}`);
   return runId;
 }
 
 runRoutes.get("/", async (c) => {
-  const { workflow, status, limit: limitParam, cursor: cursorParam } = c.req.query();
+  const { workflow, status, parent, limit: limitParam, cursor: cursorParam } = c.req.query();
   const limit = limitParam === undefined ? 50 : Number(limitParam);
   if (!Number.isInteger(limit) || limit < 1 || limit > 200)
     fail("request.invalid", "limit must be an integer from 1 to 200");
@@ -28,7 +27,9 @@ runRoutes.get("/", async (c) => {
   }
   const cursor = cursorParam === undefined ? undefined : decodeCursor(cursorParam);
   if (cursorParam !== undefined && !cursor) fail("request.invalid", "cursor is not one this API returned");
-  return c.json(await listRuns(database(c.env.DB), { workflowId: workflow, status, limit, cursor }));
+  return c.json(
+    await listRuns(database(c.env.DB), { workflowId: workflow, status, parentRunId: parent, limit, cursor }),
+  );
 });
 
 /** `?inline=true` resolves large context values (stored in R2) instead of returning references. */

@@ -1,5 +1,6 @@
-import { Hono } from "hono";
-import { validateDefinition } from "../definition/validate";
+import { type Context, Hono } from "hono";
+import { type DefinitionIssue, validateDefinition } from "../definition/validate";
+import { checkWorkflowCalls } from "../definition/workflow-calls";
 import type { Env } from "../env";
 import { errorData, fail } from "../errors";
 import { hashJson } from "../lib/hash";
@@ -17,18 +18,16 @@ export const workflowRoutes = new Hono<{ Bindings: Env }>();
 workflowRoutes.post("/", limitBody, async (c) => {
   const raw = await readJson(c);
   const result = validateDefinition(raw);
-  if (!result.ok) {
-    const first = result.issues[0];
-    const message = first ? `${first.message} (at ${first.path.join(".") || "/"})` : "invalid definition";
-    // The first issue's code leads; every issue, with its path, is in details.
-    return errorResponse(
-      c,
-      errorData(first?.code ?? "definition.invalid", message, { details: { issues: result.issues } }),
-    );
-  }
+  if (!result.ok) return definitionIssues(c, result.issues);
+  const db = database(c.env.DB);
+  // Workflows it calls must exist and must not call back: this needs D1, so it follows the pure checks.
+  const calls = await checkWorkflowCalls(result.definition, async (workflowId, version) => {
+    const stored = await getVersion(db, workflowId, version);
+    return stored && { version: stored.version, definition: stored.definition };
+  });
+  if (calls.length > 0) return definitionIssues(c, calls);
   const now = Date.now();
   const hash = await hashJson(result.definition);
-  const db = database(c.env.DB);
   const [previous, hadSchedule] = await Promise.all([
     loadWorkflow(db, result.definition.id),
     getScheduleRow(db, result.definition.id).then((row) => row !== undefined),
@@ -154,6 +153,13 @@ workflowRoutes.get("/:id/schedule", async (c) => {
     recent: state?.recent ?? [],
   });
 });
+
+function definitionIssues(c: Context, issues: DefinitionIssue[]): Response {
+  const first = issues[0];
+  const message = first ? `${first.message} (at ${first.path.join(".") || "/"})` : "invalid definition";
+  // The first issue's code leads; every issue, with its path, is in details.
+  return errorResponse(c, errorData(first?.code ?? "definition.invalid", message, { details: { issues } }));
+}
 
 async function stopSchedule(env: Env, workflowId: string): Promise<void> {
   try {

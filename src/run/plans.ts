@@ -22,7 +22,8 @@ export function loadPlan(workflowId: string, version: number, definition: unknow
       errorData("definition.invalid", `stored definition ${key} no longer validates`, { details: result.issues }),
     );
   }
-  const loaded = { plan: compilePlan(result.definition, version), configs: result.configs };
+  // The run's workflow id wins over the definition's: an inline body (map, loop) runs as `<workflow>/<node>`.
+  const loaded = { plan: { ...compilePlan(result.definition, version), workflowId }, configs: result.configs };
   if (cache.size >= cacheLimit) cache.delete(cache.keys().next().value as string);
   cache.set(key, loaded);
   return loaded;

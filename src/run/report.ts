@@ -1,8 +1,11 @@
 import type { Plan } from "../engine/plan";
-import type { AttemptRecord, RunState, StepState } from "../engine/state";
-import type { JsonObject } from "../lib/json";
+import type { AttemptRecord, ParentLink, RunState, StepState } from "../engine/state";
+import { toErrorData } from "../errors";
+import { childRunId } from "../lib/ids";
+import type { Json, JsonObject } from "../lib/json";
 import { emptyTotals } from "../llm/policy";
 import type { LlmBudget, LlmCallRecord, UsageTotals } from "../llm/types";
+import { runOutput } from "./run-output";
 
 export interface StepReport {
   nodeId: string;
@@ -35,6 +38,22 @@ export interface StepReport {
   llm: { modelIndex: number; usage: UsageTotals; calls: LlmCallRecord[] } | null;
   /** In a replay: the step was taken, settled, from the original run instead of executed. */
   replayedFrom: { runId: string; contextVersion: number | null; endedAt: number | null } | null;
+  /** map, loop and subworkflow steps: their child runs (each a run of its own, with its own report). */
+  children: ChildrenReport | null;
+}
+
+export interface ChildrenReport {
+  mode: string;
+  phase: string;
+  /** Items (map), iterations run or allowed (loop), 1 (subworkflow). */
+  total: number;
+  started: number;
+  succeeded: number;
+  failed: number;
+  /** The most children out at once. */
+  maxRunning: number;
+  /** Run ids of the children out now. */
+  running: string[];
 }
 
 export interface AttemptReport extends AttemptRecord {
@@ -72,6 +91,35 @@ export interface ExecutionReport {
   operations: NonNullable<RunState["operations"]>;
   /** A replay: the run and node it was replayed from. */
   replayOf: { runId: string; fromNode: string } | null;
+  /** A child run: the parent run, step, attempt and index it reports to, and its nesting depth. */
+  parent: ParentLink | null;
+  /** A successful run's output (the definition's `output`, or the context minus input, trigger and run). */
+  output: Json | null;
+}
+
+/** The report's `output`: null until the run succeeded; an output expression that fails shows its error. */
+export async function reportOutput(state: RunState, definition: unknown, context: JsonObject): Promise<Json> {
+  if (state.status !== "success") return null;
+  try {
+    return await runOutput(definition, context);
+  } catch (thrown) {
+    return { error: toErrorData(thrown) as unknown as Json };
+  }
+}
+
+function childrenReport(runId: string, step: StepState): ChildrenReport | null {
+  const children = step.children;
+  if (!children) return null;
+  return {
+    mode: children.mode,
+    phase: children.phase,
+    total: children.total,
+    started: children.next,
+    succeeded: children.succeeded,
+    failed: children.failed,
+    maxRunning: children.maxRunning,
+    running: children.running.map((index) => childRunId(runId, step.nodeId, step.attempts, index)),
+  };
 }
 
 function attemptReports(step: StepState): AttemptReport[] {
@@ -140,6 +188,7 @@ export function buildReport(
             endedAt: step.replayedFrom.endedAt ?? null,
           }
         : null,
+      children: childrenReport(state.runId, step),
     });
   }
   return {
@@ -169,5 +218,7 @@ export function buildReport(
       : null,
     operations: state.operations ?? [],
     replayOf: state.replayOf ?? null,
+    parent: state.parent ?? null,
+    output: null,
   };
 }

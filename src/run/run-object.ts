@@ -1,17 +1,19 @@
 import { DurableObject } from "cloudflare:workers";
 import { type EmailPort, emailPortFor } from "../adapters/email";
 import type { Command, RunEvent } from "../engine/events";
-import { isTerminalRun, type RunState, type Timer } from "../engine/state";
+import { isTerminalRun, type ParentLink, type RunState, type Timer } from "../engine/state";
 import { initialRunState, transition } from "../engine/transition";
 import type { Env } from "../env";
 import { type ErrorData, errorData, toErrorData } from "../errors";
 import { deepFreeze, type Json, type JsonObject } from "../lib/json";
 import { logLine } from "../lib/log";
 import type { LlmPort } from "../llm/types";
+import type { NodeOutcome } from "../nodes/types";
 import { database } from "../store/db";
 import { getVersion } from "../store/workflows";
 import { type AttemptJob, type AttemptResult, attemptJob, runAttempt } from "./attempt";
 import { Checkpointer } from "./checkpointer";
+import { type ChildReport, Children } from "./children";
 import { contextLimits } from "./context-store";
 import { type ClaimInput, DispatchedSteps } from "./dispatched-steps";
 import { EventInbox, EventWaits } from "./event-inbox";
@@ -27,7 +29,7 @@ import {
   RunOperations,
 } from "./operations";
 import { type LoadedPlan, loadPlan } from "./plans";
-import { buildReport, type ExecutionReport } from "./report";
+import { buildReport, type ExecutionReport, reportOutput } from "./report";
 import { type DecideInput, type DecideResult, describeReview, type ReviewInfo, type ReviewQuery } from "./reviews";
 import { type RunSetup, RunStorage, type ShellTimer } from "./run-storage";
 import { SpanLog, spanMode } from "./spans";
@@ -40,6 +42,8 @@ export interface StartInput {
   definition: unknown;
   input: Json;
   trigger: { type: string; id: string | null; receivedAt: number };
+  /** A child run (map item, loop iteration, subworkflow call): the step it reports to. */
+  parent?: ParentLink;
 }
 
 type StoredTimer = Timer | ShellTimer;
@@ -70,6 +74,7 @@ export class RunObject extends DurableObject<Env> {
   private readonly events: EventWaits;
   private readonly operations: RunOperations;
   private readonly spans: SpanLog;
+  private readonly children: Children;
   /** Replaceable in tests (a failing adapter); chosen from the environment otherwise. */
   emailPort: EmailPort | undefined;
   /** Model providers for llm nodes; replaceable in tests, from the environment otherwise. */
@@ -163,6 +168,31 @@ export class RunObject extends DurableObject<Env> {
       },
       notifyIdle: () => this.notifyIdle(),
     });
+    this.children = new Children({
+      env,
+      sql: ctx.storage.sql,
+      state: () => this.state,
+      loaded: () => this.loaded,
+      setup: () => this.setup,
+      liveContext: () => this.blobs.view(),
+      resolvedContext: () => this.blobs.resolved(),
+      storedOutput: async (nodeId, output) => {
+        const stored = await storedOutcome(this.blobs, nodeId, { type: "success", output });
+        return stored.type === "success" ? { output: stored.output } : { error: errorOf(stored) };
+      },
+      dispatch: (event) => this.dispatch(event),
+      drive: () => this.drive(),
+      track: (key, task) => this.track(key, task),
+      setTimer: (timer) => {
+        this.storage.setTimer(timer);
+        this.syncAlarm();
+      },
+      deleteTimer: (id) => {
+        this.storage.deleteTimer(id);
+        this.syncAlarm();
+      },
+      log,
+    });
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm();
       this.load();
@@ -184,6 +214,7 @@ export class RunObject extends DurableObject<Env> {
     this.steps.restore(timers);
     if (isTerminalRun(this.state.status)) {
       this.checkpoints.schedule(true);
+      this.children.recover();
       return;
     }
     // A fresh instance has nothing in flight: any attempt recorded as running was cut short,
@@ -197,19 +228,28 @@ export class RunObject extends DurableObject<Env> {
     for (const step of Object.values(this.state.steps)) {
       if (step.status === "waiting" && step.eventWait) this.events.scan(step.nodeId, step.attempts);
     }
+    this.children.recover();
   }
 
   // ---- RPC surface -------------------------------------------------------------------------
 
   async start(input: StartInput): Promise<{ runId: string; status: string; created: boolean }> {
-    if (this.state) return { runId: this.state.runId, status: this.state.status, created: false };
+    if (this.state) {
+      // A parent starting a child again after a restart: a child that ended reports again.
+      this.children.resendEnd();
+      return { runId: this.state.runId, status: this.state.status, created: false };
+    }
     const now = Date.now();
     const loaded = loadPlan(input.workflowId, input.version, input.definition);
-    const state = initialRunState(loaded.plan, { runId: input.runId, createdAt: now });
+    const state: RunState = {
+      ...initialRunState(loaded.plan, { runId: input.runId, createdAt: now }),
+      ...(input.parent ? { parent: input.parent } : {}),
+    };
+    const lineage: JsonObject = input.parent ? { parentRunId: input.parent.runId, depth: input.parent.depth } : {};
     const initial: JsonObject = {
       input: input.input,
       trigger: input.trigger,
-      run: { id: input.runId, workflowId: input.workflowId, version: input.version },
+      run: { id: input.runId, workflowId: input.workflowId, version: input.version, ...lineage },
     };
     // A large input goes to R2 before the run exists; the await lets a concurrent start in.
     const offloaded = await this.blobs.offloadInitial(input.runId, initial);
@@ -231,7 +271,14 @@ export class RunObject extends DurableObject<Env> {
   async report(options: { inline?: boolean } = {}): Promise<ExecutionReport | null> {
     if (!this.state || !this.loaded) return null;
     const context = options.inline ? await this.blobs.resolved() : this.context;
-    return buildReport(this.loaded.plan, this.state, context, this.storage.contextVersions());
+    const report = buildReport(this.loaded.plan, this.state, context, this.storage.contextVersions());
+    return { ...report, output: await reportOutput(this.state, this.setup?.definition, context) };
+  }
+
+  /** A child run of one of this run's steps ended (src/run/children.ts). */
+  async childEnded(report: ChildReport): Promise<{ ok: boolean } | null> {
+    if (!this.state) return null;
+    return this.children.childEnded(report);
   }
 
   async contextAt(
@@ -468,6 +515,10 @@ export class RunObject extends DurableObject<Env> {
         this.steps.expired(timer);
         continue;
       }
+      if (timer.kind === "links") {
+        this.track("links", this.children.kick(dueBy));
+        continue;
+      }
       this.dispatch({ type: "timer", timer });
     }
     this.reviewWatch();
@@ -483,6 +534,7 @@ export class RunObject extends DurableObject<Env> {
     this.steps.prune(result.state, result.changedSteps);
     let timersChanged = false;
     let mail = false;
+    let links = false;
     for (const command of result.commands) {
       switch (command.type) {
         case "execute":
@@ -499,6 +551,13 @@ export class RunObject extends DurableObject<Env> {
         case "run-ended":
           log("info", "run ended", { runId: result.state.runId, status: command.status });
           this.spans.run(result.state);
+          links = this.children.runEnded(result.state, Date.now()) || links;
+          break;
+        case "start-child":
+        case "cancel-children":
+        case "collect-children":
+          // Same synchronous stretch as the transition: the children rows and jobs commit with it.
+          links = this.children.command(command, Date.now()) || links;
           break;
         case "request-review":
           // Same synchronous stretch as the transition: the jobs commit with it.
@@ -512,6 +571,7 @@ export class RunObject extends DurableObject<Env> {
       }
     }
     if (mail) this.track("mail", this.mailer.kick());
+    if (links) this.track("links", this.children.kick());
     this.reviewWatch();
     if (timersChanged) this.syncAlarm();
     this.checkpoints.schedule(this.isIdle());
@@ -555,8 +615,12 @@ export class RunObject extends DurableObject<Env> {
     if (!job) return;
     const result = await runAttempt(job, { env: this.env, ...(this.llmPort ? { llm: this.llmPort } : {}) });
     // Large values go to R2 before the engine (and so the run's SQLite) sees the output.
-    const outcome = await storedOutcome(this.blobs, command.nodeId, result.outcome);
+    let outcome = await storedOutcome(this.blobs, command.nodeId, result.outcome);
+    // Children: resolve what they run (D1) first; their inputs commit with the outcome below.
+    const spawned = outcome.type === "spawn" ? await this.children.prepare(command, outcome) : undefined;
+    if (spawned) outcome = spawned.outcome;
     this.spans.attempt(state, job.node, command.attempt, result.startedAt, outcome, result.endedAt);
+    spawned?.commit?.();
     this.dispatch({ type: "node-result", nodeId: command.nodeId, attempt: command.attempt, outcome });
   }
 
@@ -620,4 +684,9 @@ function attemptKey(command: { nodeId: string; attempt: number }): string {
 
 function log(level: string, message: string, fields: Record<string, unknown>): void {
   logLine(level, message, fields);
+}
+
+/** storedOutcome answers a success or the failure that stopped it. */
+function errorOf(outcome: NodeOutcome): ErrorData {
+  return outcome.type === "failure" ? outcome.error : errorData("internal.error", `unexpected ${outcome.type}`);
 }

@@ -39,12 +39,14 @@ CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEX
 
 /**
  * Timers the shell keeps for itself, beside the engine's: the watch, mail delivery leases and
- * retries, and the leases of attempts dispatched through the steps queue.
+ * retries, the leases of attempts dispatched through the steps queue, and calls to other runs.
  */
 export type ShellTimer =
   | { id: string; at: number; kind: "watch" }
   | { id: string; at: number; kind: "mail" }
-  | LeaseTimer;
+  | LeaseTimer
+  /** Calls to other runs (start or cancel a child, report to the parent): src/run/children.ts. */
+  | { id: string; at: number; kind: "links" };
 
 /**
  * The run's durable state in its Durable Object's SQLite. Every write made in one synchronous

@@ -6,8 +6,8 @@ import type { OutboxEntry } from "../run/run-storage";
  * A run or step row is only replaced by one at least as new, so replays and reordering are safe.
  */
 const upsertRun = `INSERT INTO runs (id, workflow_id, version, status, trigger_type, created_at, updated_at, started_at, ended_at, error_code, error,
-    llm_input_tokens, llm_output_tokens, llm_cost_usd)
-  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+    llm_input_tokens, llm_output_tokens, llm_cost_usd, parent_run_id)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
   ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at,
     started_at = excluded.started_at, ended_at = excluded.ended_at, error_code = excluded.error_code, error = excluded.error,
     llm_input_tokens = excluded.llm_input_tokens, llm_output_tokens = excluded.llm_output_tokens, llm_cost_usd = excluded.llm_cost_usd
@@ -48,6 +48,7 @@ function statement(d1: D1Database, entry: OutboxEntry): D1PreparedStatement {
           state.llm?.inputTokens ?? 0,
           state.llm?.outputTokens ?? 0,
           state.llm?.costUsd ?? 0,
+          state.parent?.runId ?? null,
         );
     }
     case "step": {

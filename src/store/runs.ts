@@ -5,6 +5,8 @@ import { runs } from "./schema";
 export interface RunFilter {
   workflowId?: string;
   status?: string;
+  /** Child runs of this run (map items, loop iterations, subworkflow calls). */
+  parentRunId?: string;
   limit: number;
   cursor?: { createdAt: number; id: string };
 }
@@ -28,6 +30,7 @@ export async function listRuns(db: Database, filter: RunFilter) {
   const conditions: SQL[] = [];
   if (filter.workflowId) conditions.push(eq(runs.workflowId, filter.workflowId));
   if (filter.status) conditions.push(eq(runs.status, filter.status));
+  if (filter.parentRunId) conditions.push(eq(runs.parentRunId, filter.parentRunId));
   if (filter.cursor) {
     const { createdAt, id } = filter.cursor;
     const older = or(lt(runs.createdAt, createdAt), and(eq(runs.createdAt, createdAt), lt(runs.id, id)));
@@ -54,6 +57,7 @@ export async function listRuns(db: Database, filter: RunFilter) {
       startedAt: row.startedAt,
       endedAt: row.endedAt,
       error: row.error ? (JSON.parse(row.error) as unknown) : null,
+      parentRunId: row.parentRunId,
     })),
     nextCursor: rows.length > filter.limit && last ? encodeCursor(last.createdAt, last.id) : null,
   };

@@ -43,9 +43,12 @@ export const runs = sqliteTable(
     llmInputTokens: integer("llm_input_tokens").notNull().default(0),
     llmOutputTokens: integer("llm_output_tokens").notNull().default(0),
     llmCostUsd: real("llm_cost_usd").notNull().default(0),
+    /** A child run (map item, loop iteration, subworkflow call): the run whose step started it. */
+    parentRunId: text("parent_run_id"),
   },
   (table) => [
     index("runs_created").on(table.createdAt, table.id),
+    index("runs_parent").on(table.parentRunId),
     index("runs_workflow_created").on(table.workflowId, table.createdAt, table.id),
     index("runs_status_created").on(table.status, table.createdAt, table.id),
   ],

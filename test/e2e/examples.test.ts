@@ -117,6 +117,18 @@ describe("the example workflows in workflows/", () => {
     expect((pause.endedAt ?? 0) - (pause.startedAt ?? 0)).toBeGreaterThanOrEqual(2_000);
   });
 
+  it("greet-many greets each name in a child run of greet-one, then counts in a loop", async () => {
+    const response = await harness.api("/api/workflows/greet-many/runs", {
+      method: "POST",
+      body: JSON.stringify({ input: { names: ["Ada", "Grace", "Edsger"] } }),
+    });
+    expect(response.status).toBe(202);
+    const { runId } = (await response.json()) as { runId: string };
+    const report = await waitForRunEnd(harness, runId);
+    expect(report.status, JSON.stringify(report.error)).toBe("success");
+    expect(report.output).toEqual({ greetings: ["Hello, Ada!", "Hello, Grace!", "Hello, Edsger!"], counted: 3 });
+  });
+
   it("support-ticket pages through the local pager for an urgent ticket, a person confirms, and replies to the rest", async () => {
     const definition = JSON.parse(await readFile(join(examplesDir, "support-ticket.json"), "utf8"));
     const sample = definition.triggers[0].schema.examples[0];

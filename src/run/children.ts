@@ -1,0 +1,516 @@
+import type { Command, RunEvent } from "../engine/events";
+import { isTerminalRun, type ParentLink, type RunState } from "../engine/state";
+import type { Env } from "../env";
+import { type ErrorData, errorData, toErrorData } from "../errors";
+import { evaluate, truthy } from "../expr/jsonata";
+import { byteLength } from "../lib/blob-ref";
+import { childRunId } from "../lib/ids";
+import { type Json, type JsonObject, toJson } from "../lib/json";
+import { inlineDefinition, isInline } from "../nodes/body";
+import { nodeSpec } from "../nodes/registry";
+import type { NodeOutcome } from "../nodes/types";
+import { database } from "../store/db";
+import { getVersion } from "../store/workflows";
+import { type ChildBody, type ChildRow, ChildrenStore, type LinkJob } from "./children-store";
+import type { LoadedPlan } from "./plans";
+import type { StartInput } from "./run-object";
+import { runOutput } from "./run-output";
+import type { RunSetup, ShellTimer } from "./run-storage";
+
+/** Runs nest at most this deep: a top-level run is level 1; a step that would start level 6 fails. */
+export const maxRunLevels = 5;
+/** A call in progress holds its job this long; a crash mid-call is retried when it lapses. */
+const leaseMs = 60_000;
+/** Starting a child is given up after this many failed calls (the step hears `child.start_failed`). */
+const maxStartAttempts = 5;
+/** What one child's output may hold: it is a row of the parent's SQLite and part of its step's output. */
+const maxChildOutputBytes = 1024 * 1024;
+export const linksTimerId = "links";
+
+function backoffMs(attempts: number): number {
+  return Math.min(5_000 * 3 ** Math.max(0, attempts - 1), 5 * 60_000);
+}
+
+/** A child's end, as it reports it to its parent. */
+export interface ChildReport {
+  childRunId: string;
+  nodeId: string;
+  attempt: number;
+  index: number;
+  status: "success" | "failed" | "cancelled";
+  output?: Json;
+  error?: ErrorData;
+}
+
+/** The run object's RPC methods that other runs call. */
+interface LinkApi {
+  start(input: StartInput): Promise<{ runId: string; status: string; created: boolean }>;
+  cancel(reason?: string): Promise<unknown>;
+  childEnded(report: ChildReport): Promise<{ ok: boolean } | null>;
+}
+
+function linkStub(env: Env, runId: string): LinkApi {
+  return env.RUNS.get(env.RUNS.idFromName(runId)) as unknown as LinkApi;
+}
+
+export interface ChildrenHost {
+  env: Env;
+  sql: SqlStorage;
+  state(): RunState | undefined;
+  loaded(): LoadedPlan | undefined;
+  setup(): RunSetup | undefined;
+  /** The context with large values resolved where already fetched (expressions evaluated at once). */
+  liveContext(): JsonObject;
+  /** The context with every large value resolved. */
+  resolvedContext(): Promise<JsonObject>;
+  /** The step output as stored: large values offloaded, or the error that stops it (too large). */
+  storedOutput(nodeId: string, output: JsonObject): Promise<{ output: JsonObject } | { error: ErrorData }>;
+  dispatch(event: RunEvent): void;
+  drive(): void;
+  track(key: string, task: Promise<void>): void;
+  setTimer(timer: ShellTimer): void;
+  deleteTimer(id: string): void;
+  log(level: string, message: string, fields: Record<string, unknown>): void;
+}
+
+type ChildCommand = Extract<Command, { type: "start-child" | "cancel-children" | "collect-children" }>;
+
+interface OutputKeys {
+  output: string;
+  failures?: string;
+  until?: string;
+  input?: string;
+}
+
+/**
+ * The run object's side of child runs, as parent and as child. As a parent it resolves what a
+ * map, loop or subworkflow step's children run, keeps their inputs and results in the
+ * `children` table, starts and cancels them, and assembles the step's output. As a child it
+ * tells its parent how it ended. Every call to another run is a job written in the commit of
+ * the transition that asked for it and retried on the alarm until it went through, so a crash
+ * anywhere in between delays a call but never loses it.
+ */
+export class Children {
+  private readonly host: ChildrenHost;
+  private readonly store: ChildrenStore;
+  private running: Promise<void> | undefined;
+  private dueBy = 0;
+  private again = false;
+
+  constructor(host: ChildrenHost) {
+    this.host = host;
+    this.store = new ChildrenStore(host.sql);
+  }
+
+  // ---- a step starts its children -----------------------------------------------------------
+
+  /**
+   * Resolves what the children run (the body's definition, at the version they will all share)
+   * and checks the nesting depth. `commit` writes the inputs; call it right before dispatching
+   * the outcome, so both land in one commit.
+   */
+  async prepare(
+    command: Extract<Command, { type: "execute" }>,
+    outcome: Extract<NodeOutcome, { type: "spawn" }>,
+  ): Promise<{ outcome: NodeOutcome; commit?: () => void }> {
+    const state = this.host.state();
+    const loaded = this.host.loaded();
+    const node = loaded?.plan.nodes[command.nodeId];
+    const body = node && nodeSpec(node.type)?.body?.(loaded?.configs[node.id]);
+    if (!state || !body) {
+      return { outcome: failure("node.failed", `${command.nodeId} names nothing to run as children`) };
+    }
+    const level = (state.parent?.depth ?? 0) + 1;
+    if (level + 1 > maxRunLevels) {
+      return {
+        outcome: failure(
+          "subworkflow.depth_exceeded",
+          `runs nest at most ${maxRunLevels} levels deep; this run is level ${level}`,
+          { level, maxLevels: maxRunLevels },
+        ),
+      };
+    }
+    let resolved: ChildBody;
+    if (isInline(body.ref)) {
+      resolved = {
+        workflowId: `${state.workflowId}/${command.nodeId}`,
+        version: state.version,
+        definition: inlineDefinition(body.ref),
+      };
+    } else {
+      const { workflow, version } = body.ref;
+      const stored = await getVersion(database(this.host.env.DB), workflow, version);
+      if (!stored) {
+        const what = version === undefined ? `workflow ${workflow}` : `workflow ${workflow} version ${version}`;
+        return { outcome: failure("subworkflow.workflow_not_found", `${what} does not exist`, { workflow, version }) };
+      }
+      resolved = { workflowId: stored.workflowId, version: stored.version, definition: stored.definition };
+    }
+    const { inputs, ...rest } = outcome;
+    return {
+      outcome: rest,
+      commit: () => this.store.addPending(command.nodeId, command.attempt, inputs ?? [], resolved),
+    };
+  }
+
+  // ---- engine commands (synchronous: part of the transition's commit) -------------------------
+
+  /** Returns true when link jobs were written and want a kick. */
+  command(command: ChildCommand, now: number): boolean {
+    const state = this.host.state();
+    if (!state) return false;
+    switch (command.type) {
+      case "start-child": {
+        const id = childRunId(state.runId, command.nodeId, command.attempt, command.index);
+        this.store.markRunning(command.nodeId, command.attempt, command.index, id);
+        this.putJob({ id: startJobId(command), kind: "start", ...pick(command), attempts: 0 }, now);
+        return true;
+      }
+      case "cancel-children": {
+        let any = false;
+        for (const index of command.indices) {
+          const row = this.store.child(command.nodeId, command.attempt, index);
+          if (!row?.childRunId || row.status !== "running") continue;
+          this.store.settle(row, "cancelled");
+          // A start not yet through turns itself into the cancel (sendStart).
+          if (this.store.hasJob(startJobId({ ...command, index }))) continue;
+          this.putJob(
+            { id: cancelJobId(row.childRunId), kind: "cancel", childRunId: row.childRunId, attempts: 0 },
+            now,
+          );
+          any = true;
+        }
+        return any;
+      }
+      case "collect-children":
+        // Answered right after this transition commits; a restart before that collects again (recover).
+        this.host.track(
+          `collect:${command.nodeId}:${command.attempt}`,
+          Promise.resolve().then(() => this.collect(command.nodeId, command.attempt)),
+        );
+        return false;
+    }
+  }
+
+  /** This run ended: if it is a child, its parent must hear of it. */
+  runEnded(state: RunState, now: number): boolean {
+    if (!state.parent) return false;
+    this.putJob({ id: "notify", kind: "notify", attempts: 0 }, now);
+    return true;
+  }
+
+  /** `start` called again on an ended child (its parent restarted): the report goes out again. */
+  resendEnd(): void {
+    const state = this.host.state();
+    if (!state?.parent || !isTerminalRun(state.status) || this.store.hasJob("notify")) return;
+    this.putJob({ id: "notify", kind: "notify", attempts: 0 }, Date.now());
+    this.host.track("links", this.kick());
+  }
+
+  /**
+   * After a restart: children recorded as running are started again (a child that already
+   * ended reports again), reports recorded but not yet taken by the engine are taken, and
+   * steps whose children all settled are collected.
+   */
+  recover(): void {
+    const state = this.host.state();
+    if (!state) return;
+    const now = Date.now();
+    if (!isTerminalRun(state.status)) {
+      for (const step of Object.values(state.steps)) {
+        const children = step.children;
+        if (step.status !== "waiting" || !children) continue;
+        if (children.phase === "collecting") this.command({ type: "collect-children", ...at(step) }, now);
+        if (children.phase !== "running") continue;
+        for (const index of children.running) {
+          const row = this.store.child(step.nodeId, step.attempts, index);
+          if (row && row.status !== "running" && row.status !== "pending") {
+            this.host.dispatch(endedEvent(row));
+            continue;
+          }
+          if (!this.store.hasJob(startJobId({ ...at(step), index }))) {
+            this.command({ type: "start-child", ...at(step), index }, now);
+          }
+        }
+      }
+    }
+    this.host.track("links", this.kick());
+  }
+
+  // ---- a child reports to this run ----------------------------------------------------------
+
+  async childEnded(report: ChildReport): Promise<{ ok: boolean }> {
+    const row = this.store.child(report.nodeId, report.attempt, report.index);
+    // Reports of children this run no longer waits for, or has heard of already, change nothing.
+    if (!row || row.childRunId !== report.childRunId || row.status !== "running") return { ok: true };
+    let { status, error } = report;
+    let output = report.output;
+    // A result is one row of this run's SQLite (2 MB at most) and part of the step's output:
+    // a child returns large data by reference (its workflow `output` picking what is needed).
+    const size = status === "success" ? byteLength(JSON.stringify(output ?? null)) : 0;
+    if (size > maxChildOutputBytes) {
+      status = "failed";
+      output = undefined;
+      error = errorData(
+        "context.too_large",
+        `child ${report.childRunId} returned ${size} bytes, over the ${maxChildOutputBytes} bytes a child's output may hold; let its workflow's \`output\` pick less`,
+      );
+    }
+    let done: boolean | undefined;
+    const step = this.host.state()?.steps[report.nodeId];
+    if (status === "success" && step?.children?.mode === "loop") {
+      try {
+        done = await this.until(report.nodeId, report.index, output ?? null);
+      } catch (thrown) {
+        status = "failed";
+        error = toErrorData(thrown, "node.expression_failed");
+      }
+    }
+    // The loop's condition was awaited: a duplicate report may have been taken meanwhile.
+    if (this.store.child(report.nodeId, report.attempt, report.index)?.status !== "running") return { ok: true };
+    const settled = { ...row, status, output, error, done: done ?? false };
+    this.store.settle(row, status, {
+      ...(report.output !== undefined ? { output: report.output } : {}),
+      ...(error ? { error } : {}),
+      done: done ?? false,
+    });
+    this.host.dispatch(endedEvent(settled, done));
+    this.host.drive();
+    return { ok: true };
+  }
+
+  // ---- the step's output --------------------------------------------------------------------
+
+  private collect(nodeId: string, attempt: number): void {
+    const state = this.host.state();
+    const step = state?.steps[nodeId];
+    const children = step?.children;
+    if (!step || !children || step.attempts !== attempt || children.phase !== "collecting") return;
+    const keys = this.keys(nodeId);
+    const rows = this.store.children(nodeId, attempt);
+    let output: JsonObject;
+    switch (children.mode) {
+      case "map": {
+        const results = rows.map((row) => (row.status === "success" ? (row.output ?? null) : null));
+        const failures = rows
+          .filter((row) => row.status === "failed" || row.status === "cancelled")
+          .map((row) => ({ index: row.index, error: (row.error ?? null) as Json }));
+        output = { [keys.output]: results, ...(keys.failures ? { [keys.failures]: failures } : {}) };
+        break;
+      }
+      case "loop":
+        output = { [keys.output]: { iterations: rows.length, last: rows.at(-1)?.output ?? null } };
+        break;
+      case "subworkflow":
+        output = { [keys.output]: rows[0]?.output ?? null };
+        break;
+    }
+    const stored = this.host.storedOutput(nodeId, output).then((result) => {
+      this.host.dispatch({ type: "children-collected", nodeId, attempt, ...result });
+      this.host.drive();
+    });
+    this.host.track(`collect:${nodeId}:${attempt}`, stored);
+  }
+
+  private keys(nodeId: string): OutputKeys {
+    return (this.host.loaded()?.configs[nodeId] ?? { output: nodeId }) as OutputKeys;
+  }
+
+  /** A loop's expressions see the context plus the iteration (from 1) and the last iteration's output. */
+  private loopScope(index: number, last: Json): JsonObject {
+    return { ...this.host.liveContext(), iteration: index + 1, last };
+  }
+
+  private async until(nodeId: string, index: number, output: Json): Promise<boolean> {
+    const until = this.keys(nodeId).until;
+    return until !== undefined && truthy(await evaluate(until, this.loopScope(index, output)));
+  }
+
+  private async loopInput(nodeId: string, attempt: number, index: number): Promise<Json> {
+    const last = index === 0 ? null : (this.store.child(nodeId, attempt, index - 1)?.output ?? null);
+    const source = this.keys(nodeId).input;
+    if (source === undefined) return { iteration: index + 1, last };
+    return toJson(await evaluate(source, this.loopScope(index, last)));
+  }
+
+  // ---- link jobs ----------------------------------------------------------------------------
+
+  private putJob(job: LinkJob, now: number): void {
+    this.store.putJob(job, now);
+    this.host.setTimer({ id: linksTimerId, at: now + leaseMs, kind: "links" });
+  }
+
+  /** Sends every job due by `dueBy`; concurrent calls join the running pass. */
+  kick(dueBy: number = Date.now()): Promise<void> {
+    this.dueBy = Math.max(this.dueBy, dueBy);
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.loop().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async loop(): Promise<void> {
+    const tried = new Set<string>();
+    do {
+      this.again = false;
+      // Let the transition that wrote the jobs commit first.
+      await Promise.resolve();
+      const jobs = this.store.dueJobs(Math.max(this.dueBy, Date.now()), 100).filter((job) => !tried.has(job.id));
+      for (const job of jobs) {
+        tried.add(job.id);
+        this.store.putJob(job, Date.now() + leaseMs);
+      }
+      await Promise.all(jobs.map((job) => this.send(job)));
+      if (jobs.length > 0) this.again = true;
+    } while (this.again);
+    const next = this.store.nextJobAt();
+    if (next === undefined) this.host.deleteTimer(linksTimerId);
+    else this.host.setTimer({ id: linksTimerId, at: next, kind: "links" });
+  }
+
+  private async send(job: LinkJob): Promise<void> {
+    try {
+      if (job.kind === "start") await this.sendStart(job);
+      else if (job.kind === "cancel") await this.sendCancel(job);
+      else await this.sendNotify();
+    } catch (thrown) {
+      const attempts = job.attempts + 1;
+      const error = toErrorData(thrown, "child.start_failed");
+      this.host.log("warn", "call to another run failed", { runId: this.host.state()?.runId, job, error });
+      if (job.kind === "start" && attempts >= maxStartAttempts) {
+        this.store.dropJob(job.id);
+        this.giveUpStart(job, error);
+        return;
+      }
+      this.store.putJob({ ...job, attempts }, Date.now() + backoffMs(attempts));
+    }
+  }
+
+  private async sendStart(job: Extract<LinkJob, { kind: "start" }>): Promise<void> {
+    const state = this.host.state();
+    const row = this.store.child(job.nodeId, job.attempt, job.index);
+    const body = this.store.body(job.nodeId, job.attempt);
+    if (!state || !row?.childRunId || !body || row.status !== "running") {
+      this.store.dropJob(job.id);
+      // Cancelled before its start went through: the child may exist (a start cut short), so cancel it.
+      if (row?.childRunId && row.status === "cancelled") this.cancelLater(row.childRunId);
+      return;
+    }
+    let input = row.input;
+    if (input === undefined) {
+      try {
+        input = await this.loopInput(job.nodeId, job.attempt, job.index);
+      } catch (thrown) {
+        this.store.dropJob(job.id);
+        this.giveUpStart(job, toErrorData(thrown, "node.expression_failed"));
+        return;
+      }
+      this.store.setInput(job.nodeId, job.attempt, job.index, input);
+    }
+    const parent: ParentLink = {
+      runId: state.runId,
+      nodeId: job.nodeId,
+      attempt: job.attempt,
+      index: job.index,
+      depth: (state.parent?.depth ?? 0) + 1,
+    };
+    await linkStub(this.host.env, row.childRunId).start({
+      runId: row.childRunId,
+      workflowId: body.workflowId,
+      version: body.version,
+      definition: body.definition,
+      input,
+      trigger: { type: "parent", id: state.runId, receivedAt: Date.now() },
+      parent,
+    });
+    this.store.dropJob(job.id);
+    if (this.store.child(job.nodeId, job.attempt, job.index)?.status === "cancelled") {
+      this.cancelLater(row.childRunId);
+    }
+  }
+
+  private cancelLater(childRunId: string): void {
+    this.store.putJob({ id: cancelJobId(childRunId), kind: "cancel", childRunId, attempts: 0 }, Date.now());
+    this.again = true;
+  }
+
+  private giveUpStart(job: Extract<LinkJob, { kind: "start" }>, error: ErrorData): void {
+    const row = this.store.child(job.nodeId, job.attempt, job.index);
+    if (row?.status !== "running") return;
+    const failed = { ...row, status: "failed" as const, error };
+    this.store.settle(row, "failed", { error });
+    this.host.dispatch(endedEvent(failed));
+    this.host.drive();
+  }
+
+  private async sendCancel(job: Extract<LinkJob, { kind: "cancel" }>): Promise<void> {
+    await linkStub(this.host.env, job.childRunId).cancel("its parent step stopped waiting for it");
+    this.store.dropJob(job.id);
+  }
+
+  private async sendNotify(): Promise<void> {
+    const state = this.host.state();
+    const parent = state?.parent;
+    if (!state || !parent || !isTerminalRun(state.status)) {
+      this.store.dropJob("notify");
+      return;
+    }
+    let status = state.status as ChildReport["status"];
+    let error: ErrorData | undefined = state.error;
+    let output: Json | undefined;
+    if (status === "success") {
+      try {
+        output = await runOutput(this.host.setup()?.definition, await this.host.resolvedContext());
+      } catch (thrown) {
+        status = "failed";
+        error = toErrorData(thrown, "node.expression_failed");
+      }
+    }
+    await linkStub(this.host.env, parent.runId).childEnded({
+      childRunId: state.runId,
+      nodeId: parent.nodeId,
+      attempt: parent.attempt,
+      index: parent.index,
+      status,
+      ...(output !== undefined ? { output } : {}),
+      ...(error ? { error } : {}),
+    });
+    this.store.dropJob("notify");
+  }
+}
+
+function failure(code: ErrorData["code"], message: string, details?: unknown): NodeOutcome {
+  return { type: "failure", error: errorData(code, message, details === undefined ? {} : { details }) };
+}
+
+function pick(command: { nodeId: string; attempt: number; index: number }) {
+  return { nodeId: command.nodeId, attempt: command.attempt, index: command.index };
+}
+
+function at(step: { nodeId: string; attempts: number }) {
+  return { nodeId: step.nodeId, attempt: step.attempts };
+}
+
+function startJobId(child: { nodeId: string; attempt: number; index: number }): string {
+  return `start:${child.nodeId}:${child.attempt}:${child.index}`;
+}
+
+function cancelJobId(childRunId: string): string {
+  return `cancel:${childRunId}`;
+}
+
+function endedEvent(row: ChildRow, done?: boolean): RunEvent {
+  return {
+    type: "child-ended",
+    nodeId: row.nodeId,
+    attempt: row.attempt,
+    index: row.index,
+    status: row.status === "success" ? "success" : row.status === "cancelled" ? "cancelled" : "failed",
+    ...(row.error ? { error: row.error } : {}),
+    ...((done ?? row.done) ? { done: true } : row.status === "success" ? { done: false } : {}),
+  };
+}
