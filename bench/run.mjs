@@ -40,7 +40,9 @@ const plan = options.quick
       resumeSleeps: [1000, 8000],
       d1Runs: 5,
     };
-const all = ["ttfs", "linear", "fanout", "floor", "webhooks", "d1", "resume"];
+const all = ["ttfs", "linear", "fanout", "fanout-queue", "context", "floor", "webhooks", "d1", "resume"];
+/** The context-size scenario's two documents: 1 KiB and 5 MiB. */
+const contextSizes = [1024, 5 * 1024 * 1024];
 const selected = new Set(options.only ? options.only.split(",") : all);
 const log = (line) => console.error(`[bench] ${line}`);
 
@@ -72,9 +74,12 @@ async function main() {
       await system.register("bench-ttfs", shapes.ttfs);
       await system.register("bench-linear", shapes.linear);
       await system.register("bench-fanout", shapes.fanout);
+      await system.register("bench-fanout-queue", shapes.fanoutQueue);
       await system.register("bench-hook", shapes.hook);
       for (const ms of plan.resumeSleeps) await system.register(`bench-resume-${ms}`, shapes.resume(ms));
     }
+
+    for (const bytes of contextSizes) await sb.register(`bench-context-${bytes}`, shapes.context(bytes));
 
     if (selected.has("ttfs")) {
       log("TTFS");
@@ -88,6 +93,14 @@ async function main() {
     if (selected.has("fanout")) {
       log("100-way fan-out");
       results.fanout = await scenario.fanout(ctx);
+    }
+    if (selected.has("fanout-queue")) {
+      log("100-way fan-out of io steps (Signalbox: through the steps queue)");
+      results.fanoutQueue = await scenario.fanoutQueue(ctx);
+    }
+    if (selected.has("context")) {
+      log("per-step overhead with 1 KiB and 5 MiB of context (Signalbox)");
+      results.context = { sizes: contextSizes, samples: await scenario.contextSize(ctx, sb, contextSizes) };
     }
     if (selected.has("floor") || selected.has("d1")) {
       log("floor");

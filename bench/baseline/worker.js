@@ -27,6 +27,13 @@ export class BenchWorkflow extends WorkflowEntrypoint {
         const branches = [];
         for (let i = 0; i < item.fanout; i++) branches.push(step.do(`f${++n}`, stamp));
         await Promise.all(branches);
+      } else if (item.fanoutPing) {
+        const branches = [];
+        for (let i = 0; i < item.fanoutPing; i++) {
+          const label = `b${++n}`;
+          branches.push(step.do(label, () => sendPing(ping, label, runId)));
+        }
+        await Promise.all(branches);
       } else if (item.sleep) {
         await step.sleep(`w${++n}`, item.sleep);
       }

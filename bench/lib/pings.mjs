@@ -2,12 +2,28 @@
 // tells the harness, on its own clock, when a run reached that point: no polling involved.
 import { createServer } from "node:http";
 
+/** `{items: [{i, text}...]}` of about `bytes` serialized. */
+function document(bytes) {
+  const text = "x".repeat(100);
+  const count = Math.max(1, Math.floor(bytes / 120));
+  return JSON.stringify({ items: Array.from({ length: count }, (_, i) => ({ i, text })) });
+}
+
 export async function startPings() {
   const seen = new Map(); // runId -> Map(label -> performance.now() at arrival)
   const waiters = new Map(); // "runId label" -> [resolve]
   const counts = new Map(); // label -> number of pings
+  const docs = new Map(); // bytes -> a JSON document of about that size
   const server = createServer((request, response) => {
     const at = performance.now();
+    if (request.method === "GET" && request.url.startsWith("/doc/")) {
+      const bytes = Number(request.url.split("/")[2]);
+      if (!docs.has(bytes)) docs.set(bytes, Buffer.from(document(bytes)));
+      const body = docs.get(bytes);
+      response.writeHead(200, { "content-type": "application/json", "content-length": String(body.length) });
+      response.end(body);
+      return;
+    }
     const label = decodeURIComponent(request.url.split("/")[2] ?? "");
     const chunks = [];
     request.on("data", (chunk) => chunks.push(chunk));

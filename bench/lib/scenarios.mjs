@@ -96,6 +96,35 @@ export function fanout(ctx) {
   });
 }
 
+/** 100 parallel pings (io steps: through Signalbox's steps queue) between two pings. */
+export function fanoutQueue(ctx) {
+  return repeat(ctx, async (system, i) => {
+    const { runId } = await system.trigger("bench-fanout-queue", { i });
+    const start = await ctx.pings.wait(runId, "start");
+    const end = await ctx.pings.wait(runId, "end");
+    await settle(system, runId);
+    return end - start;
+  });
+}
+
+/**
+ * Signalbox alone (a Workflows step's output is capped at 1 MiB): per-step overhead of 50 no-op
+ * steps after a step that put a document of `small` or `large` bytes into the context,
+ * alternating. ((m50 - m10) - (m10 - m0)) / 30 cancels the pings out as in `linear`.
+ */
+export async function contextSize(ctx, system, sizes) {
+  const samples = Object.fromEntries(sizes.map((bytes) => [bytes, []]));
+  for (let i = -ctx.warmup; i < ctx.iterations; i++) {
+    for (const bytes of i % 2 === 0 ? sizes : [...sizes].reverse()) {
+      const { runId } = await system.trigger(`bench-context-${bytes}`, { i });
+      const [m0, m10, m50] = await Promise.all(["m0", "m10", "m50"].map((m) => ctx.pings.wait(runId, m)));
+      await settle(system, runId);
+      if (i >= 0) samples[bytes].push((m50 - m10 - (m10 - m0)) / 30);
+    }
+  }
+  return samples;
+}
+
 /**
  * The floor: a Durable Object doing n steps of one SQLite row each in one request; per-step
  * cost is (time for n=100 - time for n=0) / 100 on an already-created object.

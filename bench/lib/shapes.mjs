@@ -2,7 +2,9 @@
 // run item by item by the baseline's BenchWorkflow (bench/baseline/worker.js), so both sides
 // do the same steps. Items: {ping: label} a step that POSTs {run} to the harness,
 // {noop: n} n sequential no-op steps, {fanout: n} n parallel no-op steps joined by the next
-// item, {sleep: ms} a durable sleep.
+// item, {sleep: ms} a durable sleep, {fanoutPing: n} n parallel pings (io steps: Signalbox sends
+// them through its steps queue) joined by the next item, {doc: bytes} a step that fetches a JSON
+// document of about that size from the harness into the context (Signalbox only).
 
 export const shapes = {
   ttfs: [{ ping: "start" }, { noop: 1 }, { ping: "end" }],
@@ -16,6 +18,9 @@ export const shapes = {
     { ping: "m100" },
   ],
   fanout: [{ ping: "start" }, { fanout: 100 }, { ping: "end" }],
+  fanoutQueue: [{ ping: "start" }, { fanoutPing: 100 }, { ping: "end" }],
+  // Per-step overhead with a document of `bytes` in the context: ((m50 - m10) - (m10 - m0)) / 30.
+  context: (bytes) => [{ doc: bytes }, { ping: "m0" }, { noop: 10 }, { ping: "m10" }, { noop: 40 }, { ping: "m50" }],
   hook: [{ noop: 1 }, { ping: "done" }],
   resume: (sleepMs) => [{ ping: "start" }, { sleep: sleepMs }, { ping: "end" }],
 };
@@ -55,6 +60,18 @@ export function signalboxDefinition(id, shape, pingBase) {
           return noop(nodeId, nodeId);
         }),
       );
+    } else if (item.fanoutPing) {
+      add(
+        Array.from({ length: item.fanoutPing }, () => {
+          const label = `b${++n}`;
+          const url = `${pingBase}/ping/${label}`;
+          return { id: label, type: "http", config: { method: "POST", url, body: "{'run': run.id}" } };
+        }),
+      );
+    } else if (item.doc) {
+      const url = `${pingBase}/doc/${item.doc}`;
+      const config = { method: "GET", url, output: "doc", map: "body", maxResponseBytes: 16 * 1024 * 1024 };
+      add([{ id: `d${++n}`, type: "http", config }]);
     } else if (item.sleep) {
       add([{ id: `w${++n}`, type: "wait", config: { duration: `${item.sleep}ms` } }]);
     }
