@@ -12,11 +12,12 @@ import type { Plan } from "./plan";
 export function writeConflict(draft: Draft, nodeId: string, output: JsonObject): ErrorData | undefined {
   const keys = Object.keys(output);
   if (keys.length === 0) return undefined;
-  for (const other of draft.allSteps()) {
-    if (other.nodeId === nodeId || other.status !== "success" || !other.output) continue;
+  for (const otherId of parallelOf(draft.plan, nodeId)) {
+    const other = draft.step(otherId);
+    if (other.status !== "success" || !other.output) continue;
     const written = other.output;
     const key = keys.find((name) => Object.hasOwn(written, name));
-    if (key === undefined || isAncestor(draft.plan, other.nodeId, nodeId)) continue;
+    if (key === undefined) continue;
     return errorData(
       "context.write_conflict",
       `"${nodeId}" and "${other.nodeId}" ran side by side and both wrote "${key}" (context version ${other.contextVersion}); give one of them another key, or order them with an edge`,
@@ -26,15 +27,37 @@ export function writeConflict(draft: Draft, nodeId: string, output: JsonObject):
   return undefined;
 }
 
-function isAncestor(plan: Plan, candidate: string, of: string): boolean {
+/**
+ * Nodes that may run beside `nodeId`: neither its ancestors nor its descendants. Worked out once
+ * per plan and node (plans are immutable), so a step of a sequential workflow checks nothing and
+ * the check never grows with the number of steps behind it.
+ */
+const parallelCache = new WeakMap<Plan, Map<string, readonly string[]>>();
+
+function parallelOf(plan: Plan, nodeId: string): readonly string[] {
+  let perPlan = parallelCache.get(plan);
+  if (!perPlan) {
+    perPlan = new Map();
+    parallelCache.set(plan, perPlan);
+  }
+  let parallel = perPlan.get(nodeId);
+  if (!parallel) {
+    const ancestors = walk(plan, nodeId, "preds");
+    const descendants = walk(plan, nodeId, "succs");
+    parallel = plan.order.filter((id) => id !== nodeId && !ancestors.has(id) && !descendants.has(id));
+    perPlan.set(nodeId, parallel);
+  }
+  return parallel;
+}
+
+function walk(plan: Plan, from: string, direction: "preds" | "succs"): Set<string> {
   const seen = new Set<string>();
-  const stack = [...(plan.nodes[of]?.preds ?? [])];
+  const stack = [...(plan.nodes[from]?.[direction] ?? [])];
   while (stack.length > 0) {
     const id = stack.pop() as string;
-    if (id === candidate) return true;
     if (seen.has(id)) continue;
     seen.add(id);
-    stack.push(...(plan.nodes[id]?.preds ?? []));
+    stack.push(...(plan.nodes[id]?.[direction] ?? []));
   }
-  return false;
+  return seen;
 }

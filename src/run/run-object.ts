@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { type EmailPort, emailPortFor } from "../adapters/email";
+import type { EmailPort } from "../adapters/email";
 import type { Command, RunEvent } from "../engine/events";
 import { isTerminalRun, type ParentLink, type RunState, type Timer } from "../engine/state";
 import { initialRunState, transition } from "../engine/transition";
@@ -8,31 +8,21 @@ import { type ErrorData, errorData, toErrorData } from "../errors";
 import { deepFreeze, type Json, type JsonObject } from "../lib/json";
 import { logLine } from "../lib/log";
 import type { LlmPort } from "../llm/types";
-import type { NodeOutcome } from "../nodes/types";
-import { database } from "../store/db";
-import { getVersion } from "../store/workflows";
 import { type AttemptJob, type AttemptResult, attemptJob, runAttempt } from "./attempt";
-import { Checkpointer } from "./checkpointer";
-import { type ChildReport, Children } from "./children";
-import { contextLimits } from "./context-store";
-import { type ClaimInput, DispatchedSteps } from "./dispatched-steps";
-import { EventInbox, EventWaits } from "./event-inbox";
+import type { Checkpointer } from "./checkpointer";
+import type { ChildReport, Children } from "./children";
+import type { ClaimInput, DispatchedSteps } from "./dispatched-steps";
+import type { EventWaits } from "./event-inbox";
 import type { EventDelivery } from "./human-loop-api";
-import { contextUnavailable, LiveContext, storedOutcome } from "./live-context";
-import { deliveryFailed, Mailer, openRequestOf } from "./mailer";
-import {
-  type OperationResult,
-  type ReplaySeed,
-  type ReplayStart,
-  type RetryInput,
-  type RetryResult,
-  RunOperations,
-} from "./operations";
+import { contextUnavailable, type LiveContext, storedOutcome } from "./live-context";
+import type { Mailer } from "./mailer";
+import type { OperationResult, ReplaySeed, ReplayStart, RetryInput, RetryResult, RunOperations } from "./operations";
 import { type LoadedPlan, loadPlan } from "./plans";
 import { buildReport, type ExecutionReport, reportOutput } from "./report";
 import { type DecideInput, type DecideResult, describeReview, type ReviewInfo, type ReviewQuery } from "./reviews";
+import { buildRunParts, type RunShell } from "./run-parts";
 import { type RunSetup, RunStorage, type ShellTimer } from "./run-storage";
-import { SpanLog, spanMode } from "./spans";
+import type { SpanLog } from "./spans";
 import { isLease } from "./step-dispatch";
 
 export interface StartInput {
@@ -86,117 +76,51 @@ export class RunObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.storage = new RunStorage(ctx.storage.sql);
-    this.blobs = new LiveContext(() => env.BLOBS, contextLimits(env));
-    this.spans = new SpanLog(spanMode(env.TRACE_SPANS));
-    this.checkpoints = new Checkpointer({
-      storage: this.storage,
-      d1: env.DB,
-      waitUntil: (task) => ctx.waitUntil(task),
-      settled: () => {
-        this.spans.flush();
-        this.reviewWatch();
-        this.notifyIdle();
-      },
-      log: (level, message, fields) => log(level, message, { runId: this.state?.runId, ...fields }),
-    });
-    this.events = new EventWaits(new EventInbox(ctx.storage.sql), {
-      state: () => this.state,
-      plan: () => this.loaded?.plan,
-      context: () => this.blobs.view(),
-      dispatch: (event) => this.dispatch(event),
-      drive: () => this.drive(),
-      track: (key, task) => this.track(key, task),
-    });
-    this.mailer = new Mailer({
-      sql: ctx.storage.sql,
-      env,
-      port: () => this.emailPort ?? emailPortFor(env),
-      openRequest: (job) => openRequestOf(this.state, job),
-      setTimer: (timer) => {
-        this.storage.setTimer(timer);
-        this.syncAlarm();
-      },
-      deleteTimer: (id) => {
-        this.storage.deleteTimer(id);
-        this.syncAlarm();
-      },
-      gaveUp: (job, error) => this.dispatch(deliveryFailed(job, error)),
-      log,
-    });
-    this.operations = new RunOperations({
-      state: () => this.state,
-      loaded: () => this.loaded,
-      setup: () => this.setup,
-      storage: this.storage,
-      d1: env.DB,
-      dispatch: (event) => this.dispatch(event),
-      drive: () => this.drive(),
-      install: (loaded, setup, state, context) => {
-        this.loaded = loaded;
-        this.setup = setup;
-        this.state = state;
-        if (context) {
-          this.context = context;
-          this.blobs.reset(state.runId, context);
-        }
-      },
-      loadVersion: async (workflowId, version) => {
-        const stored = await getVersion(database(env.DB), workflowId, version);
-        return stored && { version: stored.version, definition: stored.definition };
-      },
-      log,
-    });
-    this.steps = new DispatchedSteps({
-      env,
-      queue: () => this.stepsQueue ?? env.STEPS_QUEUE,
-      state: () => this.state,
-      loaded: () => this.loaded,
-      contextAt: (version) => this.contextAtVersion(version),
-      store: this.storage,
-      dispatch: (event) => this.dispatch(event),
-      runInline: (commands) => {
-        this.queue.push(...commands);
-        this.drive(true);
-      },
-      syncAlarm: () => this.syncAlarm(),
-      track: (key, task) => this.track(key, task),
-      recordSpan: (result) => {
-        const node = this.loaded?.plan.nodes[result.nodeId];
-        if (this.state && node) {
-          this.spans.attempt(this.state, node, result.attempt, result.startedAt, result.outcome, result.endedAt);
-        }
-      },
-      notifyIdle: () => this.notifyIdle(),
-    });
-    this.children = new Children({
-      env,
-      sql: ctx.storage.sql,
-      state: () => this.state,
-      loaded: () => this.loaded,
-      setup: () => this.setup,
-      liveContext: () => this.blobs.view(),
-      resolvedContext: () => this.blobs.resolved(),
-      storedOutput: async (nodeId, output) => {
-        const stored = await storedOutcome(this.blobs, nodeId, { type: "success", output });
-        return stored.type === "success" ? { output: stored.output } : { error: errorOf(stored) };
-      },
-      dispatch: (event) => this.dispatch(event),
-      drive: () => this.drive(),
-      track: (key, task) => this.track(key, task),
-      setTimer: (timer) => {
-        this.storage.setTimer(timer);
-        this.syncAlarm();
-      },
-      deleteTimer: (id) => {
-        this.storage.deleteTimer(id);
-        this.syncAlarm();
-      },
-      log,
-    });
+    const parts = buildRunParts(this.shell());
+    this.blobs = parts.blobs;
+    this.spans = parts.spans;
+    this.checkpoints = parts.checkpoints;
+    this.events = parts.events;
+    this.mailer = parts.mailer;
+    this.operations = parts.operations;
+    this.steps = parts.steps;
+    this.children = parts.children;
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm();
       this.load();
     });
+  }
+
+  /** What this object's parts see of it (src/run/run-parts.ts). */
+  private shell(): RunShell {
+    return {
+      env: this.env,
+      ctx: this.ctx,
+      storage: this.storage,
+      state: () => this.state,
+      loaded: () => this.loaded,
+      setup: () => this.setup,
+      install: (loaded, setup, state, context) => {
+        this.loaded = loaded;
+        this.setup = setup;
+        this.state = state;
+        if (context) this.context = context;
+      },
+      contextAt: (version) => this.contextAtVersion(version),
+      dispatch: (event) => this.dispatch(event),
+      drive: (inline) => this.drive(inline),
+      runInline: (commands) => {
+        this.queue.push(...commands);
+        this.drive(true);
+      },
+      track: (key, task) => this.track(key, task),
+      syncAlarm: () => this.syncAlarm(),
+      reviewWatch: () => this.reviewWatch(),
+      notifyIdle: () => this.notifyIdle(),
+      emailPort: () => this.emailPort,
+      stepsQueue: () => this.stepsQueue,
+      log,
+    };
   }
 
   private load(): void {
@@ -684,9 +608,4 @@ function attemptKey(command: { nodeId: string; attempt: number }): string {
 
 function log(level: string, message: string, fields: Record<string, unknown>): void {
   logLine(level, message, fields);
-}
-
-/** storedOutcome answers a success or the failure that stopped it. */
-function errorOf(outcome: NodeOutcome): ErrorData {
-  return outcome.type === "failure" ? outcome.error : errorData("internal.error", `unexpected ${outcome.type}`);
 }

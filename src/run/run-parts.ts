@@ -1,0 +1,162 @@
+import { type EmailPort, emailPortFor } from "../adapters/email";
+import type { Command, RunEvent } from "../engine/events";
+import type { RunState } from "../engine/state";
+import type { Env } from "../env";
+import { type ErrorData, errorData } from "../errors";
+import type { JsonObject } from "../lib/json";
+import type { NodeOutcome } from "../nodes/types";
+import { database } from "../store/db";
+import { getVersion } from "../store/workflows";
+import { Checkpointer } from "./checkpointer";
+import { Children } from "./children";
+import { contextLimits } from "./context-store";
+import { DispatchedSteps } from "./dispatched-steps";
+import { EventInbox, EventWaits } from "./event-inbox";
+import { LiveContext, storedOutcome } from "./live-context";
+import { deliveryFailed, Mailer, openRequestOf } from "./mailer";
+import { RunOperations } from "./operations";
+import type { LoadedPlan } from "./plans";
+import type { RunSetup, RunStorage, ShellTimer } from "./run-storage";
+import { SpanLog, spanMode } from "./spans";
+
+/**
+ * What a run object's parts may see of it and ask of it. The object implements this once and
+ * `buildRunParts` wires every part to it, so the object's file holds its RPC surface and its
+ * loop, not the plumbing of five collaborators.
+ */
+export interface RunShell {
+  readonly env: Env;
+  readonly ctx: DurableObjectState;
+  readonly storage: RunStorage;
+  state(): RunState | undefined;
+  loaded(): LoadedPlan | undefined;
+  setup(): RunSetup | undefined;
+  /** A run started over on another version, or a replay: take on its plan, setup, state and context. */
+  install(loaded: LoadedPlan, setup: RunSetup, state: RunState, context?: JsonObject): void;
+  contextAt(version: number): Readonly<JsonObject>;
+  dispatch(event: RunEvent): void;
+  drive(inline?: boolean): void;
+  runInline(commands: Extract<Command, { type: "execute" }>[]): void;
+  track(key: string, task: Promise<void>): void;
+  syncAlarm(): void;
+  reviewWatch(): void;
+  notifyIdle(): void;
+  emailPort(): EmailPort | undefined;
+  stepsQueue(): Queue | undefined;
+  log(level: string, message: string, fields: Record<string, unknown>): void;
+}
+
+export interface RunParts {
+  blobs: LiveContext;
+  spans: SpanLog;
+  checkpoints: Checkpointer;
+  events: EventWaits;
+  mailer: Mailer;
+  operations: RunOperations;
+  steps: DispatchedSteps;
+  children: Children;
+}
+
+export function buildRunParts(shell: RunShell): RunParts {
+  const { env, ctx, storage, log } = shell;
+  const timers = {
+    setTimer: (timer: ShellTimer) => {
+      storage.setTimer(timer);
+      shell.syncAlarm();
+    },
+    deleteTimer: (id: string) => {
+      storage.deleteTimer(id);
+      shell.syncAlarm();
+    },
+  };
+  const blobs = new LiveContext(() => env.BLOBS, contextLimits(env));
+  const spans = new SpanLog(spanMode(env.TRACE_SPANS));
+  const checkpoints = new Checkpointer({
+    storage,
+    d1: env.DB,
+    waitUntil: (task) => ctx.waitUntil(task),
+    settled: () => {
+      spans.flush();
+      shell.reviewWatch();
+      shell.notifyIdle();
+    },
+    log: (level, message, fields) => log(level, message, { runId: shell.state()?.runId, ...fields }),
+  });
+  const events = new EventWaits(new EventInbox(ctx.storage.sql), {
+    state: shell.state,
+    plan: () => shell.loaded()?.plan,
+    context: () => blobs.view(),
+    dispatch: shell.dispatch,
+    drive: () => shell.drive(),
+    track: shell.track,
+  });
+  const mailer = new Mailer({
+    sql: ctx.storage.sql,
+    env,
+    port: () => shell.emailPort() ?? emailPortFor(env),
+    openRequest: (job) => openRequestOf(shell.state(), job),
+    ...timers,
+    gaveUp: (job, error) => shell.dispatch(deliveryFailed(job, error)),
+    log,
+  });
+  const operations = new RunOperations({
+    state: shell.state,
+    loaded: shell.loaded,
+    setup: shell.setup,
+    storage,
+    d1: env.DB,
+    dispatch: shell.dispatch,
+    drive: () => shell.drive(),
+    install: (loaded, setup, state, context) => {
+      shell.install(loaded, setup, state, context);
+      if (context) blobs.reset(state.runId, context);
+    },
+    loadVersion: async (workflowId, version) => {
+      const stored = await getVersion(database(env.DB), workflowId, version);
+      return stored && { version: stored.version, definition: stored.definition };
+    },
+    log,
+  });
+  const steps = new DispatchedSteps({
+    env,
+    queue: () => shell.stepsQueue() ?? env.STEPS_QUEUE,
+    state: shell.state,
+    loaded: shell.loaded,
+    contextAt: shell.contextAt,
+    store: storage,
+    dispatch: shell.dispatch,
+    runInline: shell.runInline,
+    syncAlarm: shell.syncAlarm,
+    track: shell.track,
+    recordSpan: (result) => {
+      const state = shell.state();
+      const node = shell.loaded()?.plan.nodes[result.nodeId];
+      if (state && node) spans.attempt(state, node, result.attempt, result.startedAt, result.outcome, result.endedAt);
+    },
+    notifyIdle: shell.notifyIdle,
+  });
+  const children = new Children({
+    env,
+    sql: ctx.storage.sql,
+    state: shell.state,
+    loaded: shell.loaded,
+    setup: shell.setup,
+    liveContext: () => blobs.view(),
+    resolvedContext: () => blobs.resolved(),
+    storedOutput: async (nodeId, output) => {
+      const stored = await storedOutcome(blobs, nodeId, { type: "success", output });
+      return stored.type === "success" ? { output: stored.output } : { error: errorOf(stored) };
+    },
+    dispatch: shell.dispatch,
+    drive: () => shell.drive(),
+    track: shell.track,
+    ...timers,
+    log,
+  });
+  return { blobs, spans, checkpoints, events, mailer, operations, steps, children };
+}
+
+/** storedOutcome answers a success or the failure that stopped it. */
+function errorOf(outcome: NodeOutcome): ErrorData {
+  return outcome.type === "failure" ? outcome.error : errorData("internal.error", `unexpected ${outcome.type}`);
+}
