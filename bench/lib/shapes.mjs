@@ -70,7 +70,7 @@ export function signalboxDefinition(id, shape, pingBase) {
       );
     } else if (item.doc) {
       const url = `${pingBase}/doc/${item.doc}`;
-      const config = { method: "GET", url, output: "doc", map: "body", maxResponseBytes: 16 * 1024 * 1024 };
+      const config = { method: "GET", url, output: "doc", map: "body", maxResponseBytes: 10 * 1024 * 1024 };
       add([{ id: `d${++n}`, type: "http", config }]);
     } else if (item.sleep) {
       add([{ id: `w${++n}`, type: "wait", config: { duration: `${item.sleep}ms` } }]);
