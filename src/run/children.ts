@@ -12,6 +12,7 @@ import type { NodeOutcome } from "../nodes/types";
 import { database } from "../store/db";
 import { getVersion } from "../store/workflows";
 import { type ChildBody, type ChildRow, ChildrenStore, type LinkJob } from "./children-store";
+import { JobPump } from "./job-pump";
 import type { LoadedPlan } from "./plans";
 import type { StartInput } from "./run-object";
 import { runOutput } from "./run-output";
@@ -93,13 +94,23 @@ interface OutputKeys {
 export class Children {
   private readonly host: ChildrenHost;
   private readonly store: ChildrenStore;
-  private running: Promise<void> | undefined;
-  private dueBy = 0;
-  private again = false;
+  private readonly pump: JobPump<LinkJob>;
 
   constructor(host: ChildrenHost) {
     this.host = host;
     this.store = new ChildrenStore(host.sql);
+    this.pump = new JobPump<LinkJob>({
+      due: (dueBy) => this.store.dueJobs(dueBy, 100),
+      send: async (jobs) => {
+        for (const job of jobs) this.store.putJob(job, Date.now() + leaseMs);
+        await Promise.all(jobs.map((job) => this.send(job)));
+      },
+      idle: () => {
+        const next = this.store.nextJobAt();
+        if (next === undefined) this.host.deleteTimer(linksTimerId);
+        else this.host.setTimer({ id: linksTimerId, at: next, kind: "links" });
+      },
+    });
   }
 
   // ---- a step starts its children -----------------------------------------------------------
@@ -342,34 +353,7 @@ export class Children {
 
   /** Sends every job due by `dueBy`; concurrent calls join the running pass. */
   kick(dueBy: number = Date.now()): Promise<void> {
-    this.dueBy = Math.max(this.dueBy, dueBy);
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = this.loop().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
-  }
-
-  private async loop(): Promise<void> {
-    const tried = new Set<string>();
-    do {
-      this.again = false;
-      // Let the transition that wrote the jobs commit first.
-      await Promise.resolve();
-      const jobs = this.store.dueJobs(Math.max(this.dueBy, Date.now()), 100).filter((job) => !tried.has(job.id));
-      for (const job of jobs) {
-        tried.add(job.id);
-        this.store.putJob(job, Date.now() + leaseMs);
-      }
-      await Promise.all(jobs.map((job) => this.send(job)));
-      if (jobs.length > 0) this.again = true;
-    } while (this.again);
-    const next = this.store.nextJobAt();
-    if (next === undefined) this.host.deleteTimer(linksTimerId);
-    else this.host.setTimer({ id: linksTimerId, at: next, kind: "links" });
+    return this.pump.kick(dueBy);
   }
 
   private async send(job: LinkJob): Promise<void> {
@@ -434,8 +418,8 @@ export class Children {
   }
 
   private cancelLater(childRunId: string): void {
+    // Due at once: the pass that is sending finds it on its next round.
     this.store.putJob({ id: cancelJobId(childRunId), kind: "cancel", childRunId, attempts: 0 }, Date.now());
-    this.again = true;
   }
 
   private giveUpStart(job: Extract<LinkJob, { kind: "start" }>, error: ErrorData): void {

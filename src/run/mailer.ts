@@ -10,6 +10,7 @@ import type { ReviewRequest } from "../nodes/types";
 import { insertApproval } from "../store/approvals";
 import { database } from "../store/db";
 import { markEmailFailed, recordEmail } from "../store/outbox";
+import { JobPump } from "./job-pump";
 import { composeReviewMail } from "./review-mail";
 import type { ShellTimer } from "./run-storage";
 
@@ -64,12 +65,21 @@ export function mailTimerId(jobId: string): string {
  */
 export class Mailer {
   private readonly deps: MailerDeps;
-  private running: Promise<void> | undefined;
-  private dueBy = 0;
-  private again = false;
+  private readonly pump: JobPump<MailJob>;
 
   constructor(deps: MailerDeps) {
     this.deps = deps;
+    this.pump = new JobPump<MailJob>({
+      due: (dueBy) =>
+        deps.sql
+          .exec<{ body: string }>("SELECT body FROM mail WHERE at <= ? ORDER BY at LIMIT 50", dueBy)
+          .toArray()
+          .map((row) => JSON.parse(row.body) as MailJob),
+      // One at a time: each send reschedules its own job (lease, backoff) before it goes.
+      send: async (jobs) => {
+        for (const job of jobs) await this.sendOne(job);
+      },
+    });
   }
 
   /** Synchronous: part of the transition's commit. */
@@ -103,34 +113,7 @@ export class Mailer {
 
   /** Sends every job due by `dueBy`; concurrent calls join the running pass. */
   kick(dueBy: number = Date.now()): Promise<void> {
-    this.dueBy = Math.max(this.dueBy, dueBy);
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = this.loop().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
-  }
-
-  private async loop(): Promise<void> {
-    // One try per job per pass: a job rescheduled for its backoff waits for its own timer.
-    const tried = new Set<string>();
-    do {
-      this.again = false;
-      // Let the transition that enqueued the jobs commit first.
-      await Promise.resolve();
-      const jobs = this.deps.sql
-        .exec<{ body: string }>("SELECT body FROM mail WHERE at <= ? ORDER BY at LIMIT 50", this.dueBy)
-        .toArray()
-        .map((row) => JSON.parse(row.body) as MailJob)
-        .filter((job) => !tried.has(job.id));
-      for (const job of jobs) {
-        tried.add(job.id);
-        await this.sendOne(job);
-      }
-    } while (this.again);
+    return this.pump.kick(dueBy);
   }
 
   private reschedule(job: MailJob, at: number): void {
