@@ -28,6 +28,8 @@ export function closeAttempt(draft: Draft, nodeId: string, outcome: AttemptOutco
 export function succeed(draft: Draft, nodeId: string, output: JsonObject, route: string[] | undefined): void {
   const conflict = writeConflict(draft, nodeId, output);
   if (conflict) {
+    // The attempt's result is what would have been written: it ends as this failure.
+    closeAttempt(draft, nodeId, "failure", conflict);
     failStep(draft, nodeId, conflict);
     return;
   }

@@ -20,7 +20,6 @@ import {
 } from "./review";
 import { isTerminalRun, type RunState, type StepState, type Timer, type TimerKind, timerId } from "./state";
 import { closeAttempt, consider, endRun, failStep, settleRunStatus, startAttempt, succeed } from "./step-ops";
-import { writeConflict } from "./write-conflict";
 
 export { maxInterruptions } from "./lease";
 
@@ -168,17 +167,10 @@ export function transition(plan: Plan, state: RunState, event: RunEvent, now: nu
 
 function applyOutcome(draft: Draft, nodeId: string, outcome: NodeOutcome): void {
   switch (outcome.type) {
-    case "success": {
-      const conflict = writeConflict(draft, nodeId, outcome.output);
-      if (conflict) {
-        closeAttempt(draft, nodeId, "failure", conflict);
-        failStep(draft, nodeId, conflict);
-        return;
-      }
+    case "success":
       closeAttempt(draft, nodeId, "success");
       succeed(draft, nodeId, outcome.output, outcome.route);
       return;
-    }
     case "sleep":
       closeAttempt(draft, nodeId, "sleep");
       if (outcome.until <= draft.now) {
