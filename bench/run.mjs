@@ -24,6 +24,7 @@ const { values: options } = parseArgs({
     "state-dir": { type: "string" },
     strict: { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
+    "local-observability": { type: "boolean", default: false },
     profile: { type: "string" },
     "profile-target": { type: "string", default: "core:user:signalbox" },
   },
@@ -51,11 +52,21 @@ async function main() {
   const pings = await startPings();
   const dir = await mkdtemp(join(options["state-dir"] ?? tmpdir(), "signalbox-bench-"));
   log(`state in ${dir}`);
-  const server = await startServer({ dir, log, profile: Boolean(options.profile) });
+  const server = await startServer({
+    dir,
+    log,
+    profile: Boolean(options.profile),
+    localObservability: options["local-observability"],
+  });
   const systems = [signalbox(server, pings.url), baseline(server, pings.url)];
   const [sb] = systems;
   const ctx = { server, pings, systems, warmup: plan.warmup, iterations: plan.iterations };
-  const results = { plan, quick: options.quick, machine: await machine() };
+  const results = {
+    plan,
+    quick: options.quick,
+    localObservability: options["local-observability"],
+    machine: await machine(),
+  };
   if (options.profile) {
     try {
       await sb.register("bench-ttfs", shapes.ttfs);

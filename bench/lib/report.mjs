@@ -32,6 +32,9 @@ export function report(results) {
   );
   lines.push(`source: commit ${m.commit}${m.srcChanged ? " plus uncommitted changes in src/" : ""}`);
   lines.push(
+    `wrangler's local observability collector: ${results.localObservability ? "on (--local-observability)" : "off (X_LOCAL_OBSERVABILITY=false)"}`,
+  );
+  lines.push(
     `${results.plan.iterations} iterations per scenario after ${results.plan.warmup} warm-up, order alternating; ${fmt(results.elapsedS, 0)} s in all`,
   );
   lines.push("");

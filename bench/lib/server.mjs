@@ -85,7 +85,7 @@ async function writeConfigs(dir, token) {
  * Starts the dev server; `kill()` SIGKILLs its whole process group (wrangler and workerd)
  * like a crash, `start()` brings it back on the same port and state.
  */
-export async function startServer({ dir, log = () => {}, profile = false }) {
+export async function startServer({ dir, log = () => {}, profile = false, localObservability = false }) {
   const token = randomBytes(18).toString("base64url");
   const configs = await writeConfigs(dir, token);
   const persist = join(dir, "state");
@@ -114,7 +114,11 @@ export async function startServer({ dir, log = () => {}, profile = false }) {
     args.push("--show-interactive-dev-session=false", "--log-level", process.env.BENCH_LOG_LEVEL ?? "warn");
     child = spawn(wrangler, args, {
       cwd: root,
-      env: wranglerEnv(),
+      // wrangler dev streams every invocation's events and spans (each SQL statement, fetch and
+      // log line of both workers) to a local trace-store Durable Object for its dashboard; that
+      // collector shares the runtime's thread and would dominate what is measured
+      // (docs/benchmarks.md, "Local observability"). `--local-observability` keeps it on.
+      env: wranglerEnv({ X_LOCAL_OBSERVABILITY: localObservability ? "true" : "false" }),
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });
