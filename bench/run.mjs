@@ -1,5 +1,5 @@
 // `npm run bench -- [--quick] [--only=ttfs,linear,...] [--json=FILE] [--state-dir=DIR] [--strict]`
-// `npm run bench -- --profile=linear|ttfs|webhooks [--profile-target=d1:db]`
+// `npm run bench -- --profile=linear|ttfs|webhooks|fanout-queue [--profile-target=d1:db]`
 // One `wrangler dev` hosts Signalbox and a Cloudflare Workflows baseline; every scenario runs
 // on both, alternating which goes first, after a warm-up. Prints medians, p95s, ratios and
 // PASS/FAIL lines for the targets. See docs/benchmarks.md.
@@ -72,6 +72,7 @@ async function main() {
       await sb.register("bench-ttfs", shapes.ttfs);
       await sb.register("bench-linear", shapes.linear);
       await sb.register("bench-hook", shapes.hook);
+      await sb.register("bench-fanout-queue", shapes.fanoutQueue);
       console.log(await profileWorkload(ctx, sb, options.profile, options["profile-target"]));
     } finally {
       await server.stop();

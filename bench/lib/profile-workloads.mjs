@@ -13,6 +13,14 @@ const workloads = {
     }
     return { count: 2000, unit: "step" };
   },
+  /** 10 runs of 100 io branches through the steps queue, one after another. */
+  async "fanout-queue"(ctx, system) {
+    for (let i = 0; i < 10; i++) {
+      const { runId } = await system.trigger("bench-fanout-queue", { i });
+      await ctx.pings.wait(runId, "end");
+    }
+    return { count: 1000, unit: "branch" };
+  },
   /** 50 runs of the TTFS workflow, one after another. */
   async ttfs(ctx, system) {
     for (let i = 0; i < 50; i++) {

@@ -13,6 +13,11 @@ export type RunEvent =
   /** A dispatched attempt's lease ran out with no result: it is dispatched again, as an interruption. */
   | { type: "lease-expired"; nodeId: string; attempt: number }
   | { type: "node-result"; nodeId: string; attempt: number; outcome: NodeOutcome }
+  /**
+   * Several results at once (a queue consumer's batch): applied in order in one transition, as
+   * if each were its own `node-result`, so the shell persists and drives once for all of them.
+   */
+  | { type: "node-results"; results: { nodeId: string; attempt: number; outcome: NodeOutcome }[] }
   | { type: "timer"; timer: Timer }
   | { type: "cancel"; reason?: string }
   /** A person decided on a step under review (the shell has checked the token and the form). */

@@ -79,6 +79,9 @@ const handlers: Handlers = {
     recordLlmAttempt(draft, event.nodeId, event.outcome);
     applyOutcome(draft, event.nodeId, event.outcome);
   },
+  "node-results"(draft, event) {
+    for (const result of event.results) handlers["node-result"](draft, { type: "node-result", ...result });
+  },
   timer(draft, event) {
     if (isTerminalRun(draft.state.status)) return;
     const { timer } = event;

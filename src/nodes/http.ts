@@ -44,8 +44,14 @@ export function retryAfterMs(header: string | null, now: number): number | undef
 }
 
 async function readBody(response: Response, limit: number): Promise<string | undefined> {
-  const declared = Number(response.headers.get("content-length") ?? "0");
+  const length = response.headers.get("content-length");
+  const declared = Number(length ?? "0");
   if (declared > limit || !response.body) return declared > limit ? undefined : "";
+  // A declared length within the limit is held to by the runtime: read it in one go. A body of
+  // unknown length, or compressed (the length is of the compressed bytes), is streamed and counted.
+  const encoding = response.headers.get("content-encoding");
+  const plain = encoding === null || encoding === "identity";
+  if (length !== null && plain && Number.isInteger(declared) && declared >= 0) return response.text();
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;

@@ -155,21 +155,25 @@ export class DispatchedSteps {
    * a late one after the attempt was sent again and finished) changes nothing.
    */
   complete(results: readonly AttemptResult[]): { accepted: boolean }[] {
-    return results.map((result) => {
+    const taken = new Set<string>();
+    const applied: { nodeId: string; attempt: number; outcome: AttemptResult["outcome"] }[] = [];
+    const answers = results.map((result) => {
       const step = this.shell.state()?.steps[result.nodeId];
-      const accepted = step?.status === "running" && step.attempts === result.attempt;
+      const key = `${result.nodeId}#${result.attempt}`;
+      // A result sent twice in one batch counts once.
+      const accepted = step?.status === "running" && step.attempts === result.attempt && !taken.has(key);
       if (!accepted) return { accepted };
+      taken.add(key);
       this.leases.release(result.nodeId, result.attempt);
       this.contexts.delete(result.nodeId);
       this.shell.recordSpan(result);
-      this.shell.dispatch({
-        type: "node-result",
-        nodeId: result.nodeId,
-        attempt: result.attempt,
-        outcome: result.outcome,
-      });
+      applied.push({ nodeId: result.nodeId, attempt: result.attempt, outcome: result.outcome });
       return { accepted };
     });
+    // One transition for the whole batch: one commit, one pass over the run's steps.
+    if (applied.length === 1) this.shell.dispatch({ type: "node-result", ...(applied[0] as (typeof applied)[0]) });
+    else if (applied.length > 1) this.shell.dispatch({ type: "node-results", results: applied });
+    return answers;
   }
 
   /** After every transition: leases of steps that moved on are dropped in the same commit. */

@@ -589,9 +589,13 @@ export class RunObject extends DurableObject<Env> {
     this.ctx.waitUntil(tracked);
   }
 
-  /** Nothing executing or about to: the moment to let checkpoints out. */
+  /**
+   * Nothing executing or about to, here or out on the steps queue: the moment to let
+   * checkpoints out. (While a fan-out is out, each result's transition would otherwise flush
+   * to D1 at once and compete with the results still coming in.)
+   */
   private isIdle(): boolean {
-    return this.inflight.size === 0 && this.queue.length === 0;
+    return this.inflight.size === 0 && this.queue.length === 0 && this.steps.outstanding === 0;
   }
 
   private notifyIdle(): void {

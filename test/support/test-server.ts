@@ -1,5 +1,6 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { gzipSync } from "node:zlib";
 
 export interface RecordedRequest {
   method: string;
@@ -14,6 +15,8 @@ export interface RecordedRequest {
  * - `/status/:code`: answers that status (with `?retryAfter=s` a Retry-After header);
  * - `/delay/:ms`: answers 200 after that many milliseconds (for node timeouts);
  * - `/large/:bytes`: 200 with a JSON document `{count, items}` of about that many bytes (`?seed=` varies it);
+ * - `/sized/:bytes?as=length|chunked|gzip`: 200 with a JSON string of exactly that many bytes, sent with a
+ *   Content-Length, in chunks of unknown length, or gzipped (Content-Length of the compressed bytes);
  * - `/echo` and anything else: 200 with `{ok, path, body}` as JSON;
  * - `GET /__requests` lists what was received; `DELETE /__requests` forgets it.
  * Scripted replies: `POST /__script {path, responses: [{status, body, headers}]}` answers the
@@ -62,6 +65,8 @@ export async function startTestServer(): Promise<{
         response.on("close", () => clearTimeout(timer));
         return;
       }
+      const sized = /^\/sized\/(\d+)$/.exec(url.pathname);
+      if (sized) return sendSized(response, Number(sized[1]), url.searchParams.get("as") ?? "length");
       const large = /^\/large\/(\d+)$/.exec(url.pathname);
       if (large) return reply(200, largeDocument(Number(large[1]), url.searchParams.get("seed") ?? ""));
       const status = /^\/status\/(\d{3})$/.exec(url.pathname);
@@ -91,4 +96,23 @@ export function largeDocument(bytes: number, seed = ""): { count: number; items:
   const text = `${seed}${"x".repeat(1_000)}`;
   const count = Math.max(1, Math.floor(bytes / (text.length + 24)));
   return { count, items: Array.from({ length: count }, (_, i) => ({ i, text })) };
+}
+
+/** A JSON string of exactly `bytes` bytes, framed as `as` says (see the routes above). */
+function sendSized(response: ServerResponse, bytes: number, as: string): void {
+  const body = Buffer.from(JSON.stringify("x".repeat(Math.max(0, bytes - 2))));
+  if (as === "chunked") {
+    response.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" });
+    const half = Math.floor(body.length / 2);
+    response.write(body.subarray(0, half));
+    response.end(body.subarray(half));
+    return;
+  }
+  const sent = as === "gzip" ? gzipSync(body) : body;
+  response.writeHead(200, {
+    "content-type": "application/json",
+    "content-length": String(sent.length),
+    ...(as === "gzip" ? { "content-encoding": "gzip" } : {}),
+  });
+  response.end(sent);
 }

@@ -759,3 +759,54 @@ describe("attempt history and inputVersion", () => {
     expect(run.state.status).toBe("success");
   });
 });
+
+describe("node-results: a batch of results in one transition", () => {
+  const p = plan({ s: [], a: ["s"], b: ["s"], c: ["s"], j: ["a", "b", "c"] });
+  const outcomes = { a: ok({ a: 1 }), b: ok({ b: 2 }), c: ok({ c: 3 }) };
+
+  function fannedOut(): Driver {
+    const run = new Driver(p);
+    run.start(0);
+    run.result("s", ok(), 1);
+    expect(run.statuses()).toMatchObject({ a: "running", b: "running", c: "running", j: "pending" });
+    return run;
+  }
+
+  it("ends where the same results one by one end, in one transition with one context version each", () => {
+    const oneByOne = fannedOut();
+    for (const [nodeId, outcome] of Object.entries(outcomes)) oneByOne.result(nodeId, outcome, 5);
+    const batched = fannedOut();
+    const t = batched.send(
+      {
+        type: "node-results",
+        results: Object.entries(outcomes).map(([nodeId, outcome]) => ({ nodeId, attempt: 1, outcome })),
+      },
+      5,
+    );
+    expect(batched.state).toEqual(oneByOne.state);
+    expect(batched.statuses()).toMatchObject({ a: "success", b: "success", c: "success", j: "running" });
+    expect(sorted(t.changedSteps)).toEqual(["a", "b", "c", "j"]);
+    const writes = t.commands.filter((command) => command.type === "write-context");
+    expect(writes.map((command) => command.type === "write-context" && command.version)).toEqual([2, 3, 4]);
+    expect(executed(t)).toEqual(["j"]);
+  });
+
+  it("skips a stale result in the batch and stops at a failure that ends the run", () => {
+    const run = fannedOut();
+    const t = run.send(
+      {
+        type: "node-results",
+        results: [
+          { nodeId: "a", attempt: 7, outcome: ok({ a: 1 }) },
+          { nodeId: "b", attempt: 1, outcome: failure("node.failed") },
+          { nodeId: "c", attempt: 1, outcome: ok({ c: 3 }) },
+        ],
+      },
+      5,
+    );
+    expect(run.state.status).toBe("failed");
+    expect(run.state.error).toMatchObject({ code: "node.failed", nodeId: "b" });
+    expect(run.step("c").status).not.toBe("success");
+    expect(t.commands.filter((command) => command.type === "write-context")).toEqual([]);
+  });
+});

@@ -138,3 +138,32 @@ describe("http node failures", () => {
     expect(duration).toBeLessThan(1000);
   });
 });
+
+describe("http node response size limit", () => {
+  const limit = 4096;
+  const run = async (id: string, bytes: number, as: string) => {
+    await register(
+      single(id, {
+        config: { url: `${testServer.url}/sized/${bytes}?as=${as}`, output: "got", maxResponseBytes: limit },
+        retry: { maxAttempts: 1 },
+      }),
+    );
+    return settle(await startManual(id));
+  };
+
+  it.each(["length", "chunked", "gzip"])("takes a body of exactly the limit sent as %s", async (as) => {
+    const report = await run(`http-size-ok-${as}`, limit, as);
+    expect(report.status).toBe("success");
+    expect((report.context.got as { body: string }).body).toHaveLength(limit - 2);
+  });
+
+  it.each(["length", "chunked", "gzip"])(
+    "fails a body one byte over the limit sent as %s with node.http_response_too_large",
+    async (as) => {
+      const report = await run(`http-size-over-${as}`, limit + 1, as);
+      expect(report.status).toBe("failed");
+      expect(report.error).toMatchObject({ code: "node.http_response_too_large", nodeId: "call", retryable: false });
+      expect(report.context.got).toBeUndefined();
+    },
+  );
+});
