@@ -7,6 +7,8 @@ export interface Env {
   /** Bearer token every /api route requires (a Worker secret; `.dev.vars` locally). */
   API_TOKEN?: string;
   DEDUP_WINDOW_DEFAULT?: string;
+  /** How long an isolate starts runs from the latest version it read before reading D1 again (src/store/workflow-cache.ts). */
+  WORKFLOW_CACHE_TTL?: string;
   /** Where approval links point: this Worker's public origin (e.g. https://signalbox.example.com). */
   PUBLIC_URL?: string;
   /** Key for the approval pages' CSRF tokens (a secret); falls back to a key derived from API_TOKEN. */

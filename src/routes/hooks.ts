@@ -4,7 +4,7 @@ import type { Env } from "../env";
 import { fail } from "../errors";
 import type { Json } from "../lib/json";
 import { database } from "../store/db";
-import { loadWorkflow } from "../store/triggers";
+import { latestWorkflowForTrigger } from "../store/workflow-cache";
 import { startRun } from "../triggers/start-run";
 import { verifyWebhook } from "../triggers/verify";
 import { limitBody } from "./request";
@@ -31,7 +31,7 @@ hookRoutes.post("/:workflowId", limitBody, async (c) => {
   const receivedAt = Date.now();
   // The raw bytes are what the sender signed: verify them before anything parses them.
   const raw = new Uint8Array(await c.req.arrayBuffer());
-  const workflow = await loadWorkflow(database(c.env.DB), workflowId);
+  const workflow = await latestWorkflowForTrigger(c.env, database(c.env.DB), workflowId);
   if (!workflow || workflow.deletedAt !== null) fail("workflow.not_found", `no workflow ${workflowId}`);
   const trigger = workflow.definition.triggers.find((entry): entry is WebhookTrigger => entry.type === "webhook");
   if (!trigger) fail("trigger.not_found", `workflow ${workflowId} has no webhook trigger`);

@@ -1,7 +1,8 @@
 import type { Env } from "../env";
 import { type ErrorData, errorStatus, toErrorData } from "../errors";
 import { database } from "../store/db";
-import { loadWorkflow, subscribers, type WorkflowForRun } from "../store/triggers";
+import { subscribers, type WorkflowForRun } from "../store/triggers";
+import { latestWorkflowForTrigger } from "../store/workflow-cache";
 
 /** What one subscribed workflow did with an event or an upload. */
 export type SubscriberResult =
@@ -25,7 +26,7 @@ export async function fanOut(
   const workflowIds = await subscribers(db, kind, key);
   const settled = await Promise.allSettled(
     workflowIds.map(async (workflowId): Promise<SubscriberResult> => {
-      const workflow = await loadWorkflow(db, workflowId);
+      const workflow = await latestWorkflowForTrigger(env, db, workflowId);
       if (!workflow || workflow.deletedAt !== null) return { workflowId, status: "filtered" };
       try {
         return await start(workflow);

@@ -11,7 +11,8 @@ import type { ExecutionReport } from "../run/report";
 import type { StartInput } from "../run/run-object";
 import { database } from "../store/db";
 import { claimDedupKey } from "../store/dedup";
-import { loadWorkflow, type WorkflowForRun } from "../store/triggers";
+import type { WorkflowForRun } from "../store/triggers";
+import { latestWorkflowForTrigger } from "../store/workflow-cache";
 
 export type TriggerType = TriggerDefinition["type"];
 
@@ -59,7 +60,7 @@ const idWindowMs: Partial<Record<TriggerType, number>> = {
  */
 export async function startRun(env: Env, request: StartRequest): Promise<StartResult> {
   const db = database(env.DB);
-  const workflow = request.workflow ?? (await loadWorkflow(db, request.workflowId));
+  const workflow = request.workflow ?? (await latestWorkflowForTrigger(env, db, request.workflowId));
   if (!workflow || workflow.deletedAt !== null) fail("workflow.not_found", `no workflow ${request.workflowId}`);
   if (workflow.disabledAt !== null) fail("workflow.disabled", `workflow ${request.workflowId} is disabled`);
   const trigger = request.trigger ?? workflow.definition.triggers.find((entry) => entry.type === request.triggerType);

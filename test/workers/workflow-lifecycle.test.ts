@@ -35,6 +35,21 @@ describe("disabling and deleting workflows", () => {
     await settle(((await started.json()) as { runId: string }).runId);
   });
 
+  it("triggers see a new version, a disable and an enable at once, though the isolate keeps the latest version", async () => {
+    await register(definition("life-cached", [{ type: "manual" }, { type: "webhook" }]));
+    const first = (await (await hook("life-cached", { n: 1 })).json()) as { runId: string; version: number };
+    expect(first.version).toBe(1);
+    await register(definition("life-cached", [{ type: "manual" }, { type: "webhook" }]));
+    const second = (await (await hook("life-cached", { n: 2 })).json()) as { runId: string; version: number };
+    expect(second.version).toBe(2);
+    await api("/api/workflows/life-cached/disable", { method: "POST" });
+    await expectError(await hook("life-cached", { n: 3 }), 409, "workflow.disabled");
+    await api("/api/workflows/life-cached/enable", { method: "POST" });
+    expect((await hook("life-cached", { n: 4 })).status).toBe(202);
+    await settle(first.runId);
+    await settle(second.runId);
+  });
+
   it("a deleted workflow is not found by its triggers, and its runs stay readable", async () => {
     await register(definition("life-deleted", [{ type: "webhook" }]));
     const started = (await (await hook("life-deleted", { b: 1 })).json()) as { runId: string };
