@@ -8,11 +8,17 @@
 
 export const shapes = {
   ttfs: [{ ping: "start" }, { noop: 1 }, { ping: "end" }],
+  // Pings after steps 10, 20, 80 and 90 as well: the segments compared for the slope (steps
+  // 11-20 and 91-100) each follow a ping that closed a run of 10 steps (see scenarios.mjs).
   linear: [
     { ping: "m0" },
     { noop: 10 },
     { ping: "m10" },
-    { noop: 80 },
+    { noop: 10 },
+    { ping: "m20" },
+    { noop: 60 },
+    { ping: "m80" },
+    { noop: 10 },
     { ping: "m90" },
     { noop: 10 },
     { ping: "m100" },

@@ -18,6 +18,12 @@ export function spanMode(value: unknown): SpanMode {
 
 /** Spans written per line at most, so a long run's line stays well under log size limits. */
 const maxPerLine = 100;
+/**
+ * Spans held at most before they are written mid-run. Writing them as soon as a line was full
+ * put a 100-span line in the middle of a chain of steps (the benchmark's slope found it); the
+ * checkpoint flush, at most 500 ms apart while the run is busy, normally empties the buffer first.
+ */
+const maxBuffered = 1_000;
 
 export class SpanLog {
   private readonly mode: SpanMode;
@@ -91,7 +97,7 @@ export class SpanLog {
       return;
     }
     this.buffer.push(span);
-    if (this.buffer.length >= maxPerLine) this.flush();
+    if (this.buffer.length >= maxBuffered) this.flush();
   }
 }
 
