@@ -17,8 +17,8 @@ const state = {
 } as RunState;
 const node = { id: "n", type: "transform" } as PlanNode;
 
-function spanLines(spy: ReturnType<typeof vi.spyOn>): number[] {
-  return spy.mock.calls.map(([line]) => (JSON.parse(String(line)) as { spans: unknown[] }).spans.length);
+function spanLines(spy: { mock: { calls: unknown[][] } }): number[] {
+  return spy.mock.calls.map((args) => (JSON.parse(String(args[0])) as { spans: unknown[] }).spans.length);
 }
 
 describe("SpanLog in batch mode", () => {
