@@ -1,7 +1,7 @@
 import type { Transition } from "../engine/events";
 import type { RunState, StepState, Timer } from "../engine/state";
 import type { JsonObject } from "../lib/json";
-import { ContextLog, type ContextVersionInfo } from "./context-log";
+import { ContextLog, type ContextVersionInfo, snapshotSchema } from "./context-log";
 import type { LeaseTimer } from "./step-dispatch";
 
 /** What a run keeps besides its state: fixed at creation, never rewritten. */
@@ -25,7 +25,7 @@ const schema = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS run (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS steps (node_id TEXT PRIMARY KEY, state TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS context (version INTEGER PRIMARY KEY, node_id TEXT, patch TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS context (version INTEGER PRIMARY KEY, node_id TEXT, patch TEXT NOT NULL, created_at INTEGER NOT NULL, hash TEXT);
 CREATE TABLE IF NOT EXISTS timers (id TEXT PRIMARY KEY, at INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS timers_at ON timers (at);
 CREATE TABLE IF NOT EXISTS outbox (key TEXT PRIMARY KEY, seq INTEGER NOT NULL, body TEXT NOT NULL);
@@ -81,9 +81,8 @@ export class RunStorage {
   }
 
   create(setup: RunSetup, state: RunState, initialContext: JsonObject): void {
-    this.sql.exec(schema);
-    this.sql.exec(laterSchema);
-    this.contextLog.migrate();
+    // A new run gets today's tables in one statement list; `migrate` is for runs stored before.
+    this.sql.exec(schema + laterSchema + snapshotSchema);
     this.exists = true;
     this.sql.exec("INSERT INTO meta (key, value) VALUES ('setup', ?)", JSON.stringify(setup));
     this.writeContext(0, null, initialContext, state.createdAt);
