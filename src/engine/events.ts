@@ -3,6 +3,13 @@ import type { JsonObject } from "../lib/json";
 import type { NodeOutcome, ReviewDecision } from "../nodes/types";
 import type { RunEventRecord, RunState, RunStatus, Timer } from "./state";
 
+/** What one attempt of a node came to. */
+export interface NodeResult {
+  nodeId: string;
+  attempt: number;
+  outcome: NodeOutcome;
+}
+
 export type RunEvent =
   | { type: "start" }
   /**
@@ -12,12 +19,12 @@ export type RunEvent =
   | { type: "resume"; leased?: readonly string[] }
   /** A dispatched attempt's lease ran out with no result: it is dispatched again, as an interruption. */
   | { type: "lease-expired"; nodeId: string; attempt: number }
-  | { type: "node-result"; nodeId: string; attempt: number; outcome: NodeOutcome }
+  | ({ type: "node-result" } & NodeResult)
   /**
    * Several results at once (a queue consumer's batch): applied in order in one transition, as
    * if each were its own `node-result`, so the shell persists and drives once for all of them.
    */
-  | { type: "node-results"; results: { nodeId: string; attempt: number; outcome: NodeOutcome }[] }
+  | { type: "node-results"; results: NodeResult[] }
   | { type: "timer"; timer: Timer }
   | { type: "cancel"; reason?: string }
   /** A person decided on a step under review (the shell has checked the token and the form). */

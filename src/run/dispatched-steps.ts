@@ -1,4 +1,4 @@
-import type { RunEvent } from "../engine/events";
+import type { NodeResult, RunEvent } from "../engine/events";
 import { isTerminalRun, type RunState } from "../engine/state";
 import type { Env } from "../env";
 import { toErrorData } from "../errors";
@@ -155,15 +155,14 @@ export class DispatchedSteps {
    * a late one after the attempt was sent again and finished) changes nothing.
    */
   complete(results: readonly AttemptResult[]): { accepted: boolean }[] {
+    const applied: NodeResult[] = [];
     const taken = new Set<string>();
-    const applied: { nodeId: string; attempt: number; outcome: AttemptResult["outcome"] }[] = [];
     const answers = results.map((result) => {
       const step = this.shell.state()?.steps[result.nodeId];
-      const key = `${result.nodeId}#${result.attempt}`;
       // A result sent twice in one batch counts once.
-      const accepted = step?.status === "running" && step.attempts === result.attempt && !taken.has(key);
+      const accepted = step?.status === "running" && step.attempts === result.attempt && !taken.has(result.nodeId);
       if (!accepted) return { accepted };
-      taken.add(key);
+      taken.add(result.nodeId);
       this.leases.release(result.nodeId, result.attempt);
       this.contexts.delete(result.nodeId);
       this.shell.recordSpan(result);
@@ -171,8 +170,7 @@ export class DispatchedSteps {
       return { accepted };
     });
     // One transition for the whole batch: one commit, one pass over the run's steps.
-    if (applied.length === 1) this.shell.dispatch({ type: "node-result", ...(applied[0] as (typeof applied)[0]) });
-    else if (applied.length > 1) this.shell.dispatch({ type: "node-results", results: applied });
+    if (applied.length > 0) this.shell.dispatch({ type: "node-results", results: applied });
     return answers;
   }
 
