@@ -4,7 +4,7 @@ import type { Env } from "../env";
 import { fail } from "../errors";
 import type { Json } from "../lib/json";
 import { database } from "../store/db";
-import { latestWorkflowForTrigger } from "../store/workflow-cache";
+import { latestWorkflowForTrigger } from "../store/triggers";
 import { startRun } from "../triggers/start-run";
 import { verifyWebhook } from "../triggers/verify";
 import { limitBody } from "./request";

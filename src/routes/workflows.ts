@@ -6,7 +6,6 @@ import { errorData, fail } from "../errors";
 import { hashJson } from "../lib/hash";
 import { database } from "../store/db";
 import { getScheduleRow, loadWorkflow, markDeleted, setDisabled, triggerStatements } from "../store/triggers";
-import { forgetWorkflow } from "../store/workflow-cache";
 import { getVersion, listVersions, listWorkflows, registerVersion } from "../store/workflows";
 import { filesBucketName } from "../triggers/r2-events";
 import { applySchedule, configFromRow, scheduleStub } from "../triggers/schedules";
@@ -36,7 +35,6 @@ workflowRoutes.post("/", limitBody, async (c) => {
   // Subscriptions and the schedule row commit in the same batch as the version.
   const also = triggerStatements(c.env.DB, result.definition, { defaultBucket: filesBucketName(c.env), now });
   const version = await registerVersion(db, result.definition, hash, now, also);
-  forgetWorkflow(result.definition.id);
   const disabled = previous !== undefined && previous.deletedAt === null && previous.disabledAt !== null;
   const schedule = await applySchedule(c.env, { definition: result.definition, version, hadSchedule, disabled, now });
   return c.json(
@@ -112,9 +110,7 @@ workflowRoutes.delete("/:id", async (c) => {
   const workflowId = c.req.param("id");
   const db = database(c.env.DB);
   const hadSchedule = (await getScheduleRow(db, workflowId)) !== undefined;
-  const deleted = await markDeleted(db, workflowId, Date.now());
-  forgetWorkflow(workflowId);
-  if (!deleted) fail("workflow.not_found", `no workflow ${workflowId}`);
+  if (!(await markDeleted(db, workflowId, Date.now()))) fail("workflow.not_found", `no workflow ${workflowId}`);
   if (hadSchedule) await stopSchedule(c.env, workflowId);
   return c.json({ workflowId, deleted: true });
 });
@@ -123,9 +119,7 @@ workflowRoutes.delete("/:id", async (c) => {
 workflowRoutes.post("/:id/disable", async (c) => {
   const workflowId = c.req.param("id");
   const db = database(c.env.DB);
-  const disabled = await setDisabled(db, workflowId, Date.now());
-  forgetWorkflow(workflowId);
-  if (!disabled) fail("workflow.not_found", `no workflow ${workflowId}`);
+  if (!(await setDisabled(db, workflowId, Date.now()))) fail("workflow.not_found", `no workflow ${workflowId}`);
   if (await getScheduleRow(db, workflowId)) await stopSchedule(c.env, workflowId);
   return c.json({ workflowId, enabled: false });
 });
@@ -134,9 +128,7 @@ workflowRoutes.post("/:id/disable", async (c) => {
 workflowRoutes.post("/:id/enable", async (c) => {
   const workflowId = c.req.param("id");
   const db = database(c.env.DB);
-  const enabled = await setDisabled(db, workflowId, null);
-  forgetWorkflow(workflowId);
-  if (!enabled) fail("workflow.not_found", `no workflow ${workflowId}`);
+  if (!(await setDisabled(db, workflowId, null))) fail("workflow.not_found", `no workflow ${workflowId}`);
   const row = await getScheduleRow(db, workflowId);
   const schedule = row ? await scheduleStub(c.env, workflowId).configure(configFromRow(row), Date.now()) : null;
   return c.json({ workflowId, enabled: true, ...(schedule ? { schedule: { nextAt: schedule.nextAt } } : {}) });

@@ -6,8 +6,9 @@ export const snapshotEvery = 50;
 
 /**
  * Added after the first release: created (and the `hash` column added) on load too, so runs
- * stored before keep working; a new run's tables have both from the start. Snapshots are one row per top-level key, so no row grows past
- * what one inline value or reference can be (DO SQLite caps a value at 2 MB).
+ * stored before keep working; a new run's tables have both from the start. Snapshots are one
+ * row per top-level key, so no row grows past what one inline value or reference can be (DO
+ * SQLite caps a value at 2 MB).
  */
 export const snapshotSchema = `
 CREATE TABLE IF NOT EXISTS context_snapshots (version INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (version, key));

@@ -1,7 +1,9 @@
 import { and, eq, isNull, lt, ne, or } from "drizzle-orm";
 import type { TriggerDefinition, WorkflowDefinition } from "../definition/schema";
+import type { Env } from "../env";
 import type { Database } from "./db";
 import { schedules, triggerSubscriptions, workflows } from "./schema";
+import { forgetWorkflow, isolateWorkflow, workflowCacheTtlMs } from "./workflow-cache";
 import type { StoredVersion } from "./workflows";
 
 export type ScheduleTrigger = Extract<TriggerDefinition, { type: "schedule" }>;
@@ -12,7 +14,19 @@ export interface WorkflowForRun extends StoredVersion {
   deletedAt: number | null;
 }
 
-/** The latest version and the workflow's flags in one query: the first read of every trigger. */
+/**
+ * The latest version of a workflow for a trigger to start: this isolate's entry, or D1
+ * (src/store/workflow-cache.ts says for how long and who may see an older one).
+ */
+export function latestWorkflowForTrigger(
+  env: Pick<Env, "WORKFLOW_CACHE_TTL">,
+  db: Database,
+  workflowId: string,
+): Promise<WorkflowForRun | undefined> {
+  return isolateWorkflow(workflowId, workflowCacheTtlMs(env), () => loadWorkflow(db, workflowId));
+}
+
+/** The latest version and the workflow's flags in one query, from D1. */
 export async function loadWorkflow(db: Database, workflowId: string): Promise<WorkflowForRun | undefined> {
   const row = await db.$client
     .prepare(
@@ -151,6 +165,7 @@ export async function setDisabled(db: Database, workflowId: string, disabledAt: 
     .where(and(eq(workflows.id, workflowId), isNull(workflows.deletedAt)))
     .returning({ id: workflows.id })
     .get();
+  forgetWorkflow(workflowId);
   return row !== undefined;
 }
 
@@ -165,5 +180,6 @@ export async function markDeleted(db: Database, workflowId: string, now: number)
     db.delete(triggerSubscriptions).where(eq(triggerSubscriptions.workflowId, workflowId)),
     db.delete(schedules).where(eq(schedules.workflowId, workflowId)),
   ]);
+  forgetWorkflow(workflowId);
   return marked.length > 0;
 }

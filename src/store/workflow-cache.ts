@@ -1,7 +1,6 @@
 import type { Env } from "../env";
 import { parseDuration } from "../lib/duration";
-import type { Database } from "./db";
-import { loadWorkflow, type WorkflowForRun } from "./triggers";
+import type { WorkflowForRun } from "./triggers";
 
 /** How long an isolate may start runs from the latest version it read, without reading again. */
 export const defaultWorkflowCacheTtlMs = 2_000;
@@ -14,7 +13,9 @@ const entryLimit = 500;
  * Writes through this isolate (register, disable, enable, delete) drop the entry at once, so in
  * one isolate (every `wrangler dev`, every test) a trigger always sees the latest write. Another
  * isolate sees it within the TTL, as a deploy reaches every location of a platform in a few
- * seconds. A workflow that is not found is never kept. API reads go to D1.
+ * seconds. A workflow that is not found is never kept. API reads go to D1. The store's write
+ * functions call `forgetWorkflow`; triggers read through `latestWorkflowForTrigger`
+ * (src/store/triggers.ts).
  */
 export class WorkflowCache {
   private readonly entries = new Map<string, { value: WorkflowForRun; at: number }>();
@@ -57,16 +58,16 @@ export function workflowCacheTtlMs(env: Pick<Env, "WORKFLOW_CACHE_TTL">): number
   return parseDuration(env.WORKFLOW_CACHE_TTL ?? "") ?? defaultWorkflowCacheTtlMs;
 }
 
-/** The latest version of a workflow for a trigger to start: from this isolate's cache or D1. */
-export function latestWorkflowForTrigger(
-  env: Pick<Env, "WORKFLOW_CACHE_TTL">,
-  db: Database,
+/** This isolate's entry for the workflow, or what `load` reads (kept for `ttlMs`). */
+export function isolateWorkflow(
   workflowId: string,
+  ttlMs: number,
+  load: () => Promise<WorkflowForRun | undefined>,
 ): Promise<WorkflowForRun | undefined> {
-  return isolateCache.get(workflowId, Date.now(), workflowCacheTtlMs(env), () => loadWorkflow(db, workflowId));
+  return isolateCache.get(workflowId, Date.now(), ttlMs, load);
 }
 
-/** Called by every write to a workflow (src/routes/workflows.ts). */
+/** Called by every write to a workflow's row or versions, once it has committed. */
 export function forgetWorkflow(workflowId: string): void {
   isolateCache.forget(workflowId);
 }

@@ -2,6 +2,7 @@ import { and, desc, eq } from "drizzle-orm";
 import type { WorkflowDefinition } from "../definition/schema";
 import type { Database } from "./db";
 import { workflows, workflowVersions } from "./schema";
+import { forgetWorkflow } from "./workflow-cache";
 
 export interface StoredVersion {
   workflowId: string;
@@ -40,6 +41,7 @@ export async function registerVersion(
       .bind(definition.id, JSON.stringify(definition), hash, now),
     ...also,
   ]);
+  forgetWorkflow(definition.id);
   const version = bumped?.results[0]?.version;
   if (version === undefined) throw new Error(`registering ${definition.id} returned no version`);
   return version;

@@ -1,8 +1,7 @@
 import type { Env } from "../env";
 import { type ErrorData, errorStatus, toErrorData } from "../errors";
 import { database } from "../store/db";
-import { subscribers, type WorkflowForRun } from "../store/triggers";
-import { latestWorkflowForTrigger } from "../store/workflow-cache";
+import { latestWorkflowForTrigger, subscribers, type WorkflowForRun } from "../store/triggers";
 
 /** What one subscribed workflow did with an event or an upload. */
 export type SubscriberResult =

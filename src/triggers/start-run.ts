@@ -11,8 +11,7 @@ import type { ExecutionReport } from "../run/report";
 import type { StartInput } from "../run/run-object";
 import { database } from "../store/db";
 import { claimDedupKey } from "../store/dedup";
-import type { WorkflowForRun } from "../store/triggers";
-import { latestWorkflowForTrigger } from "../store/workflow-cache";
+import { latestWorkflowForTrigger, type WorkflowForRun } from "../store/triggers";
 
 export type TriggerType = TriggerDefinition["type"];
 
