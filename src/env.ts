@@ -9,6 +9,8 @@ export interface Env {
   DEDUP_WINDOW_DEFAULT?: string;
   /** How long an isolate starts runs from the latest version it read before reading D1 again (src/store/workflow-cache.ts). */
   WORKFLOW_CACHE_TTL?: string;
+  /** How long a spare run object made ahead of the next trigger may wait for it; "0s" makes none (src/triggers/spare-runs.ts). */
+  SPARE_RUN_TTL?: string;
   /** Where approval links point: this Worker's public origin (e.g. https://signalbox.example.com). */
   PUBLIC_URL?: string;
   /** Key for the approval pages' CSRF tokens (a secret); falls back to a key derived from API_TOKEN. */

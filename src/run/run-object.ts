@@ -191,6 +191,20 @@ export class RunObject extends DurableObject<Env> {
     return { runId: input.runId, status: this.state.status, created: true };
   }
 
+  /**
+   * Makes this object a spare (src/triggers/spare-runs.ts): its database now, its run when a
+   * trigger takes it. Its alarm deletes it at `expiresAt` if no run has started by then.
+   */
+  async prepare(input: { expiresAt: number }): Promise<{ prepared: boolean }> {
+    if (this.state) return { prepared: false };
+    this.storage.prepare();
+    if (this.alarmAt === null) {
+      this.alarmAt = input.expiresAt;
+      void this.ctx.storage.setAlarm(input.expiresAt);
+    }
+    return { prepared: true };
+  }
+
   /** With `inline`, the report's context has its large values resolved instead of referenced. */
   async report(options: { inline?: boolean } = {}): Promise<ExecutionReport | null> {
     if (!this.state || !this.loaded) return null;
@@ -405,6 +419,13 @@ export class RunObject extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    if (!this.state) {
+      // A spare no trigger took (or an object whose run was deleted): nothing is kept.
+      this.alarmAt = null;
+      await this.ctx.storage.deleteAll();
+      this.storage.forget();
+      return;
+    }
     // The alarm firing means its time has come, whatever the wall clock says (tests fire it early).
     const firedFor = Math.max(Date.now(), this.alarmAt ?? 0);
     this.alarmAt = null;

@@ -80,6 +80,15 @@ export class RunStorage {
     }
   }
 
+  /**
+   * A spare (src/triggers/spare-runs.ts): the tables, no run. Creating the object's database is
+   * the part of a start worth doing ahead of the trigger; reads still find no run.
+   */
+  prepare(): void {
+    this.sql.exec(schema + laterSchema + snapshotSchema);
+    this.exists = true;
+  }
+
   create(setup: RunSetup, state: RunState, initialContext: JsonObject): void {
     // A new run gets today's tables in one statement list; `migrate` is for runs stored before.
     this.sql.exec(schema + laterSchema + snapshotSchema);

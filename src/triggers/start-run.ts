@@ -1,3 +1,4 @@
+import { waitUntil } from "cloudflare:workers";
 import type { TriggerDefinition } from "../definition/schema";
 import type { Env } from "../env";
 import { type ErrorData, fail, toErrorData } from "../errors";
@@ -7,11 +8,13 @@ import { hashJson } from "../lib/hash";
 import { sortableId } from "../lib/ids";
 import { type Json, type JsonObject, toJson } from "../lib/json";
 import { validateJson } from "../lib/json-schema";
+import { logLine } from "../lib/log";
 import type { ExecutionReport } from "../run/report";
 import type { StartInput } from "../run/run-object";
 import { database } from "../store/db";
 import { claimDedupKey } from "../store/dedup";
 import { latestWorkflowForTrigger, type WorkflowForRun } from "../store/triggers";
+import { isolateSpares, type SpareRun, spareRunTtlMs } from "./spare-runs";
 
 export type TriggerType = TriggerDefinition["type"];
 
@@ -67,7 +70,9 @@ export async function startRun(env: Env, request: StartRequest): Promise<StartRe
     fail("trigger.not_found", `workflow ${request.workflowId} has no ${request.triggerType} trigger`);
   }
   const input = await triggerInput(trigger, request);
-  const runId = request.runId ?? sortableId("run", request.receivedAt);
+  // A fresh run takes this isolate's spare object if one is ready, and has the next one made.
+  const spare = request.runId === undefined ? takeSpare(env, request.receivedAt) : undefined;
+  const runId = request.runId ?? spare?.runId ?? sortableId("run", request.receivedAt);
   const key =
     request.idempotencyKey ??
     (request.triggerType === "webhook" ? `payload:${await hashJson(request.input)}` : undefined);
@@ -88,6 +93,7 @@ export async function startRun(env: Env, request: StartRequest): Promise<StartRe
     // A derived run id claimed earlier may belong to a start that was cut short: starting it
     // again is safe (the object starts once) and finishes what the first attempt began.
     if (!claim.claimed && !(request.runId !== undefined && claim.runId === runId)) {
+      if (spare) isolateSpares.giveBack(spare);
       return { runId: claim.runId, status: "duplicate", version: workflow.version };
     }
   }
@@ -101,6 +107,25 @@ export async function startRun(env: Env, request: StartRequest): Promise<StartRe
     trigger: context,
   });
   return { runId, status: started.created ? "queued" : "duplicate", version: workflow.version };
+}
+
+/** This isolate's spare, if it is fresh enough; the next one is made after the response. */
+function takeSpare(env: Env, now: number): SpareRun | undefined {
+  const ttlMs = spareRunTtlMs(env);
+  if (ttlMs <= 0) return undefined;
+  const spare = isolateSpares.take(now, ttlMs);
+  waitUntil(
+    isolateSpares
+      .refill(ttlMs, {
+        now: () => Date.now(),
+        wait: (ms) => scheduler.wait(ms),
+        make: async (spareId, expiresAt) => {
+          await runStub(env, spareId).prepare({ expiresAt });
+        },
+      })
+      .catch((thrown) => logLine("warn", "spare run object not made", { error: String(thrown) })),
+  );
+  return spare;
 }
 
 /** The run's input: the trigger's mapping over its envelope, if any, checked against its schema. */
@@ -129,6 +154,7 @@ async function triggerInput(trigger: TriggerDefinition | undefined, request: Sta
  */
 export interface RunApi {
   start(input: StartInput): Promise<{ runId: string; status: string; created: boolean }>;
+  prepare(input: { expiresAt: number }): Promise<{ prepared: boolean }>;
   report(options?: { inline?: boolean }): Promise<ExecutionReport | null>;
   contextAt(
     version?: number,

@@ -1,0 +1,84 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { sortableId } from "../../src/lib/ids";
+import type { RunObject } from "../../src/run/run-object";
+import { isolateSpares } from "../../src/triggers/spare-runs";
+import { runStub } from "../../src/triggers/start-run";
+import { api, register, settle, startManual } from "./helpers";
+import { expectError, fireAlarm, runObject } from "./support";
+
+/** What a run object holds: its tables (the runtime's own aside) and its alarm. */
+function inside(runId: string) {
+  return runInDurableObject(runObject(runId), async (_instance: RunObject, state) => ({
+    tables: state.storage.sql
+      .exec<{ name: string }>(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'",
+      )
+      .toArray()
+      .map((row) => row.name),
+    alarm: await state.storage.getAlarm(),
+  }));
+}
+
+/** A spare made the way a trigger's isolate makes one. */
+async function makeSpare(expiresAt: number) {
+  const spare = { runId: sortableId("run"), mintedAt: Date.now() };
+  expect(await runStub(env, spare.runId).prepare({ expiresAt })).toEqual({ prepared: true });
+  return spare;
+}
+
+describe("spare run objects", () => {
+  it("a spare has its tables and its alarm, and no run", async () => {
+    const expiresAt = Date.now() + 90_000;
+    const spare = await makeSpare(expiresAt);
+    const held = await inside(spare.runId);
+    expect(held.tables).toEqual(expect.arrayContaining(["meta", "run", "steps", "context", "timers", "outbox"]));
+    expect(held.alarm).toBe(expiresAt);
+    await expectError(await api(`/api/runs/${spare.runId}`), 404, "run.not_found");
+    expect(await runStub(env, spare.runId).report()).toBeNull();
+  });
+
+  it("the next trigger takes the isolate's spare; the run's own timers replace its alarm", async () => {
+    await register({
+      id: "spare-taken",
+      name: "spare-taken",
+      triggers: [{ type: "manual" }],
+      nodes: [{ id: "only", type: "transform", config: { set: { done: "true" } } }],
+      edges: [],
+    });
+    const expiresAt = Date.now() + 90_000;
+    const spare = await makeSpare(expiresAt);
+    isolateSpares.take(Date.now(), 30_000); // whatever an earlier trigger left ready
+    isolateSpares.giveBack(spare);
+    const runId = await startManual("spare-taken");
+    expect(runId).toBe(spare.runId);
+    const report = await settle(runId);
+    expect(report.status).toBe("success");
+    expect(report.context).toMatchObject({ done: true });
+    expect((await inside(runId)).alarm).not.toBe(expiresAt);
+    // The next trigger does not get the same object again.
+    expect(await startManual("spare-taken")).not.toBe(spare.runId);
+  });
+
+  it("a spare no trigger took deletes itself at its alarm", async () => {
+    const spare = await makeSpare(Date.now() + 90_000);
+    expect(await fireAlarm(spare.runId)).toBe(true);
+    expect(await inside(spare.runId)).toEqual({ tables: [], alarm: null });
+    await expectError(await api(`/api/runs/${spare.runId}`), 404, "run.not_found");
+  });
+
+  it("an object that holds a run is not made a spare", async () => {
+    await register({
+      id: "spare-refused",
+      name: "spare-refused",
+      triggers: [{ type: "manual" }],
+      nodes: [{ id: "only", type: "transform", config: { set: { done: "true" } } }],
+      edges: [],
+    });
+    const runId = await startManual("spare-refused");
+    await settle(runId);
+    expect(await runStub(env, runId).prepare({ expiresAt: Date.now() + 1_000 })).toEqual({ prepared: false });
+    expect((await settle(runId)).status).toBe("success");
+  });
+});
