@@ -1,4 +1,4 @@
-// `npm run bench -- [--quick] [--only=ttfs,linear,...] [--json=FILE] [--state-dir=DIR] [--strict]`
+// `npm run bench -- [--quick] [--only=ttfs,linear,...] [--json=FILE] [--state-dir=DIR] [--strict] [--quiet=MS]`
 // `npm run bench -- --profile=linear|ttfs|webhooks|fanout-queue [--profile-target=d1:db]`
 // One `wrangler dev` hosts Signalbox and a Cloudflare Workflows baseline; every scenario runs
 // on both, alternating which goes first, after a warm-up. Prints medians, p95s, ratios and
@@ -25,6 +25,7 @@ const { values: options } = parseArgs({
     strict: { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
     "local-observability": { type: "boolean", default: false },
+    quiet: { type: "string", default: "50" },
     profile: { type: "string" },
     "profile-target": { type: "string", default: "core:user:signalbox" },
   },
@@ -60,11 +61,14 @@ async function main() {
   });
   const systems = [signalbox(server, pings.url), baseline(server, pings.url)];
   const [sb] = systems;
-  const ctx = { server, pings, systems, warmup: plan.warmup, iterations: plan.iterations };
+  const quietMs = Number(options.quiet);
+  if (!Number.isFinite(quietMs) || quietMs < 0) throw new Error(`--quiet takes milliseconds, not ${options.quiet}`);
+  const ctx = { server, pings, systems, warmup: plan.warmup, iterations: plan.iterations, quietMs };
   const results = {
     plan,
     quick: options.quick,
     localObservability: options["local-observability"],
+    quietMs,
     machine: await machine(),
   };
   if (options.profile) {

@@ -35,7 +35,7 @@ export function report(results) {
     `wrangler's local observability collector: ${results.localObservability ? "on (--local-observability)" : "off (X_LOCAL_OBSERVABILITY=false)"}`,
   );
   lines.push(
-    `${results.plan.iterations} iterations per scenario after ${results.plan.warmup} warm-up, order alternating; ${fmt(results.elapsedS, 0)} s in all`,
+    `${results.plan.iterations} iterations per scenario after ${results.plan.warmup} warm-up, order alternating, ${results.quietMs} ms quiet after each run (--quiet); ${fmt(results.elapsedS, 0)} s in all`,
   );
   lines.push("");
   lines.push(`${"".padEnd(46)}${"signalbox".padStart(18)}  ${"baseline".padStart(18)}`);

@@ -20,12 +20,18 @@ async function settle(system, runId, timeoutMs = 10_000) {
   }
 }
 
-async function repeat({ systems, warmup, iterations }, once) {
+/**
+ * Between two samples the runtime is left alone for `quietMs` (`--quiet`, 50 ms) after the run
+ * has reported its end: work either system does behind its runs (Signalbox preparing its next
+ * run object, Workflows tidying an instance) then lands in neither system's next sample.
+ */
+async function repeat({ systems, warmup, iterations, quietMs }, once) {
   const samples = Object.fromEntries(systems.map((s) => [s.name, []]));
   for (let i = -warmup; i < iterations; i++) {
     for (const system of ordered(systems, i)) {
       const sample = await once(system, i);
       if (i >= 0) samples[system.name].push(sample);
+      await sleep(quietMs);
     }
   }
   return samples;
