@@ -5,12 +5,11 @@ import { sortableId } from "../lib/ids";
 /** How long a spare may wait for a trigger; the id's time is its minting, so this bounds the skew. */
 export const defaultSpareRunTtlMs = 30_000;
 /**
- * How long after a trigger its isolate waits before making the next spare. Creating an object
- * (its SQLite file, the first commit) takes the runtime's thread for a few milliseconds; made at
- * once, it lands on the first step of the run the trigger just started (measured: 5 ms was not
- * enough, 25 ms was).
+ * The longest the next spare waits for the run its trigger started to go quiet. Creating an
+ * object (its SQLite file, the first commit) takes the runtime's thread for a few milliseconds;
+ * made while that run is busy, it lands on that run's steps.
  */
-export const spareDelayMs = 25;
+export const spareQuietMaxMs = 1_000;
 /** A spare nobody took deletes itself this long after its TTL ran out (its own alarm). */
 export const spareGraceMs = 60_000;
 
@@ -21,7 +20,8 @@ export interface SpareRun {
 
 export interface SpareMaker {
   now(): number;
-  wait(ms: number): Promise<void>;
+  /** Resolves when the run the trigger started has nothing in flight (or after `spareQuietMaxMs`). */
+  quiet(): Promise<void>;
   /** Creates the run object for `runId`, set to delete itself at `expiresAt` unless a run starts. */
   make(runId: string, expiresAt: number): Promise<void>;
 }
@@ -34,7 +34,7 @@ export interface SpareMaker {
  */
 export class SpareRuns {
   private spare: SpareRun | undefined;
-  private making = false;
+  private making: Promise<void> | undefined;
 
   /** The spare, if one is ready and was minted less than `ttlMs` before `now`; it leaves the pool. */
   take(now: number, ttlMs: number): SpareRun | undefined {
@@ -49,20 +49,28 @@ export class SpareRuns {
     this.spare ??= spare;
   }
 
-  /** Makes the next spare, unless one is ready or on its way. */
-  async refill(ttlMs: number, maker: SpareMaker): Promise<void> {
-    if (ttlMs <= 0 || this.spare || this.making) return;
-    this.making = true;
-    try {
-      await maker.wait(spareDelayMs);
-      if (this.spare) return;
-      const mintedAt = maker.now();
-      const runId = sortableId("run", mintedAt);
-      await maker.make(runId, mintedAt + ttlMs + spareGraceMs);
-      this.spare ??= { runId, mintedAt };
-    } finally {
-      this.making = false;
-    }
+  /** Makes the next spare once the trigger's run is quiet, unless one is ready or on its way. */
+  refill(ttlMs: number, maker: SpareMaker): Promise<void> {
+    if (ttlMs <= 0 || this.spare || this.making) return this.making ?? Promise.resolve();
+    const making = this.makeOne(ttlMs, maker).finally(() => {
+      this.making = undefined;
+    });
+    this.making = making;
+    return making;
+  }
+
+  /** Resolves when the spare on its way (if any) is ready or has failed (tests). */
+  async settled(): Promise<void> {
+    await this.making?.catch(() => {});
+  }
+
+  private async makeOne(ttlMs: number, maker: SpareMaker): Promise<void> {
+    await maker.quiet();
+    if (this.spare) return;
+    const mintedAt = maker.now();
+    const runId = sortableId("run", mintedAt);
+    await maker.make(runId, mintedAt + ttlMs + spareGraceMs);
+    this.spare ??= { runId, mintedAt };
   }
 }
 

@@ -14,7 +14,7 @@ import type { StartInput } from "../run/run-object";
 import { database } from "../store/db";
 import { claimDedupKey } from "../store/dedup";
 import { latestWorkflowForTrigger, type WorkflowForRun } from "../store/triggers";
-import { isolateSpares, type SpareRun, spareRunTtlMs } from "./spare-runs";
+import { isolateSpares, spareQuietMaxMs, spareRunTtlMs } from "./spare-runs";
 
 export type TriggerType = TriggerDefinition["type"];
 
@@ -70,8 +70,9 @@ export async function startRun(env: Env, request: StartRequest): Promise<StartRe
     fail("trigger.not_found", `workflow ${request.workflowId} has no ${request.triggerType} trigger`);
   }
   const input = await triggerInput(trigger, request);
-  // A fresh run takes this isolate's spare object if one is ready, and has the next one made.
-  const spare = request.runId === undefined ? takeSpare(env, request.receivedAt) : undefined;
+  // A fresh run takes this isolate's spare object if one is ready (src/triggers/spare-runs.ts).
+  const ttlMs = request.runId === undefined ? spareRunTtlMs(env) : 0;
+  const spare = ttlMs > 0 ? isolateSpares.take(request.receivedAt, ttlMs) : undefined;
   const runId = request.runId ?? spare?.runId ?? sortableId("run", request.receivedAt);
   const key =
     request.idempotencyKey ??
@@ -106,26 +107,23 @@ export async function startRun(env: Env, request: StartRequest): Promise<StartRe
     input,
     trigger: context,
   });
+  if (started.created && ttlMs > 0) waitUntil(makeSpare(env, runId, ttlMs));
   return { runId, status: started.created ? "queued" : "duplicate", version: workflow.version };
 }
 
-/** This isolate's spare, if it is fresh enough; the next one is made after the response. */
-function takeSpare(env: Env, now: number): SpareRun | undefined {
-  const ttlMs = spareRunTtlMs(env);
-  if (ttlMs <= 0) return undefined;
-  const spare = isolateSpares.take(now, ttlMs);
-  waitUntil(
-    isolateSpares
-      .refill(ttlMs, {
-        now: () => Date.now(),
-        wait: (ms) => scheduler.wait(ms),
-        make: async (spareId, expiresAt) => {
-          await runStub(env, spareId).prepare({ expiresAt });
-        },
-      })
-      .catch((thrown) => logLine("warn", "spare run object not made", { error: String(thrown) })),
-  );
-  return spare;
+/** The isolate's next spare, made once the run just started has nothing in flight. */
+function makeSpare(env: Env, startedRunId: string, ttlMs: number): Promise<void> {
+  return isolateSpares
+    .refill(ttlMs, {
+      now: () => Date.now(),
+      quiet: async () => {
+        await Promise.race([runStub(env, startedRunId).idle(), scheduler.wait(spareQuietMaxMs)]);
+      },
+      make: async (spareId, expiresAt) => {
+        await runStub(env, spareId).prepare({ expiresAt });
+      },
+    })
+    .catch((thrown) => logLine("warn", "spare run object not made", { error: String(thrown) }));
 }
 
 /** The run's input: the trigger's mapping over its envelope, if any, checked against its schema. */

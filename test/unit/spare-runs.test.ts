@@ -4,22 +4,21 @@ import {
   defaultSpareRunTtlMs,
   type SpareMaker,
   SpareRuns,
-  spareDelayMs,
   spareGraceMs,
   spareRunTtlMs,
 } from "../../src/triggers/spare-runs";
 
-/** A maker on an explicit clock: `wait` moves the clock, `make` records what it was asked for. */
-function maker(start = 1_000, fail = false) {
+/** A maker on an explicit clock: the started run goes quiet `quietMs` later, `make` records its calls. */
+function maker(start = 1_000, fail = false, quietMs = 40) {
   const clock = { now: start };
   const made: { runId: string; expiresAt: number }[] = [];
-  const waits: number[] = [];
+  let quiets = 0;
   let onWait: () => void = () => {};
   const port: SpareMaker = {
     now: () => clock.now,
-    wait: async (ms) => {
-      waits.push(ms);
-      clock.now += ms;
+    quiet: async () => {
+      quiets += 1;
+      clock.now += quietMs;
       onWait();
     },
     make: async (runId, expiresAt) => {
@@ -27,16 +26,16 @@ function maker(start = 1_000, fail = false) {
       made.push({ runId, expiresAt });
     },
   };
-  return { clock, made, waits, port, duringWait: (run: () => void) => (onWait = run) };
+  return { clock, made, quiets: () => quiets, port, duringWait: (run: () => void) => (onWait = run) };
 }
 
 describe("SpareRuns", () => {
-  it("makes one spare after the delay, minted then, set to expire a grace period after its TTL", async () => {
+  it("makes one spare once the started run is quiet, minted then, to expire a grace period after its TTL", async () => {
     const spares = new SpareRuns();
-    const { made, waits, port } = maker(1_000);
+    const { made, quiets, port } = maker(1_000);
     await spares.refill(30_000, port);
-    expect(waits).toEqual([spareDelayMs]);
-    const mintedAt = 1_000 + spareDelayMs;
+    expect(quiets()).toBe(1);
+    const mintedAt = 1_000 + 40;
     expect(made).toEqual([{ runId: expect.any(String), expiresAt: mintedAt + 30_000 + spareGraceMs }]);
     expect(isRunId(made[0]?.runId ?? "")).toBe(true);
     expect(spares.take(mintedAt + 10, 30_000)).toEqual({ runId: made[0]?.runId, mintedAt });
@@ -47,8 +46,8 @@ describe("SpareRuns", () => {
     const spares = new SpareRuns();
     const { port } = maker(0);
     await spares.refill(1_000, port);
-    expect(spares.take(spareDelayMs + 1_000, 1_000)).toBeUndefined();
-    expect(spares.take(spareDelayMs + 1, 1_000)).toBeUndefined();
+    expect(spares.take(40 + 1_000, 1_000)).toBeUndefined();
+    expect(spares.take(40 + 1, 1_000)).toBeUndefined();
   });
 
   it("makes nothing and gives nothing with a TTL of 0", async () => {

@@ -61,6 +61,29 @@ describe("spare run objects", () => {
     expect(await startManual("spare-taken")).not.toBe(spare.runId);
   });
 
+  it("a trigger has the next spare made once its run is quiet; the trigger after it takes that one", async () => {
+    await register({
+      id: "spare-refilled",
+      name: "spare-refilled",
+      triggers: [{ type: "manual" }],
+      nodes: [{ id: "only", type: "transform", config: { set: { done: "true" } } }],
+      edges: [],
+    });
+    await isolateSpares.settled();
+    isolateSpares.take(Date.now(), 30_000); // an empty pool: the trigger below makes the spare
+    const first = await startManual("spare-refilled");
+    await isolateSpares.settled();
+    expect((await runStub(env, first).report())?.status).toBe("success");
+    const spare = isolateSpares.take(Date.now(), 30_000);
+    if (!spare) throw new Error("no spare was made after the first trigger");
+    expect(spare.runId).not.toBe(first);
+    expect((await inside(spare.runId)).tables).toContain("meta");
+    expect(await runStub(env, spare.runId).report()).toBeNull();
+    isolateSpares.giveBack(spare);
+    expect(await startManual("spare-refilled")).toBe(spare.runId);
+    expect((await settle(spare.runId)).status).toBe("success");
+  });
+
   it("a spare no trigger took deletes itself at its alarm", async () => {
     const spare = await makeSpare(Date.now() + 90_000);
     expect(await fireAlarm(spare.runId)).toBe(true);
