@@ -1,3 +1,4 @@
+import type { RunState } from "../engine/state";
 import { type ErrorData, errorData, toErrorData } from "../errors";
 import { type BlobRef, isBlobRef, refHash, refsOf, storedValueSize } from "../lib/blob-ref";
 import { deepFreeze, type Json, type JsonObject } from "../lib/json";
@@ -11,6 +12,7 @@ import {
   resolveContext,
   resolveRef,
 } from "./context-store";
+import type { RunStorage } from "./run-storage";
 
 /**
  * A run object's resolved ("live") context, beside the stored one that holds references. Every
@@ -159,6 +161,31 @@ export class LiveContext {
 }
 
 /** An R2 failure while reading or writing context values: worth another attempt. */
+/**
+ * A run's context at `version` (the latest when not given), as stored (large values as
+ * references) or, with `inline`, with them resolved; an error for a version the run never had.
+ */
+export async function readContext(
+  run: { state: RunState; latest: JsonObject; storage: RunStorage; blobs: LiveContext },
+  version: number | undefined,
+  options: { inline?: boolean },
+): Promise<{ version: number; hash: string; context: JsonObject } | { error: ErrorData }> {
+  const { state, storage, blobs } = run;
+  const target = version ?? state.contextVersion;
+  if (!Number.isInteger(target) || target < 0 || target > state.contextVersion) {
+    return { error: errorData("run.context_version_not_found", `run has versions 0 to ${state.contextVersion}`) };
+  }
+  const latest = target === state.contextVersion;
+  const stored = latest ? { context: run.latest, hash: storage.contextLog.hashAt(target) } : storage.contextAt(target);
+  if (!options.inline) return { version: target, hash: stored.hash, context: stored.context };
+  try {
+    const context = latest ? await blobs.resolved() : await blobs.inline(stored.context);
+    return { version: target, hash: stored.hash, context };
+  } catch (thrown) {
+    return { error: toErrorData(thrown) };
+  }
+}
+
 export function contextUnavailable(thrown: unknown): ErrorData {
   const data = toErrorData(thrown, "context.unavailable");
   if (data.code !== "context.unavailable") return data;

@@ -1,10 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
 import type { EmailPort } from "../adapters/email";
 import type { Command, RunEvent } from "../engine/events";
-import { isTerminalRun, type ParentLink, type RunState, type Timer } from "../engine/state";
+import { isTerminalRun, type ParentLink, type RunState } from "../engine/state";
 import { initialRunState, transition } from "../engine/transition";
 import type { Env } from "../env";
-import { type ErrorData, errorData, toErrorData } from "../errors";
+import { type ErrorData, errorData } from "../errors";
 import { deepFreeze, type Json, type JsonObject } from "../lib/json";
 import { logLine } from "../lib/log";
 import type { LlmPort } from "../llm/types";
@@ -14,16 +14,16 @@ import type { ChildReport, Children } from "./children";
 import type { ClaimInput, DispatchedSteps } from "./dispatched-steps";
 import type { EventWaits } from "./event-inbox";
 import type { EventDelivery } from "./human-loop-api";
-import { contextUnavailable, type LiveContext, storedOutcome } from "./live-context";
+import { contextUnavailable, type LiveContext, readContext, storedOutcome } from "./live-context";
 import type { Mailer } from "./mailer";
 import type { OperationResult, ReplaySeed, ReplayStart, RetryInput, RetryResult, RunOperations } from "./operations";
 import { type LoadedPlan, loadPlan } from "./plans";
 import { buildReport, type ExecutionReport, reportOutput } from "./report";
 import { type DecideInput, type DecideResult, describeReview, type ReviewInfo, type ReviewQuery } from "./reviews";
+import type { RunClock } from "./run-clock";
 import { buildRunParts, type RunShell } from "./run-parts";
-import { type RunSetup, RunStorage, type ShellTimer } from "./run-storage";
+import { type RunSetup, RunStorage } from "./run-storage";
 import type { SpanLog } from "./spans";
-import { isLease } from "./step-dispatch";
 
 export interface StartInput {
   runId: string;
@@ -35,11 +35,6 @@ export interface StartInput {
   /** A child run (map item, loop iteration, subworkflow call): the step it reports to. */
   parent?: ParentLink;
 }
-
-type StoredTimer = Timer | ShellTimer;
-
-/** How long a run may go without the shell checking on it while it has work in flight. */
-const watchIntervalMs = 60_000;
 
 /**
  * One run's shell: owns its storage, alarm and in-flight work, and feeds every event through
@@ -54,17 +49,16 @@ export class RunObject extends DurableObject<Env> {
   /** The stored context (large values as references); `blobs` holds it resolved. */
   private context: JsonObject = {};
   private readonly blobs: LiveContext;
-  private alarmAt: number | null = null;
   private readonly queue: Extract<Command, { type: "execute" }>[] = [];
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly checkpoints: Checkpointer;
-  private watchArmed = false;
   private idleWaiters: (() => void)[] = [];
   private readonly mailer: Mailer;
   private readonly events: EventWaits;
   private readonly operations: RunOperations;
   private readonly spans: SpanLog;
   private readonly children: Children;
+  private readonly clock: RunClock;
   /** Replaceable in tests (a failing adapter); chosen from the environment otherwise. */
   emailPort: EmailPort | undefined;
   /** Model providers for llm nodes; replaceable in tests, from the environment otherwise. */
@@ -85,8 +79,9 @@ export class RunObject extends DurableObject<Env> {
     this.operations = parts.operations;
     this.steps = parts.steps;
     this.children = parts.children;
+    this.clock = parts.clock;
     void ctx.blockConcurrencyWhile(async () => {
-      this.alarmAt = await ctx.storage.getAlarm();
+      await this.clock.restore();
       this.load();
     });
   }
@@ -114,12 +109,12 @@ export class RunObject extends DurableObject<Env> {
         this.drive(true);
       },
       track: (key, task) => this.track(key, task),
-      syncAlarm: () => this.syncAlarm(),
-      reviewWatch: () => this.reviewWatch(),
+      syncAlarm: () => this.clock.sync(),
+      reviewWatch: () => this.clock.reviewWatch(),
       notifyIdle: () => this.notifyIdle(),
       emailPort: () => this.emailPort,
       stepsQueue: () => this.stepsQueue,
-      log,
+      log: logLine,
     };
   }
 
@@ -134,7 +129,7 @@ export class RunObject extends DurableObject<Env> {
     this.context = deepFreeze(this.storage.contextAt(this.state.contextVersion).context);
     this.blobs.reset(stored.runId, this.context);
     const timers = this.storage.dueTimers(Number.MAX_SAFE_INTEGER);
-    this.watchArmed = timers.some((timer) => timer.kind === "watch");
+    this.clock.restoreWatch(timers);
     this.steps.restore(timers);
     if (isTerminalRun(this.state.status)) {
       this.checkpoints.schedule(true);
@@ -145,7 +140,7 @@ export class RunObject extends DurableObject<Env> {
     // except those a queue consumer claimed, which their leases cover.
     const leased = this.steps.claimedNodes();
     this.dispatch(leased.length > 0 ? { type: "resume", leased } : { type: "resume" });
-    this.fireDueTimers(Date.now());
+    this.clock.fireDue(Date.now());
     this.checkpoints.schedule(true);
     this.drive();
     // A scan of the event buffer cut short by a restart runs again.
@@ -198,10 +193,7 @@ export class RunObject extends DurableObject<Env> {
   async prepare(input: { expiresAt: number }): Promise<{ prepared: boolean }> {
     if (this.state) return { prepared: false };
     this.storage.prepare();
-    if (this.alarmAt === null) {
-      this.alarmAt = input.expiresAt;
-      void this.ctx.storage.setAlarm(input.expiresAt);
-    }
+    this.clock.armOnce(input.expiresAt);
     return { prepared: true };
   }
 
@@ -224,23 +216,11 @@ export class RunObject extends DurableObject<Env> {
     options: { inline?: boolean } = {},
   ): Promise<{ version: number; hash: string; context: JsonObject } | { error: ErrorData } | null> {
     if (!this.state) return null;
-    const target = version ?? this.state.contextVersion;
-    if (!Number.isInteger(target) || target < 0 || target > this.state.contextVersion) {
-      return {
-        error: errorData("run.context_version_not_found", `run has versions 0 to ${this.state.contextVersion}`),
-      };
-    }
-    const latest = target === this.state.contextVersion;
-    const stored = latest
-      ? { context: this.context, hash: this.storage.contextLog.hashAt(target) }
-      : this.storage.contextAt(target);
-    if (!options.inline) return { version: target, hash: stored.hash, context: stored.context };
-    try {
-      const context = latest ? await this.blobs.resolved() : await this.blobs.inline(stored.context);
-      return { version: target, hash: stored.hash, context };
-    } catch (thrown) {
-      return { error: toErrorData(thrown) };
-    }
+    return readContext(
+      { state: this.state, latest: this.context, storage: this.storage, blobs: this.blobs },
+      version,
+      options,
+    );
   }
 
   private contextAtVersion(version: number): Readonly<JsonObject> {
@@ -260,9 +240,9 @@ export class RunObject extends DurableObject<Env> {
   /** Watchdog entry: makes sure a run that should be moving is, and its checkpoints are out. */
   async poke(): Promise<{ status: string | null }> {
     // Trust the stored alarm, not the cached one: the poke exists for when they disagree.
-    this.alarmAt = await this.ctx.storage.getAlarm();
+    await this.clock.reread();
     if (this.state && !isTerminalRun(this.state.status)) {
-      this.fireDueTimers(Date.now());
+      this.clock.fireDue(Date.now());
       this.drive();
     }
     this.checkpoints.schedule(true);
@@ -365,8 +345,7 @@ export class RunObject extends DurableObject<Env> {
     this.loaded = undefined;
     this.setup = undefined;
     this.context = {};
-    this.alarmAt = null;
-    this.watchArmed = false;
+    this.clock.forget();
     return { runId, status };
   }
 
@@ -421,16 +400,12 @@ export class RunObject extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     if (!this.state) {
       // A spare no trigger took (or an object whose run was deleted): nothing is kept.
-      this.alarmAt = null;
+      this.clock.forget();
       await this.ctx.storage.deleteAll();
       this.storage.forget();
       return;
     }
-    // The alarm firing means its time has come, whatever the wall clock says (tests fire it early).
-    const firedFor = Math.max(Date.now(), this.alarmAt ?? 0);
-    this.alarmAt = null;
-    this.fireDueTimers(firedFor);
-    this.syncAlarm();
+    this.clock.fireDue(this.clock.fired(Date.now()));
     this.drive();
     // Not `idle()`: attempts out on the queue report through RPCs, not this invocation.
     await this.settledHere();
@@ -443,32 +418,6 @@ export class RunObject extends DurableObject<Env> {
   }
 
   // ---- the loop ----------------------------------------------------------------------------
-
-  private fireDueTimers(dueBy: number): void {
-    for (const timer of this.storage.dueTimers(dueBy) as StoredTimer[]) {
-      this.storage.deleteTimer(timer.id);
-      if (timer.kind === "watch") {
-        this.watchArmed = false;
-        this.checkpoints.schedule(true);
-        continue;
-      }
-      if (timer.kind === "mail") {
-        this.track("mail", this.mailer.kick(dueBy));
-        continue;
-      }
-      if (isLease(timer)) {
-        this.steps.expired(timer);
-        continue;
-      }
-      if (timer.kind === "links") {
-        this.track("links", this.children.kick(dueBy));
-        continue;
-      }
-      this.dispatch({ type: "timer", timer });
-    }
-    this.reviewWatch();
-    this.syncAlarm();
-  }
 
   private dispatch(event: RunEvent): void {
     if (!this.state || !this.loaded || !this.setup) return;
@@ -494,7 +443,7 @@ export class RunObject extends DurableObject<Env> {
           timersChanged = true;
           break;
         case "run-ended":
-          log("info", "run ended", { runId: result.state.runId, status: command.status });
+          logLine("info", "run ended", { runId: result.state.runId, status: command.status });
           this.spans.run(result.state);
           links = this.children.runEnded(result.state, Date.now()) || links;
           break;
@@ -517,8 +466,8 @@ export class RunObject extends DurableObject<Env> {
     }
     if (mail) this.track("mail", this.mailer.kick());
     if (links) this.track("links", this.children.kick());
-    this.reviewWatch();
-    if (timersChanged) this.syncAlarm();
+    this.clock.reviewWatch();
+    if (timersChanged) this.clock.sync();
     this.checkpoints.schedule(this.isIdle());
   }
 
@@ -569,38 +518,12 @@ export class RunObject extends DurableObject<Env> {
     this.dispatch({ type: "node-result", nodeId: command.nodeId, attempt: command.attempt, outcome });
   }
 
-  // ---- timers and the alarm ----------------------------------------------------------------
-
-  /**
-   * One safety timer while the run has work out or checkpoints unflushed; set once, not per step.
-   * A waiting run has nothing in flight and its own timers wake it, so its watch is dropped:
-   * otherwise the watch, re-armed each minute, would sit in front of a sleep for its whole length.
-   */
-  private reviewWatch(): void {
-    if (!this.state) return;
-    const { status } = this.state;
-    const busy = status === "pending" || status === "running" || this.storage.hasUnflushed();
-    if (busy === this.watchArmed) return;
-    if (busy) this.storage.setTimer({ id: "watch", at: Date.now() + watchIntervalMs, kind: "watch" });
-    else this.storage.deleteTimer("watch");
-    this.watchArmed = busy;
-    this.syncAlarm();
-  }
-
-  private syncAlarm(): void {
-    const next = this.storage.nextTimerAt() ?? null;
-    if (next === this.alarmAt) return;
-    this.alarmAt = next;
-    if (next === null) void this.ctx.storage.deleteAlarm();
-    else void this.ctx.storage.setAlarm(next);
-  }
-
   /** Keeps a background task on the books, so `idle()` and the alarm wait for it. */
   private track(key: string, task: Promise<void>): void {
     if (this.inflight.has(key)) return;
     const tracked = task
       .catch((thrown) =>
-        log("error", "background task failed", { runId: this.state?.runId, key, error: String(thrown) }),
+        logLine("error", "background task failed", { runId: this.state?.runId, key, error: String(thrown) }),
       )
       .finally(() => {
         this.inflight.delete(key);
@@ -629,8 +552,4 @@ export class RunObject extends DurableObject<Env> {
 
 function attemptKey(command: { nodeId: string; attempt: number }): string {
   return `${command.nodeId}#${command.attempt}`;
-}
-
-function log(level: string, message: string, fields: Record<string, unknown>): void {
-  logLine(level, message, fields);
 }

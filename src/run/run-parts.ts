@@ -16,6 +16,7 @@ import { LiveContext, storedOutcome } from "./live-context";
 import { deliveryFailed, Mailer, openRequestOf } from "./mailer";
 import { RunOperations } from "./operations";
 import type { LoadedPlan } from "./plans";
+import { RunClock } from "./run-clock";
 import type { RunSetup, RunStorage, ShellTimer } from "./run-storage";
 import { SpanLog, spanMode } from "./spans";
 
@@ -55,6 +56,7 @@ export interface RunParts {
   operations: RunOperations;
   steps: DispatchedSteps;
   children: Children;
+  clock: RunClock;
 }
 
 export function buildRunParts(shell: RunShell): RunParts {
@@ -153,7 +155,17 @@ export function buildRunParts(shell: RunShell): RunParts {
     ...timers,
     log,
   });
-  return { blobs, spans, checkpoints, events, mailer, operations, steps, children };
+  const clock = new RunClock({
+    alarm: ctx.storage,
+    storage,
+    state: shell.state,
+    watchFired: () => checkpoints.schedule(true),
+    mailDue: (dueBy) => shell.track("mail", mailer.kick(dueBy)),
+    leaseExpired: (timer) => steps.expired(timer),
+    linksDue: (dueBy) => shell.track("links", children.kick(dueBy)),
+    dispatch: shell.dispatch,
+  });
+  return { blobs, spans, checkpoints, events, mailer, operations, steps, children, clock };
 }
 
 /** storedOutcome answers a success or the failure that stopped it. */
