@@ -14,9 +14,9 @@ import { getVersion } from "../store/workflows";
 import { type ChildBody, type ChildRow, ChildrenStore, type LinkJob } from "./children-store";
 import { JobPump } from "./job-pump";
 import type { LoadedPlan } from "./plans";
-import type { StartInput } from "./run-object";
 import { runOutput } from "./run-output";
 import type { RunSetup, ShellTimer } from "./run-storage";
+import type { StartInput } from "./start-input";
 
 /** Runs nest at most this deep: a top-level run is level 1; a step that would start level 6 fails. */
 export const maxRunLevels = 5;

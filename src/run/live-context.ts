@@ -12,6 +12,7 @@ import {
   resolveContext,
   resolveRef,
 } from "./context-store";
+import type { ReplayStart } from "./operations";
 import type { RunStorage } from "./run-storage";
 
 /**
@@ -141,6 +142,18 @@ export class LiveContext {
     );
   }
 
+  /**
+   * A replay's start, its values in its own prefix: the seed's references point into the
+   * original run, so its blobs are copied (deleting the original must not break the replay),
+   * and large edits are offloaded.
+   */
+  async replayStart(input: ReplayStart): Promise<ReplayStart> {
+    await this.adopt(input.seed.original.runId, input.runId, input.seed.context);
+    if (!input.edits) return input;
+    const offloaded = await this.offloadInitial(input.runId, input.edits);
+    return offloaded.ok ? { ...input, edits: offloaded.stored } : input;
+  }
+
   private async fetchUnresolved(): Promise<JsonObject> {
     const refs = [...this.unresolved].map((key) => [key, this.live[key] as unknown as BlobRef] as const);
     const values = await Promise.all(
@@ -160,7 +173,6 @@ export class LiveContext {
   }
 }
 
-/** An R2 failure while reading or writing context values: worth another attempt. */
 /**
  * A run's context at `version` (the latest when not given), as stored (large values as
  * references) or, with `inline`, with them resolved; an error for a version the run never had.
@@ -186,6 +198,7 @@ export async function readContext(
   }
 }
 
+/** An R2 failure while reading or writing context values: worth another attempt. */
 export function contextUnavailable(thrown: unknown): ErrorData {
   const data = toErrorData(thrown, "context.unavailable");
   if (data.code !== "context.unavailable") return data;
@@ -193,6 +206,16 @@ export function contextUnavailable(thrown: unknown): ErrorData {
 }
 
 /** A node's outcome as the engine takes it: a success's large values offloaded, or the failure to. */
+/** `storedOutcome` for each of a queue consumer's results. */
+export function storedResults<T extends { nodeId: string; outcome: NodeOutcome }>(
+  blobs: LiveContext,
+  results: readonly T[],
+): Promise<T[]> {
+  return Promise.all(
+    results.map(async (result) => ({ ...result, outcome: await storedOutcome(blobs, result.nodeId, result.outcome) })),
+  );
+}
+
 export async function storedOutcome(blobs: LiveContext, nodeId: string, outcome: NodeOutcome): Promise<NodeOutcome> {
   if (outcome.type !== "success") return outcome;
   try {

@@ -1,3 +1,4 @@
+import type { RunEvent } from "../engine/events";
 import type { Plan } from "../engine/plan";
 import { undecided } from "../engine/review";
 import { isTerminalRun, type ReviewState, type RunState } from "../engine/state";
@@ -41,6 +42,21 @@ export interface DecideInput extends ReviewQuery {
   comment?: string;
   edits?: JsonObject;
   output?: JsonObject;
+}
+
+/** The engine event a checked decision becomes; optional fields only when given. */
+export function decisionEvent(input: DecideInput): Extract<RunEvent, { type: "decision" }> {
+  return {
+    type: "decision",
+    nodeId: input.nodeId,
+    attempt: input.attempt,
+    round: input.round,
+    approver: input.approver,
+    decision: input.decision,
+    ...(input.comment ? { comment: input.comment } : {}),
+    ...(input.edits ? { edits: input.edits } : {}),
+    ...(input.output ? { output: input.output } : {}),
+  };
 }
 
 export type DecideResult = { ok: true; runStatus: string; stepStatus: string } | { ok: false; reason: ClosedReason };

@@ -33,18 +33,14 @@ export class RunClock {
 
   constructor(private readonly deps: ClockDeps) {}
 
-  /** On load: the stored alarm, and whether the watch is among the stored timers. */
-  async restore(): Promise<void> {
-    this.alarmAt = await this.deps.alarm.getAlarm();
-  }
-
-  restoreWatch(timers: readonly { kind: string }[]): void {
-    this.watchArmed = timers.some((timer) => timer.kind === "watch");
-  }
-
-  /** The watchdog's poke: trust the stored alarm, not the cached one. */
+  /** On load, and on the watchdog's poke: the stored alarm, not the one this object last set. */
   async reread(): Promise<void> {
     this.alarmAt = await this.deps.alarm.getAlarm();
+  }
+
+  /** On load: whether the watch is among the stored timers. */
+  restoreWatch(timers: readonly { kind: string }[]): void {
+    this.watchArmed = timers.some((timer) => timer.kind === "watch");
   }
 
   /** The alarm fired: the time it fired for (its time has come, whatever the clock says; tests fire it early). */

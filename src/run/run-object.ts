@@ -1,40 +1,40 @@
 import { DurableObject } from "cloudflare:workers";
 import type { EmailPort } from "../adapters/email";
 import type { Command, RunEvent } from "../engine/events";
-import { isTerminalRun, type ParentLink, type RunState } from "../engine/state";
+import { isTerminalRun, type RunState } from "../engine/state";
 import { initialRunState, transition } from "../engine/transition";
 import type { Env } from "../env";
 import { type ErrorData, errorData } from "../errors";
 import { deepFreeze, type Json, type JsonObject } from "../lib/json";
 import { logLine } from "../lib/log";
 import type { LlmPort } from "../llm/types";
-import { type AttemptJob, type AttemptResult, attemptJob, runAttempt } from "./attempt";
+import type { AttemptJob, AttemptResult } from "./attempt";
 import type { Checkpointer } from "./checkpointer";
 import type { ChildReport, Children } from "./children";
 import type { ClaimInput, DispatchedSteps } from "./dispatched-steps";
 import type { EventWaits } from "./event-inbox";
 import type { EventDelivery } from "./human-loop-api";
-import { contextUnavailable, type LiveContext, readContext, storedOutcome } from "./live-context";
+import { type InlineAttemptHost, runInlineAttempt } from "./inline-attempt";
+import { type LiveContext, readContext, storedResults } from "./live-context";
 import type { Mailer } from "./mailer";
 import type { OperationResult, ReplaySeed, ReplayStart, RetryInput, RetryResult, RunOperations } from "./operations";
 import { type LoadedPlan, loadPlan } from "./plans";
 import { buildReport, type ExecutionReport, reportOutput } from "./report";
-import { type DecideInput, type DecideResult, describeReview, type ReviewInfo, type ReviewQuery } from "./reviews";
+import {
+  type DecideInput,
+  type DecideResult,
+  decisionEvent,
+  describeReview,
+  type ReviewInfo,
+  type ReviewQuery,
+} from "./reviews";
 import type { RunClock } from "./run-clock";
 import { buildRunParts, type RunShell } from "./run-parts";
 import { type RunSetup, RunStorage } from "./run-storage";
 import type { SpanLog } from "./spans";
+import { newRun, type StartInput } from "./start-input";
 
-export interface StartInput {
-  runId: string;
-  workflowId: string;
-  version: number;
-  definition: unknown;
-  input: Json;
-  trigger: { type: string; id: string | null; receivedAt: number };
-  /** A child run (map item, loop iteration, subworkflow call): the step it reports to. */
-  parent?: ParentLink;
-}
+export type { StartInput };
 
 /**
  * One run's shell: owns its storage, alarm and in-flight work, and feeds every event through
@@ -59,6 +59,7 @@ export class RunObject extends DurableObject<Env> {
   private readonly spans: SpanLog;
   private readonly children: Children;
   private readonly clock: RunClock;
+  private readonly inline: InlineAttemptHost;
   /** Replaceable in tests (a failing adapter); chosen from the environment otherwise. */
   emailPort: EmailPort | undefined;
   /** Model providers for llm nodes; replaceable in tests, from the environment otherwise. */
@@ -80,8 +81,18 @@ export class RunObject extends DurableObject<Env> {
     this.steps = parts.steps;
     this.children = parts.children;
     this.clock = parts.clock;
+    this.inline = {
+      env,
+      state: () => this.state,
+      loaded: () => this.loaded,
+      llm: () => this.llmPort,
+      blobs: this.blobs,
+      children: this.children,
+      spans: this.spans,
+      dispatch: (event) => this.dispatch(event),
+    };
     void ctx.blockConcurrencyWhile(async () => {
-      await this.clock.restore();
+      await this.clock.reread();
       this.load();
     });
   }
@@ -158,18 +169,7 @@ export class RunObject extends DurableObject<Env> {
       this.children.resendEnd();
       return { runId: this.state.runId, status: this.state.status, created: false };
     }
-    const now = Date.now();
-    const loaded = loadPlan(input.workflowId, input.version, input.definition);
-    const state: RunState = {
-      ...initialRunState(loaded.plan, { runId: input.runId, createdAt: now }),
-      ...(input.parent ? { parent: input.parent } : {}),
-    };
-    const lineage: JsonObject = input.parent ? { parentRunId: input.parent.runId, depth: input.parent.depth } : {};
-    const initial: JsonObject = {
-      input: input.input,
-      trigger: input.trigger,
-      run: { id: input.runId, workflowId: input.workflowId, version: input.version, ...lineage },
-    };
+    const { loaded, state, initial } = newRun(input, Date.now());
     // A large input goes to R2 before the run exists; the await lets a concurrent start in.
     const offloaded = await this.blobs.offloadInitial(input.runId, initial);
     const raced = this.state as RunState | undefined;
@@ -264,17 +264,7 @@ export class RunObject extends DurableObject<Env> {
     const info = describeReview(this.loaded.plan, this.loaded.configs, this.state, input);
     if (!info) return { ok: false, reason: "superseded" };
     if (!info.open) return { ok: false, reason: info.closed ?? "decided" };
-    this.dispatch({
-      type: "decision",
-      nodeId: input.nodeId,
-      attempt: input.attempt,
-      round: input.round,
-      approver: input.approver,
-      decision: input.decision,
-      ...(input.comment ? { comment: input.comment } : {}),
-      ...(input.edits ? { edits: input.edits } : {}),
-      ...(input.output ? { output: input.output } : {}),
-    });
+    this.dispatch(decisionEvent(input));
     this.drive();
     const step = this.state.steps[input.nodeId];
     return { ok: true, runStatus: this.state.status, stepStatus: step?.status ?? "unknown" };
@@ -315,15 +305,7 @@ export class RunObject extends DurableObject<Env> {
 
   async startReplay(input: ReplayStart): Promise<{ runId: string; status: string; created: boolean }> {
     if (this.state) return { runId: this.state.runId, status: this.state.status, created: false };
-    // The seed's references point into the original run: its blobs are copied under this run's
-    // prefix (deleting the original must not break the replay), and large edits are offloaded.
-    await this.blobs.adopt(input.seed.original.runId, input.runId, input.seed.context);
-    let edits = input.edits;
-    if (edits) {
-      const offloaded = await this.blobs.offloadInitial(input.runId, edits);
-      if (offloaded.ok) edits = offloaded.stored;
-    }
-    return this.operations.startReplay({ ...input, ...(edits ? { edits } : {}) });
+    return this.operations.startReplay(await this.blobs.replayStart(input));
   }
 
   /**
@@ -337,6 +319,12 @@ export class RunObject extends DurableObject<Env> {
     }
     await this.idle();
     const { runId, status } = this.state;
+    await this.wipe();
+    return { runId, status };
+  }
+
+  /** Deletes the object's storage and alarm and forgets the run it held. */
+  private async wipe(): Promise<void> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.storage.forget();
@@ -346,7 +334,6 @@ export class RunObject extends DurableObject<Env> {
     this.setup = undefined;
     this.context = {};
     this.clock.forget();
-    return { runId, status };
   }
 
   /**
@@ -362,29 +349,15 @@ export class RunObject extends DurableObject<Env> {
 
   // ---- the steps queue (src/run/dispatched-steps.ts) -----------------------------------------
 
-  /** A consumer takes a dispatched attempt: what it needs to run it, or null when it is stale. */
-  async claim(input: ClaimInput): Promise<AttemptJob | null> {
-    return this.steps.claim(input);
-  }
-
+  /** A consumer takes dispatched attempts: what it needs to run each, or null for a stale one. */
   async claimMany(inputs: ClaimInput[]): Promise<(AttemptJob | null)[]> {
     return inputs.map((input) => this.steps.claim(input));
   }
 
-  /** A consumer's result for a dispatched attempt; a duplicate or stale one changes nothing. */
-  async complete(result: AttemptResult): Promise<{ accepted: boolean }> {
-    return (await this.completeMany([result]))[0] as { accepted: boolean };
-  }
-
+  /** A consumer's results for dispatched attempts; a duplicate or stale one changes nothing. */
   async completeMany(results: AttemptResult[]): Promise<{ accepted: boolean }[]> {
     // As on the inline path, large values go to R2 before the engine sees the output.
-    const stored = await Promise.all(
-      results.map(async (result) => ({
-        ...result,
-        outcome: await storedOutcome(this.blobs, result.nodeId, result.outcome),
-      })),
-    );
-    const accepted = this.steps.complete(stored);
+    const accepted = this.steps.complete(await storedResults(this.blobs, results));
     this.drive();
     this.notifyIdle();
     return accepted;
@@ -398,13 +371,8 @@ export class RunObject extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    if (!this.state) {
-      // A spare no trigger took (or an object whose run was deleted): nothing is kept.
-      this.clock.forget();
-      await this.ctx.storage.deleteAll();
-      this.storage.forget();
-      return;
-    }
+    // A spare no trigger took (or an object whose run was deleted): nothing is kept.
+    if (!this.state) return this.wipe();
     this.clock.fireDue(this.clock.fired(Date.now()));
     this.drive();
     // Not `idle()`: attempts out on the queue report through RPCs, not this invocation.
@@ -482,7 +450,7 @@ export class RunObject extends DurableObject<Env> {
     for (const command of here) {
       const key = attemptKey(command);
       if (this.inflight.has(key)) continue;
-      const task = this.attempt(command).finally(() => {
+      const task = runInlineAttempt(this.inline, command).finally(() => {
         this.inflight.delete(key);
         this.drive();
         if (this.isIdle()) this.checkpoints.schedule(true);
@@ -491,31 +459,6 @@ export class RunObject extends DurableObject<Env> {
       this.inflight.set(key, task);
       this.ctx.waitUntil(task);
     }
-  }
-
-  private async attempt(command: Extract<Command, { type: "execute" }>): Promise<void> {
-    const state = this.state;
-    const loaded = this.loaded;
-    if (!state || !loaded) return;
-    let context: JsonObject;
-    try {
-      context = await this.blobs.resolved();
-    } catch (thrown) {
-      const outcome = { type: "failure" as const, error: contextUnavailable(thrown) };
-      this.dispatch({ type: "node-result", nodeId: command.nodeId, attempt: command.attempt, outcome });
-      return;
-    }
-    const job = attemptJob(this.env, loaded, state, context, command);
-    if (!job) return;
-    const result = await runAttempt(job, { env: this.env, ...(this.llmPort ? { llm: this.llmPort } : {}) });
-    // Large values go to R2 before the engine (and so the run's SQLite) sees the output.
-    let outcome = await storedOutcome(this.blobs, command.nodeId, result.outcome);
-    // Children: resolve what they run (D1) first; their inputs commit with the outcome below.
-    const spawned = outcome.type === "spawn" ? await this.children.prepare(command, outcome) : undefined;
-    if (spawned) outcome = spawned.outcome;
-    this.spans.attempt(state, job.node, command.attempt, result.startedAt, outcome, result.endedAt);
-    spawned?.commit?.();
-    this.dispatch({ type: "node-result", nodeId: command.nodeId, attempt: command.attempt, outcome });
   }
 
   /** Keeps a background task on the books, so `idle()` and the alarm wait for it. */

@@ -91,8 +91,7 @@ export class RunStorage {
 
   create(setup: RunSetup, state: RunState, initialContext: JsonObject): void {
     // A new run gets today's tables in one statement list; `migrate` is for runs stored before.
-    this.sql.exec(schema + laterSchema + snapshotSchema);
-    this.exists = true;
+    this.prepare();
     this.sql.exec("INSERT INTO meta (key, value) VALUES ('setup', ?)", JSON.stringify(setup));
     this.writeContext(0, null, initialContext, state.createdAt);
     this.enqueue("context:0", {

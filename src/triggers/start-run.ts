@@ -10,7 +10,7 @@ import { type Json, type JsonObject, toJson } from "../lib/json";
 import { validateJson } from "../lib/json-schema";
 import { logLine } from "../lib/log";
 import type { ExecutionReport } from "../run/report";
-import type { StartInput } from "../run/run-object";
+import type { StartInput } from "../run/start-input";
 import { database } from "../store/db";
 import { claimDedupKey } from "../store/dedup";
 import { latestWorkflowForTrigger, type WorkflowForRun } from "../store/triggers";

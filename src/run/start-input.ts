@@ -1,0 +1,32 @@
+import type { ParentLink, RunState } from "../engine/state";
+import { initialRunState } from "../engine/transition";
+import type { Json, JsonObject } from "../lib/json";
+import { type LoadedPlan, loadPlan } from "./plans";
+
+/** What starts a run in its object: from a trigger (src/triggers/start-run.ts) or a parent step. */
+export interface StartInput {
+  runId: string;
+  workflowId: string;
+  version: number;
+  definition: unknown;
+  input: Json;
+  trigger: { type: string; id: string | null; receivedAt: number };
+  /** A child run (map item, loop iteration, subworkflow call): the step it reports to. */
+  parent?: ParentLink;
+}
+
+/** A new run's plan, its state before the first event, and its context v0. */
+export function newRun(input: StartInput, now: number): { loaded: LoadedPlan; state: RunState; initial: JsonObject } {
+  const loaded = loadPlan(input.workflowId, input.version, input.definition);
+  const state: RunState = {
+    ...initialRunState(loaded.plan, { runId: input.runId, createdAt: now }),
+    ...(input.parent ? { parent: input.parent } : {}),
+  };
+  const lineage: JsonObject = input.parent ? { parentRunId: input.parent.runId, depth: input.parent.depth } : {};
+  const initial: JsonObject = {
+    input: input.input,
+    trigger: input.trigger,
+    run: { id: input.runId, workflowId: input.workflowId, version: input.version, ...lineage },
+  };
+  return { loaded, state, initial };
+}
