@@ -91,10 +91,22 @@ export class RunClock {
     const { storage } = this.deps;
     const busy = state.status === "pending" || state.status === "running" || storage.hasUnflushed();
     if (busy === this.watchArmed) return;
-    if (busy) storage.setTimer({ id: "watch", at: Date.now() + watchIntervalMs, kind: "watch" });
+    if (busy) storage.setTimer({ id: "watch", at: this.watchAt(Date.now()), kind: "watch" });
     else storage.deleteTimer("watch");
     this.watchArmed = busy;
     this.sync();
+  }
+
+  /**
+   * When the watch should fire: a watch interval from now, or at the alarm already set if that
+   * is at most one more interval later (a spare's). Moving an alarm earlier is written before the
+   * commit it belongs to, so the run's first step would wait for it; keeping the one that is
+   * there costs nothing.
+   */
+  private watchAt(now: number): number {
+    const at = now + watchIntervalMs;
+    const set = this.alarmAt;
+    return set !== null && set >= at && set <= at + watchIntervalMs ? set : at;
   }
 
   /** Keeps the alarm at the earliest stored timer (or none). */

@@ -6,7 +6,7 @@ import type { RunObject } from "../../src/run/run-object";
 import { isolateSpares } from "../../src/triggers/spare-runs";
 import { runStub } from "../../src/triggers/start-run";
 import { api, register, settle, startManual } from "./helpers";
-import { expectError, fireAlarm, runObject } from "./support";
+import { expectError, fireAlarm, runObject, testServer } from "./support";
 
 /** What a run object holds: its tables (the runtime's own aside) and its alarm. */
 function inside(runId: string) {
@@ -59,6 +59,31 @@ describe("spare run objects", () => {
     expect((await inside(runId)).alarm).not.toBe(expiresAt);
     // The next trigger does not get the same object again.
     expect(await startManual("spare-taken")).not.toBe(spare.runId);
+  });
+
+  it("a run started in a spare keeps the spare's alarm as its watch: taking it sets no alarm", async () => {
+    await register({
+      id: "spare-watch",
+      name: "spare-watch",
+      triggers: [{ type: "manual" }],
+      nodes: [{ id: "call", type: "http", config: { method: "GET", url: `${testServer.url}/delay/300` } }],
+      edges: [],
+    });
+    const expiresAt = Date.now() + 90_000;
+    const spare = await makeSpare(expiresAt);
+    isolateSpares.take(Date.now(), 30_000);
+    isolateSpares.giveBack(spare);
+    const runId = await startManual("spare-watch");
+    expect(runId).toBe(spare.runId);
+    // The call is still out: the run is busy, so it has a watch, and the watch is the spare's alarm.
+    const during = await runInDurableObject(runObject(runId), async (_instance: RunObject, state) => ({
+      alarm: await state.storage.getAlarm(),
+      watch: state.storage.sql.exec<{ at: number }>("SELECT at FROM timers WHERE id = 'watch'").toArray(),
+    }));
+    expect(during).toEqual({ alarm: expiresAt, watch: [{ at: expiresAt }] });
+    expect((await settle(runId)).status).toBe("success");
+    // Ended and flushed: no watch, no alarm.
+    expect((await inside(runId)).alarm).toBeNull();
   });
 
   it("a trigger has the next spare made once its run is quiet; the trigger after it takes that one", async () => {
