@@ -4,33 +4,22 @@ import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream, readFileSync, writeFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { createServer } from "node:net";
-import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import {
+  applyMigrations,
+  probePort,
+  projectRoot as root,
+  wranglerBin as wrangler,
+  wranglerEnv,
+} from "../../scripts/lib/wrangler.mjs";
 
-export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const wrangler = join(root, "node_modules", ".bin", "wrangler");
+export { root };
 
-function wranglerEnv(extra = {}) {
-  return {
-    ...process.env,
-    PATH: `${join(root, "node_modules", ".bin")}${delimiter}${process.env.PATH ?? ""}`,
-    WRANGLER_SEND_METRICS: "false",
-    CLOUDFLARE_CF_FETCH_ENABLED: "false",
-    WRANGLER_HIDE_BANNER: "true",
-    ...extra,
-  };
-}
-
-export function freePort() {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => done(port));
-    });
-  });
+/** A free port on 127.0.0.1. */
+async function freePort() {
+  const port = await probePort(0);
+  if (port === undefined) throw new Error("no free port on 127.0.0.1");
+  return port;
 }
 
 /** A config as wrangler reads it, rewritten with absolute paths so it can live in `dir`. */
@@ -89,12 +78,7 @@ export async function startServer({ dir, log = () => {}, profile = false, localO
   const token = randomBytes(18).toString("base64url");
   const configs = await writeConfigs(dir, token);
   const persist = join(dir, "state");
-  const migrate = spawnSync(
-    wrangler,
-    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist, "-c", configs.signalbox],
-    { cwd: root, env: wranglerEnv({ CI: "true" }), encoding: "utf8" },
-  );
-  if (migrate.status !== 0) throw new Error(`d1 migrations apply failed:\n${migrate.stdout}${migrate.stderr}`);
+  applyMigrations({ persistTo: persist, config: configs.signalbox, stdio: "pipe" });
   const port = await freePort();
   // Profiling puts Signalbox first (see profile.mjs); it then answers on the root URL.
   const order = profile

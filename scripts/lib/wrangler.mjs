@@ -28,9 +28,10 @@ export function wranglerEnv(extra = {}) {
  * Applies D1 migrations to the local database. CI=true makes wrangler take the default
  * answer to its "continue?" prompt instead of waiting for a keyboard.
  */
-export function applyMigrations({ persistTo, stdio = "inherit" } = {}) {
+export function applyMigrations({ persistTo, config, stdio = "inherit" } = {}) {
   const args = ["d1", "migrations", "apply", "DB", "--local"];
   if (persistTo) args.push("--persist-to", persistTo);
+  if (config) args.push("-c", config);
   const result = spawnSync(wranglerBin, args, {
     cwd: projectRoot,
     env: wranglerEnv({ CI: "true" }),
