@@ -28,6 +28,22 @@ async function makeSpare(expiresAt: number) {
   return spare;
 }
 
+/** A spare made as above, and the isolate's one spare from now on (replacing any an earlier trigger left). */
+async function poolSpare(expiresAt: number) {
+  const spare = await makeSpare(expiresAt);
+  isolateSpares.take(Date.now(), 30_000);
+  isolateSpares.giveBack(spare);
+  return spare;
+}
+
+/** A one-node workflow started by hand; the node sets `done` unless another is given. */
+function manualWorkflow(
+  id: string,
+  node: object = { id: "only", type: "transform", config: { set: { done: "true" } } },
+) {
+  return { id, name: id, triggers: [{ type: "manual" }], nodes: [node], edges: [] };
+}
+
 describe("spare run objects", () => {
   it("a spare has its tables and its alarm, and no run", async () => {
     const expiresAt = Date.now() + 90_000;
@@ -40,17 +56,9 @@ describe("spare run objects", () => {
   });
 
   it("the next trigger takes the isolate's spare; the run's own timers replace its alarm", async () => {
-    await register({
-      id: "spare-taken",
-      name: "spare-taken",
-      triggers: [{ type: "manual" }],
-      nodes: [{ id: "only", type: "transform", config: { set: { done: "true" } } }],
-      edges: [],
-    });
+    await register(manualWorkflow("spare-taken"));
     const expiresAt = Date.now() + 90_000;
-    const spare = await makeSpare(expiresAt);
-    isolateSpares.take(Date.now(), 30_000); // whatever an earlier trigger left ready
-    isolateSpares.giveBack(spare);
+    const spare = await poolSpare(expiresAt);
     const runId = await startManual("spare-taken");
     expect(runId).toBe(spare.runId);
     const report = await settle(runId);
@@ -62,17 +70,15 @@ describe("spare run objects", () => {
   });
 
   it("a run started in a spare keeps the spare's alarm as its watch: taking it sets no alarm", async () => {
-    await register({
-      id: "spare-watch",
-      name: "spare-watch",
-      triggers: [{ type: "manual" }],
-      nodes: [{ id: "call", type: "http", config: { method: "GET", url: `${testServer.url}/delay/300` } }],
-      edges: [],
-    });
+    await register(
+      manualWorkflow("spare-watch", {
+        id: "call",
+        type: "http",
+        config: { method: "GET", url: `${testServer.url}/delay/300` },
+      }),
+    );
     const expiresAt = Date.now() + 90_000;
-    const spare = await makeSpare(expiresAt);
-    isolateSpares.take(Date.now(), 30_000);
-    isolateSpares.giveBack(spare);
+    const spare = await poolSpare(expiresAt);
     const runId = await startManual("spare-watch");
     expect(runId).toBe(spare.runId);
     // The call is still out: the run is busy, so it has a watch, and the watch is the spare's alarm.
@@ -87,13 +93,7 @@ describe("spare run objects", () => {
   });
 
   it("a trigger has the next spare made once its run is quiet; the trigger after it takes that one", async () => {
-    await register({
-      id: "spare-refilled",
-      name: "spare-refilled",
-      triggers: [{ type: "manual" }],
-      nodes: [{ id: "only", type: "transform", config: { set: { done: "true" } } }],
-      edges: [],
-    });
+    await register(manualWorkflow("spare-refilled"));
     await isolateSpares.settled();
     isolateSpares.take(Date.now(), 30_000); // an empty pool: the trigger below makes the spare
     const first = await startManual("spare-refilled");
@@ -117,13 +117,7 @@ describe("spare run objects", () => {
   });
 
   it("an object that holds a run is not made a spare", async () => {
-    await register({
-      id: "spare-refused",
-      name: "spare-refused",
-      triggers: [{ type: "manual" }],
-      nodes: [{ id: "only", type: "transform", config: { set: { done: "true" } } }],
-      edges: [],
-    });
+    await register(manualWorkflow("spare-refused"));
     const runId = await startManual("spare-refused");
     await settle(runId);
     expect(await runStub(env, runId).prepare({ expiresAt: Date.now() + 1_000 })).toEqual({ prepared: false });
