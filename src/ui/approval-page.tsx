@@ -24,13 +24,16 @@ function EditField(props: { name: string; schema: FieldSchema; value: unknown })
   const id = `edit-${name}`;
   const label = schema.title ?? name;
   const help = schema.description ? <span class="note"> — {schema.description}</span> : null;
+  const caption = (
+    <label for={id}>
+      {label}
+      {help}
+    </label>
+  );
   if (schema.enum) {
     return (
       <div>
-        <label for={id}>
-          {label}
-          {help}
-        </label>
+        {caption}
         <select id={id} name={`edit.${name}`}>
           {schema.enum.map((option) => (
             <option value={String(option)} selected={option === value}>
@@ -54,10 +57,7 @@ function EditField(props: { name: string; schema: FieldSchema; value: unknown })
   if (schema.type === "number" || schema.type === "integer") {
     return (
       <div>
-        <label for={id}>
-          {label}
-          {help}
-        </label>
+        {caption}
         <input
           type="number"
           id={id}
@@ -71,10 +71,7 @@ function EditField(props: { name: string; schema: FieldSchema; value: unknown })
   if (schema.type === "string") {
     return (
       <div>
-        <label for={id}>
-          {label}
-          {help}
-        </label>
+        {caption}
         <input type="text" id={id} name={`edit.${name}`} value={typeof value === "string" ? value : ""} />
       </div>
     );
