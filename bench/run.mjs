@@ -14,7 +14,7 @@ import { report } from "./lib/report.mjs";
 import * as scenario from "./lib/scenarios.mjs";
 import { startServer } from "./lib/server.mjs";
 import { shapes } from "./lib/shapes.mjs";
-import { baseline, signalbox } from "./lib/systems.mjs";
+import { baseline, hookFloor, signalbox } from "./lib/systems.mjs";
 
 const { values: options } = parseArgs({
   options: {
@@ -128,9 +128,12 @@ async function main() {
       results.d1Batches = await scenario.d1Batches(ctx, sb, plan.d1Runs);
     }
     if (selected.has("webhooks")) {
-      results.webhooks = { signalbox: [], baseline: [] };
+      // The two floors run after the systems in each round: what one object per run costs
+      // at the least, and what runs sharing objects would.
+      const floors = ["fresh", "shared"].map((mode) => hookFloor(mode, pings.url));
+      results.webhooks = Object.fromEntries([...systems, ...floors].map((s) => [s.name, []]));
       for (let round = 0; round < plan.hookRounds; round++) {
-        for (const system of round % 2 ? [...systems].reverse() : systems) {
+        for (const system of [...(round % 2 ? [...systems].reverse() : systems), ...floors]) {
           log(`webhook load on ${system.name} (${plan.hookSeconds} s, ${plan.connections} connections)`);
           const result = await scenario.webhooks(ctx, system, {
             seconds: plan.hookSeconds,

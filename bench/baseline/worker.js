@@ -86,6 +86,30 @@ export class FloorObject extends DurableObject {
     }
     return { n, mode, insideMs: Date.now() - started };
   }
+
+  /**
+   * The webhook floor's "run": one row committed and awaited, then the "done" ping. Nothing
+   * that keeps a run's state in its own object can do less per run.
+   */
+  async hook(runId, ping) {
+    this.ctx.storage.sql.exec("INSERT INTO steps (at, body) VALUES (?, ?)", Date.now(), runId);
+    await this.ctx.storage.sync();
+    await sendPing(ping, "done", runId);
+  }
+}
+
+/**
+ * The webhook floor: `fresh` gives each request a new object (one object per run, as both
+ * systems do); `shared` spreads requests over 16 objects (runs sharing objects).
+ */
+async function floorHook(env, mode, ping, body) {
+  if (mode !== "fresh" && mode !== "shared") {
+    return json({ error: { code: "floor.mode", message: `unknown floor mode ${mode}` } }, 404);
+  }
+  const runId = crypto.randomUUID();
+  const id = mode === "fresh" ? env.FLOOR.newUniqueId() : env.FLOOR.idFromName(`hook-${Number(body.n) % 16}`);
+  await env.FLOOR.get(id).hook(runId, ping);
+  return json({ runId, status: "done" }, 202);
 }
 
 /**
@@ -163,6 +187,9 @@ export default {
       }
       const stub = env.FLOOR.get(env.FLOOR.idFromName(id));
       return json(await stub.steps(n, mode));
+    }
+    if (resource === "floor-hook" && id && method === "POST") {
+      return floorHook(env, id, url.searchParams.get("ping"), await request.json());
     }
     if (resource === "d1watch") return d1Watch(env.SIGNALBOX_DB, id, method);
     return json({ error: { code: "route.not_found", message: url.pathname } }, 404);

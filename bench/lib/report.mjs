@@ -99,7 +99,17 @@ export function report(results) {
         pick(b, "drainMs").map((v) => Math.max(0, v)),
       ),
     );
-    const lost = [...s, ...b].filter((r) => r.completed < r.accepted || r.errors > 0);
+    const [fresh, shared] = [webhooks["floor-fresh"], webhooks["floor-shared"]];
+    if (fresh?.length) {
+      const floorRow = (label, runs) =>
+        row(label, pick(runs, "runsPerSec"), pick(b, "runsPerSec"), { higherIsBetter: true });
+      lines.push("  floor: a bare object commits one row and pings (runs/s), against the baseline:");
+      lines.push(floorRow("    a new object per run", fresh));
+      lines.push(floorRow("    16 objects shared by all runs", shared));
+    }
+    const lost = [...s, ...b, ...(fresh ?? []), ...(shared ?? [])].filter(
+      (r) => r.completed < r.accepted || r.errors > 0,
+    );
     for (const r of lost) lines.push(`  !! ${r.accepted} accepted, ${r.completed} completed, ${r.errors} errors`);
   }
   for (const r of resume ?? []) {

@@ -80,3 +80,14 @@ export function baseline(server, pingBase) {
     },
   };
 }
+
+/**
+ * The webhook floor (bench/baseline/worker.js `floorHook`): a request commits one row in a
+ * bare Durable Object and pings "done". `fresh`: a new object per request; `shared`: 16 objects.
+ */
+export function hookFloor(mode, pingBase) {
+  return {
+    name: `floor-${mode}`,
+    hookPath: () => `/baseline/floor-hook/${mode}?ping=${encodeURIComponent(pingBase)}`,
+  };
+}
