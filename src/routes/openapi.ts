@@ -149,7 +149,7 @@ export const openApiDocument = {
         responses: { "200": { description: "report" }, ...errorResponses(400, 401, 404) },
       },
       delete: {
-        summary: "Delete an ended run: its R2 blobs, its object's storage and its D1 rows",
+        summary: "Delete an ended run and its child runs: their R2 blobs, objects' storage and D1 rows",
         parameters: [idParam("runId")],
         responses: { "200": { description: "what was removed" }, ...errorResponses(401, 404, 409) },
       },

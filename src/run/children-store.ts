@@ -140,6 +140,23 @@ export class ChildrenStore {
     );
   }
 
+  /**
+   * Every child run this run started, over all its steps and attempts. Read without creating the
+   * tables, so asking a run that never had children writes nothing.
+   */
+  startedRunIds(): string[] {
+    if (!this.ready) {
+      const found = this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'children'").toArray();
+      if (found.length === 0) return [];
+    }
+    return this.sql
+      .exec<{ id: string }>(
+        "SELECT child_run_id AS id FROM children WHERE child_run_id IS NOT NULL ORDER BY node_id, attempt, idx",
+      )
+      .toArray()
+      .map((row) => row.id);
+  }
+
   setInput(nodeId: string, attempt: number, index: number, input: Json): void {
     this.db().exec(
       "UPDATE children SET input = ? WHERE node_id = ? AND attempt = ? AND idx = ?",

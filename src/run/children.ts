@@ -210,6 +210,11 @@ export class Children {
     return true;
   }
 
+  /** Every child run this run started (deleting a run takes its children with it). */
+  startedRunIds(): string[] {
+    return this.store.startedRunIds();
+  }
+
   /** `start` called again on an ended child (its parent restarted): the report goes out again. */
   resendEnd(): void {
     const state = this.host.state();

@@ -323,6 +323,12 @@ export class RunObject extends DurableObject<Env> {
     return { runId, status };
   }
 
+  /** The run's status and the child runs it started: a delete walks the tree with it first. */
+  async childRuns(): Promise<{ status: string; childRunIds: string[] } | null> {
+    if (!this.state) return null;
+    return { status: this.state.status, childRunIds: this.children.startedRunIds() };
+  }
+
   /** Deletes the object's storage and alarm and forgets the run it held. */
   private async wipe(): Promise<void> {
     await this.ctx.storage.deleteAlarm();

@@ -35,16 +35,22 @@ export async function copyBlob(bucket: R2Bucket, fromRunId: string, toRunId: str
   return true;
 }
 
-/** Deletes everything under the run's prefix; returns how many objects went. */
+/**
+ * Deletes everything under the run's prefix and under its child runs' (a child's id is its
+ * parent's and `.<node>.<attempt>.<index>`, so `runs/<runId>.` holds every run below it);
+ * returns how many objects went.
+ */
 export async function deleteRunBlobs(bucket: R2Bucket, runId: string): Promise<number> {
   let deleted = 0;
-  let cursor: string | undefined;
-  do {
-    const page = await bucket.list({ prefix: runPrefix(runId), ...(cursor ? { cursor } : {}) });
-    const keys = page.objects.map((object) => object.key);
-    if (keys.length > 0) await bucket.delete(keys);
-    deleted += keys.length;
-    cursor = page.truncated ? page.cursor : undefined;
-  } while (cursor);
+  for (const prefix of [runPrefix(runId), `runs/${runId}.`]) {
+    let cursor: string | undefined;
+    do {
+      const page = await bucket.list({ prefix, ...(cursor ? { cursor } : {}) });
+      const keys = page.objects.map((object) => object.key);
+      if (keys.length > 0) await bucket.delete(keys);
+      deleted += keys.length;
+      cursor = page.truncated ? page.cursor : undefined;
+    } while (cursor);
+  }
   return deleted;
 }

@@ -15,19 +15,25 @@ export interface OperationEntry {
 }
 
 export async function recordOperations(db: Database, entries: readonly OperationEntry[]): Promise<void> {
-  if (entries.length === 0) return;
-  await db.insert(runOperations).values(
-    entries.map((entry) => ({
-      id: sortableId("op", entry.at),
-      runId: entry.runId,
-      operation: entry.operation,
-      at: entry.at,
-      relatedRunId: entry.relatedRunId ?? null,
-      bulkId: entry.bulkId ?? null,
-      details: entry.details === undefined ? null : JSON.stringify(entry.details),
-    })),
-  );
+  const rows = entries.map((entry) => ({
+    id: sortableId("op", entry.at),
+    runId: entry.runId,
+    operation: entry.operation,
+    at: entry.at,
+    relatedRunId: entry.relatedRunId ?? null,
+    bulkId: entry.bulkId ?? null,
+    details: entry.details === undefined ? null : JSON.stringify(entry.details),
+  }));
+  // D1 binds at most 100 parameters per statement: 14 rows of 7 columns each, all in one batch.
+  const statements = [];
+  for (let start = 0; start < rows.length; start += rowsPerInsert) {
+    statements.push(db.insert(runOperations).values(rows.slice(start, start + rowsPerInsert)));
+  }
+  const [first, ...rest] = statements;
+  if (first) await db.batch([first, ...rest]);
 }
+
+const rowsPerInsert = 14;
 
 /** Operations on a run, and replays made from it, newest first. */
 export async function operationsOf(db: Database, runId: string) {

@@ -1,6 +1,8 @@
 /**
- * Removes a deleted run's rows from D1 in one batch. The operators' audit trail
- * (`run_operations`) is kept, and records the deletion itself.
+ * Removes a deleted run's rows, and its child runs', from D1 in one batch. A child's id is its
+ * parent's and `.<node>.<attempt>.<index>`, so the runs below `runId` are the ids between
+ * `runId.` and `runId/` ('/' follows '.'), a range the indexes answer. The operators' audit
+ * trail (`run_operations`) is kept, and records the deletion itself.
  */
 const tables = [
   ["runs", "id"],
@@ -16,7 +18,11 @@ export type DeletedRows = Record<(typeof tables)[number][0], number>;
 
 export async function deleteRunRows(d1: D1Database, runId: string): Promise<DeletedRows> {
   const results = await d1.batch(
-    tables.map(([table, column]) => d1.prepare(`DELETE FROM ${table} WHERE ${column} = ?`).bind(runId)),
+    tables.map(([table, column]) =>
+      d1
+        .prepare(`DELETE FROM ${table} WHERE ${column} = ?1 OR (${column} > ?2 AND ${column} < ?3)`)
+        .bind(runId, `${runId}.`, `${runId}/`),
+    ),
   );
   const counts = {} as DeletedRows;
   tables.forEach(([table], index) => {

@@ -158,6 +158,8 @@ export interface RunApi {
     version?: number,
     options?: { inline?: boolean },
   ): Promise<{ version: number; hash: string; context: JsonObject } | { error: ErrorData } | null>;
+  /** The run's status and the child runs it started (src/run/delete-run.ts walks the tree). */
+  childRuns(): Promise<{ status: string; childRunIds: string[] } | null>;
   /** Deletes an ended run's object storage (src/run/delete-run.ts removes the rest). */
   destroy(): Promise<{ runId: string; status: string } | { error: ErrorData } | null>;
   cancel(reason?: string): Promise<{ status: string } | { error: ErrorData } | null>;
