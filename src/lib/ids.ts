@@ -41,3 +41,11 @@ export function isRunId(runId: string): boolean {
 export function childRunId(parentRunId: string, nodeId: string, attempt: number, index: number): string {
   return `${parentRunId}.${nodeId}.${attempt}.${index}`;
 }
+
+/**
+ * Every run below `runId` (its children, theirs, ...) has an id that starts with `<runId>.`: the
+ * ids between the two bounds ('/' follows '.'), and the keys under the first as a prefix.
+ */
+export function descendantRange(runId: string): [from: string, to: string] {
+  return [`${runId}.`, `${runId}/`];
+}

@@ -33,6 +33,15 @@ export type LinkJob =
   | { id: string; kind: "cancel"; childRunId: string; attempts: number }
   | { id: string; kind: "notify"; attempts: number };
 
+/** One start job per child, so a start written twice is one job. */
+export function startJobId(child: { nodeId: string; attempt: number; index: number }): string {
+  return `start:${child.nodeId}:${child.attempt}:${child.index}`;
+}
+
+export function cancelJobId(childRunId: string): string {
+  return `cancel:${childRunId}`;
+}
+
 const schema = `
 CREATE TABLE IF NOT EXISTS children (node_id TEXT NOT NULL, attempt INTEGER NOT NULL, idx INTEGER NOT NULL, input TEXT, child_run_id TEXT, status TEXT NOT NULL, output TEXT, error TEXT, done INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (node_id, attempt, idx));
 CREATE TABLE IF NOT EXISTS child_bodies (node_id TEXT NOT NULL, attempt INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (node_id, attempt));

@@ -11,7 +11,7 @@ import { nodeSpec } from "../nodes/registry";
 import type { NodeOutcome } from "../nodes/types";
 import { database } from "../store/db";
 import { getVersion } from "../store/workflows";
-import { type ChildBody, type ChildRow, ChildrenStore, type LinkJob } from "./children-store";
+import { type ChildBody, type ChildRow, ChildrenStore, cancelJobId, type LinkJob, startJobId } from "./children-store";
 import { JobPump } from "./job-pump";
 import type { LoadedPlan } from "./plans";
 import { runOutput } from "./run-output";
@@ -482,14 +482,6 @@ function pick(command: { nodeId: string; attempt: number; index: number }) {
 
 function at(step: { nodeId: string; attempts: number }) {
   return { nodeId: step.nodeId, attempt: step.attempts };
-}
-
-function startJobId(child: { nodeId: string; attempt: number; index: number }): string {
-  return `start:${child.nodeId}:${child.attempt}:${child.index}`;
-}
-
-function cancelJobId(childRunId: string): string {
-  return `cancel:${childRunId}`;
 }
 
 function endedEvent(row: ChildRow, done?: boolean): RunEvent {

@@ -347,9 +347,7 @@ export class RunObject extends DurableObject<Env> {
    * are flushed (tests, bench).
    */
   async idle(): Promise<{ status: string | null }> {
-    while (this.inflight.size > 0 || this.checkpoints.busy || this.steps.outstanding > 0) {
-      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-    }
+    await this.settled(true);
     return { status: this.state?.status ?? null };
   }
 
@@ -381,12 +379,13 @@ export class RunObject extends DurableObject<Env> {
     if (!this.state) return this.wipe();
     this.clock.fireDue(this.clock.fired(Date.now()));
     this.drive();
-    // Not `idle()`: attempts out on the queue report through RPCs, not this invocation.
-    await this.settledHere();
+    // Not the steps queue: attempts out there report through RPCs, not this invocation.
+    await this.settled(false);
   }
 
-  private async settledHere(): Promise<void> {
-    while (this.inflight.size > 0 || this.checkpoints.busy) {
+  /** Nothing in flight here and checkpoints flushed; with `queued`, nothing out on the steps queue either. */
+  private async settled(queued: boolean): Promise<void> {
+    while (this.inflight.size > 0 || this.checkpoints.busy || (queued && this.steps.outstanding > 0)) {
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
   }

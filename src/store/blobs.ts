@@ -1,8 +1,9 @@
 /**
  * R2 I/O for large context values. Keys are content-addressed and scoped to the run
  * (`runs/<runId>/blobs/<sha256hex>`), so identical content is stored once per run and deleting
- * a run is deleting one prefix.
+ * a run is deleting its prefix (and its child runs', `runs/<runId>.`).
  */
+import { descendantRange } from "../lib/ids";
 
 export function runPrefix(runId: string): string {
   return `runs/${runId}/`;
@@ -35,14 +36,10 @@ export async function copyBlob(bucket: R2Bucket, fromRunId: string, toRunId: str
   return true;
 }
 
-/**
- * Deletes everything under the run's prefix and under its child runs' (a child's id is its
- * parent's and `.<node>.<attempt>.<index>`, so `runs/<runId>.` holds every run below it);
- * returns how many objects went.
- */
+/** Deletes everything under the run's prefix and its child runs'; returns how many objects went. */
 export async function deleteRunBlobs(bucket: R2Bucket, runId: string): Promise<number> {
   let deleted = 0;
-  for (const prefix of [runPrefix(runId), `runs/${runId}.`]) {
+  for (const prefix of [runPrefix(runId), `runs/${descendantRange(runId)[0]}`]) {
     let cursor: string | undefined;
     do {
       const page = await bucket.list({ prefix, ...(cursor ? { cursor } : {}) });

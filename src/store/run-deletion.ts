@@ -1,8 +1,8 @@
+import { descendantRange } from "../lib/ids";
+
 /**
- * Removes a deleted run's rows, and its child runs', from D1 in one batch. A child's id is its
- * parent's and `.<node>.<attempt>.<index>`, so the runs below `runId` are the ids between
- * `runId.` and `runId/` ('/' follows '.'), a range the indexes answer. The operators' audit
- * trail (`run_operations`) is kept, and records the deletion itself.
+ * Removes a deleted run's rows, and its child runs' (an id range the indexes answer), from D1 in
+ * one batch. The operators' audit trail (`run_operations`) is kept, and records the deletion.
  */
 const tables = [
   ["runs", "id"],
@@ -21,7 +21,7 @@ export async function deleteRunRows(d1: D1Database, runId: string): Promise<Dele
     tables.map(([table, column]) =>
       d1
         .prepare(`DELETE FROM ${table} WHERE ${column} = ?1 OR (${column} > ?2 AND ${column} < ?3)`)
-        .bind(runId, `${runId}.`, `${runId}/`),
+        .bind(runId, ...descendantRange(runId)),
     ),
   );
   const counts = {} as DeletedRows;
