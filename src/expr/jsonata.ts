@@ -41,15 +41,24 @@ export function checkExpression(source: string): ExpressionProblem | undefined {
   }
 }
 
+/**
+ * JSONata words its sequence errors with the size attempted, and its own 1e7 range cap sits
+ * above ours: both are restated with the limit that applies here.
+ */
+function problemMessage(problem: { message?: string; code?: string; value?: unknown }): string | undefined {
+  if (problem.code !== "D2014" && problem.code !== "D2015") return problem.message;
+  return `a sequence of ${problem.value} items is over the limit of ${limits.sequence} items`;
+}
+
 export async function evaluate(source: string, context: unknown): Promise<unknown> {
   try {
     return await compile(source).evaluate(context);
   } catch (thrown) {
-    const problem = thrown as { message?: string; code?: string };
+    const problem = thrown as { message?: string; code?: string; value?: unknown };
     throw new SignalboxError(
       errorData(
         "node.expression_failed",
-        `expression ${JSON.stringify(source)} failed: ${problem.message ?? String(thrown)}`,
+        `expression ${JSON.stringify(source)} failed: ${problemMessage(problem) ?? String(thrown)}`,
         {
           details: { expression: source, jsonataCode: problem.code },
         },

@@ -42,6 +42,29 @@ describe("evaluate", () => {
   });
 });
 
+describe("the sequence limit", () => {
+  const failure = (source: string) =>
+    evaluate(source, {}).then(
+      () => undefined,
+      (thrown: SignalboxError) => thrown.data.message,
+    );
+
+  it("allows a range of exactly 100,000 items", async () => {
+    expect(await evaluate("$count([1..100000])", {})).toBe(100_000);
+  });
+
+  it.each([
+    ["one over the limit", "[1..100001]", 100_001],
+    ["twice the limit", "[1..200000]", 200_000],
+    ["over JSONata's own range cap", "[1..20000000]", 20_000_000],
+    ["built by $append", "$append([1..60000], [1..60000])", 120_000],
+  ])("states the limit that applies for a sequence %s", async (_name, source, size) => {
+    expect(await failure(source)).toBe(
+      `expression ${JSON.stringify(source)} failed: a sequence of ${size} items is over the limit of 100000 items`,
+    );
+  });
+});
+
 describe("checkExpression", () => {
   it("accepts valid expressions", () => {
     expect(checkExpression("input.items[n > 1].n")).toBeUndefined();
