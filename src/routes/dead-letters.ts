@@ -4,7 +4,7 @@ import { fail } from "../errors";
 import { listDeadLetters } from "../store/operations";
 import { decodeCursor, encodeCursor } from "../store/runs";
 import { errorResponse } from "./http-errors";
-import { isObject, limitBody, readJson } from "./request";
+import { isObject, limitBody, listLimit, readJson } from "./request";
 import { retryRun } from "./run-actions";
 import { retryVersion } from "./run-operations";
 import { checkRunId } from "./runs";
@@ -16,10 +16,8 @@ import { checkRunId } from "./runs";
 export const deadLetterRoutes = new Hono<{ Bindings: Env }>();
 
 deadLetterRoutes.get("/", async (c) => {
-  const { workflow, limit: limitParam, cursor: cursorParam } = c.req.query();
-  const limit = limitParam === undefined ? 50 : Number(limitParam);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 200)
-    fail("request.invalid", "limit must be an integer from 1 to 200");
+  const { workflow, cursor: cursorParam } = c.req.query();
+  const limit = listLimit(c);
   const cursor = cursorParam === undefined ? undefined : decodeCursor(cursorParam);
   if (cursorParam !== undefined && !cursor) fail("request.invalid", "cursor is not one this API returned");
   const page = await listDeadLetters(c.env.DB, {

@@ -11,6 +11,9 @@ const runStart = json({
 const idParam = (name: string) => ({ name, in: "path", required: true, schema: { type: "string" } });
 /** Large context values are references (`{"$signalbox.blob", size, type}`) unless this is true. */
 const inlineParam = { name: "inline", in: "query", schema: { type: "boolean" } };
+/** Plain decimal digits only; anything else is 400 `request.invalid` naming the parameter. */
+const limitParam = { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 200, default: 50 } };
+const stringParams = (...names: string[]) => names.map((name) => ({ name, in: "query", schema: { type: "string" } }));
 
 /** The API as OpenAPI 3.1: paths and their error statuses; node configs live in docs/definitions.md. */
 export const openApiDocument = {
@@ -134,11 +137,7 @@ export const openApiDocument = {
     "/api/runs": {
       get: {
         summary: "List runs, newest first",
-        parameters: ["workflow", "status", "parent", "limit", "cursor"].map((name) => ({
-          name,
-          in: "query",
-          schema: { type: "string" },
-        })),
+        parameters: [...stringParams("workflow", "status", "parent", "cursor"), limitParam],
         responses: { "200": { description: "runs and nextCursor" }, ...errorResponses(400, 401) },
       },
     },
@@ -180,7 +179,7 @@ export const openApiDocument = {
     "/api/outbox": {
       get: {
         summary: "Emails sent or attempted, newest first (with the outbox adapter, their approval links)",
-        parameters: ["run", "to", "limit"].map((name) => ({ name, in: "query", schema: { type: "string" } })),
+        parameters: [...stringParams("run", "to"), limitParam],
         responses: { "200": { description: "messages" }, ...errorResponses(400, 401) },
       },
     },
@@ -320,7 +319,7 @@ export const openApiDocument = {
     "/api/dead-letters": {
       get: {
         summary: "Failed runs with the steps that exhausted their attempts and escalation; count",
-        parameters: ["workflow", "limit", "cursor"].map((name) => ({ name, in: "query", schema: { type: "string" } })),
+        parameters: [...stringParams("workflow", "cursor"), limitParam],
         responses: { "200": { description: "{count, deadLetters, nextCursor}" }, ...errorResponses(400, 401) },
       },
     },
@@ -338,7 +337,7 @@ export const openApiDocument = {
       get: {
         summary:
           "Runs by status, rates, queue lag, step and attempt percentiles, retries, dead letters; JSON or Prometheus text (Accept: text/plain)",
-        parameters: ["window", "workflow", "format"].map((name) => ({ name, in: "query", schema: { type: "string" } })),
+        parameters: stringParams("window", "workflow", "format"),
         responses: { "200": { description: "metrics" }, ...errorResponses(400, 401) },
       },
     },

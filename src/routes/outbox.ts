@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import type { Env } from "../env";
-import { fail } from "../errors";
 import { database } from "../store/db";
 import { listOutbox } from "../store/outbox";
+import { listLimit } from "./request";
 
 /**
  * `GET /api/outbox`: every email the engine sent or tried, newest first. Locally (the default
@@ -11,10 +11,8 @@ import { listOutbox } from "../store/outbox";
 export const outboxRoutes = new Hono<{ Bindings: Env }>();
 
 outboxRoutes.get("/", async (c) => {
-  const { run, to, limit: limitParam } = c.req.query();
-  const limit = limitParam === undefined ? 50 : Number(limitParam);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 200)
-    fail("request.invalid", "limit must be an integer from 1 to 200");
+  const { run, to } = c.req.query();
+  const limit = listLimit(c);
   const rows = await listOutbox(database(c.env.DB), { runId: run, to, limit });
   return c.json({
     messages: rows.map((row) => ({

@@ -24,6 +24,30 @@ export async function readJson(c: Context, options: { allowEmpty?: boolean } = {
   }
 }
 
+/**
+ * A numeric query parameter: plain decimal digits only, so `""`, `0x1`, `1e0`, `+1` and `" 1"`
+ * (which `Number()` would all accept) are refused rather than read as some other number.
+ */
+export function queryInteger(c: Context, name: string, range: { min: 0 | 1; max?: number }): number | undefined {
+  const raw = c.req.query(name);
+  if (raw === undefined) return undefined;
+  const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  const max = range.max ?? Number.MAX_SAFE_INTEGER;
+  if (Number.isSafeInteger(value) && value >= range.min && value <= max) return value;
+  const wanted =
+    range.max !== undefined
+      ? `an integer from ${range.min} to ${range.max}`
+      : range.min === 0
+        ? "a non-negative integer"
+        : "a positive integer";
+  fail("request.invalid", `${name} must be ${wanted}`, { details: { parameter: name, value: raw } });
+}
+
+/** Page size of the list routes. */
+export function listLimit(c: Context): number {
+  return queryInteger(c, "limit", { min: 1, max: 200 }) ?? 50;
+}
+
 export function isObject(value: unknown): value is Record<string, Json> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }

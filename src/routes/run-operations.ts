@@ -9,7 +9,7 @@ import { operationsOf } from "../store/operations";
 import { runStub } from "../triggers/start-run";
 import { bulkAction } from "./bulk";
 import { errorResponse } from "./http-errors";
-import { isObject, limitBody, readJson } from "./request";
+import { isObject, limitBody, queryInteger, readJson } from "./request";
 import { type ActionResult, pauseRun, replayRun, resumeRun, retryRun } from "./run-actions";
 import { checkRunId } from "./runs";
 
@@ -80,23 +80,17 @@ runOperationRoutes.post("/:runId/resume", async (c) => {
   return answer(c, runId, await resumeRun(c.env, runId));
 });
 
-function versionParam(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const version = Number(value);
-  if (!Number.isInteger(version) || version < 0) fail("request.invalid", `${name} must be a non-negative integer`);
-  return version;
-}
-
 /** What changed between two context versions, as JSON Pointer changes; `to` defaults to the latest, `from` to the one before. */
 runOperationRoutes.get("/:runId/context/diff", async (c) => {
   const runId = checkRunId(c.req.param("runId"));
+  const to = queryInteger(c, "to", { min: 0 });
+  const from = queryInteger(c, "from", { min: 0 });
   const stub = runStub(c.env, runId);
-  const target = await stub.contextAt(versionParam(c.req.query("to"), "to"));
+  const target = await stub.contextAt(to);
   if (!target) fail("run.not_found", `no run ${runId}`);
   if ("error" in target && isErrorData(target.error)) return errorResponse(c, target.error);
   const after = target as { version: number; context: JsonObject };
-  const from = versionParam(c.req.query("from"), "from") ?? Math.max(0, after.version - 1);
-  const source = await stub.contextAt(from);
+  const source = await stub.contextAt(from ?? Math.max(0, after.version - 1));
   if (!source) fail("run.not_found", `no run ${runId}`);
   if ("error" in source && isErrorData(source.error)) return errorResponse(c, source.error);
   const before = source as { version: number; context: JsonObject };

@@ -8,6 +8,7 @@ import { database } from "../store/db";
 import { decodeCursor, listRuns } from "../store/runs";
 import { runStub } from "../triggers/start-run";
 import { errorResponse } from "./http-errors";
+import { listLimit, queryInteger } from "./request";
 
 export const runRoutes = new Hono<{ Bindings: Env }>();
 
@@ -18,10 +19,8 @@ export function checkRunId(runId: string): string {
 }
 
 runRoutes.get("/", async (c) => {
-  const { workflow, status, parent, limit: limitParam, cursor: cursorParam } = c.req.query();
-  const limit = limitParam === undefined ? 50 : Number(limitParam);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 200)
-    fail("request.invalid", "limit must be an integer from 1 to 200");
+  const { workflow, status, parent, cursor: cursorParam } = c.req.query();
+  const limit = listLimit(c);
   if (status !== undefined && !(runStatuses as readonly string[]).includes(status)) {
     fail("request.invalid", `status must be one of ${runStatuses.join(", ")}`);
   }
@@ -48,12 +47,7 @@ runRoutes.get("/:runId", async (c) => {
 
 runRoutes.get("/:runId/context", async (c) => {
   const runId = checkRunId(c.req.param("runId"));
-  const versionParam = c.req.query("version");
-  let version: number | undefined;
-  if (versionParam !== undefined) {
-    version = Number(versionParam);
-    if (!Number.isInteger(version) || version < 0) fail("request.invalid", "version must be a non-negative integer");
-  }
+  const version = queryInteger(c, "version", { min: 0 });
   const result = await runStub(c.env, runId).contextAt(version, { inline: inlineParam(c.req.query("inline")) });
   if (!result) fail("run.not_found", `no run ${runId}`);
   if ("error" in result && isErrorData(result.error)) return errorResponse(c, result.error);

@@ -11,7 +11,7 @@ import { filesBucketName } from "../triggers/r2-events";
 import { applySchedule, configFromRow, scheduleStub } from "../triggers/schedules";
 import { startRun } from "../triggers/start-run";
 import { errorResponse } from "./http-errors";
-import { isObject, limitBody, readJson } from "./request";
+import { isObject, limitBody, queryInteger, readJson } from "./request";
 
 export const workflowRoutes = new Hono<{ Bindings: Env }>();
 
@@ -65,12 +65,7 @@ workflowRoutes.get("/", async (c) => {
 
 workflowRoutes.get("/:id", async (c) => {
   const workflowId = c.req.param("id");
-  const versionParam = c.req.query("version");
-  let version: number | undefined;
-  if (versionParam !== undefined) {
-    version = Number(versionParam);
-    if (!Number.isInteger(version) || version < 1) fail("request.invalid", "version must be a positive integer");
-  }
+  const version = queryInteger(c, "version", { min: 1 });
   const db = database(c.env.DB);
   const current = await loadWorkflow(db, workflowId);
   if (!current || current.deletedAt !== null) fail("workflow.not_found", `no workflow ${workflowId}`);

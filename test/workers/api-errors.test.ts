@@ -1,5 +1,5 @@
 import { SELF } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { api, register, settle, startManual } from "./helpers";
 import { countRuns, expectError } from "./support";
 
@@ -154,6 +154,38 @@ describe("lookups that find nothing", () => {
       await expectError(await api(`/api/runs/${runId}`), 404, "run.not_found");
       await expectError(await api(`/api/runs/${runId}/context`), 404, "run.not_found");
       await expectError(await api(`/api/runs/${runId}/cancel`, { method: "POST" }), 404, "run.not_found");
+    }
+  });
+});
+
+describe("numeric query parameters", () => {
+  // Each is a valid request with `=1` (RUN stands for a finished run's id); only plain decimal
+  // digits may stand for a number.
+  const parameters = [
+    { name: "version", url: "/api/workflows/errors-numeric?version=" },
+    { name: "version", url: "/api/runs/RUN/context?version=" },
+    { name: "from", url: "/api/runs/RUN/context/diff?from=" },
+    { name: "to", url: "/api/runs/RUN/context/diff?to=" },
+    { name: "limit", url: "/api/runs?limit=" },
+    { name: "limit", url: "/api/outbox?limit=" },
+    { name: "limit", url: "/api/dead-letters?limit=" },
+  ];
+  const malformed = ["", "0x1", "1e0", "%201", "%2B1", "1.0", "-1", "1%20", "9".repeat(20)];
+  let runId = "";
+
+  beforeAll(async () => {
+    await register(definition("errors-numeric"));
+    runId = await startManual("errors-numeric");
+    expect((await settle(runId)).status).toBe("success");
+  });
+
+  it.each(parameters)("$name in $url refuses anything but plain digits with 400", async ({ name, url }) => {
+    const path = url.replace("RUN", runId);
+    expect((await api(`${path}1`)).status).toBe(200);
+    for (const value of malformed) {
+      const body = await expectError(await api(`${path}${value}`), 400, "request.invalid");
+      expect(body.error.details, `${name}=${value}`).toEqual({ parameter: name, value: decodeURIComponent(value) });
+      expect(body.error.message).toMatch(new RegExp(`^${name} must be `));
     }
   });
 });
