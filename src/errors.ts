@@ -6,6 +6,8 @@
  */
 export const errorStatus = {
   "request.invalid_json": 400,
+  // A body its Content-Type promises but the parser cannot read, such as a multipart form without its boundary.
+  "request.invalid_body": 400,
   "request.invalid": 400,
   "request.too_large": 413,
   "request.unsupported_media_type": 415,

@@ -1,7 +1,8 @@
 import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Env } from "../env";
-import { type ErrorCode, errorData, errorStatus } from "../errors";
+import { type ErrorCode, errorData, errorStatus, toErrorData } from "../errors";
+import type { Json } from "../lib/json";
 import { csrfToken, hashToken, isTokenShape, sameSecret } from "../lib/tokens";
 import { humanLoopStub } from "../run/human-loop-api";
 import type { ClosedReason, ReviewInfo } from "../run/reviews";
@@ -11,7 +12,7 @@ import { type ApprovalFormValues, ApprovalPage } from "../ui/approval-page";
 import { MessagePage } from "../ui/message-page";
 import { type DecisionInput, parseDecision } from "./approval-input";
 import { errorResponse } from "./http-errors";
-import { isObject, limitBody } from "./request";
+import { isObject, limitBody, readForm, readJson } from "./request";
 
 /**
  * Approval links. `GET` shows the request and the decision form and changes nothing: mail
@@ -58,6 +59,13 @@ const closedMessages: Record<ClosedReason, string> = {
   not_approver: "This link's approver is no longer asked for this request.",
 };
 
+/** A body the route cannot parse is answered (and audited) like the link's other problems. */
+function unreadable(thrown: unknown): Problem {
+  const error = toErrorData(thrown);
+  if (errorStatus[error.code] >= 500) throw thrown;
+  return { code: error.code, title: "Request not readable", message: error.message, outcome: "unreadable" };
+}
+
 function closedProblem(reason: ClosedReason, info: ReviewInfo): Problem {
   if (reason === "expired") return problems.expired;
   const detail = reason === "run_ended" ? ` (the run is ${info.runStatus})` : "";
@@ -87,7 +95,11 @@ function status(code: ErrorCode): ContentfulStatusCode {
 }
 
 function problemPage(c: Context<{ Bindings: Env }>, problem: Problem): Response | Promise<Response> {
-  return c.html(<MessagePage title={problem.title} message={problem.message} />, status(problem.code), pageHeaders);
+  return c.html(
+    <MessagePage title={problem.title} message={problem.message} code={problem.code} />,
+    status(problem.code),
+    pageHeaders,
+  );
 }
 
 interface Link {
@@ -178,11 +190,17 @@ approvalRoutes.post("/:token", limitBody, async (c) => {
       ),
     );
   }
-  const form = isForm ? await c.req.formData() : undefined;
   const link = await findLink(c);
-  // A forged, used or expired link is refused as such, whatever the form says.
+  // A forged, used or expired link is refused as such, whatever the body says.
   if ("problem" in link) return answer(link.problem, link.row);
   const { row } = link;
+  let sent: FormData | Json;
+  try {
+    sent = isForm ? await readForm(c) : await readJson(c);
+  } catch (thrown) {
+    return answer(unreadable(thrown), row);
+  }
+  const form = sent instanceof FormData ? sent : undefined;
   if (form && !(await formIsGenuine(c, link.tokenHash, form))) return answer(problems.csrf, row);
   const review = await reviewOf(c, row);
   if (review.problem) return answer(review.problem, row);
@@ -191,16 +209,14 @@ approvalRoutes.post("/:token", limitBody, async (c) => {
   let input: DecisionInput;
   let values: ApprovalFormValues = {};
   try {
-    const raw = form
-      ? Object.fromEntries([...form.entries()].filter(([, value]) => typeof value === "string"))
-      : await c.req.json();
+    const raw = form ? Object.fromEntries([...form.entries()].filter(([, value]) => typeof value === "string")) : sent;
     if (!isObject(raw)) throw new Error("expected a JSON object {decision, comment?, edits?}");
     const parsed = parseDecision(info, raw, Boolean(form));
     values = parsed.values;
     if ("error" in parsed) throw new Error(parsed.error);
     input = parsed.input;
   } catch (thrown) {
-    const message = thrown instanceof SyntaxError ? "the body is not valid JSON" : (thrown as Error).message;
+    const message = (thrown as Error).message;
     await recordAudit(db, { ...auditOf(row), outcome: "invalid", details: { message } }).catch(() => undefined);
     if (!form) return errorResponse(c, errorData("approval.invalid", message));
     const csrf = await csrfToken(secret(c.env), link.tokenHash);

@@ -211,7 +211,7 @@ export const openApiDocument = {
         }),
         responses: {
           "200": { description: "recorded" },
-          ...errorResponses(403, 404, 409, 410, 413, 415, 422),
+          ...errorResponses(400, 403, 404, 409, 410, 413, 415, 422),
         },
       },
     },

@@ -10,17 +10,34 @@ export const limitBody = bodyLimit({
   onError: () => fail("request.too_large", `request body is over ${maxBodyBytes} bytes`),
 });
 
-/** Reads a JSON body; an empty body reads as `{}` when `emptyAs` allows it. */
+/** Parses a body's text as JSON; `what` names the body in the error. */
+export function parseJson(text: string, what = "request body"): Json {
+  try {
+    return JSON.parse(text) as Json;
+  } catch (thrown) {
+    fail("request.invalid_json", `${what} is not valid JSON: ${(thrown as Error).message}`);
+  }
+}
+
+/** Reads a JSON body; an empty body reads as `{}` when `allowEmpty` allows it. */
 export async function readJson(c: Context, options: { allowEmpty?: boolean } = {}): Promise<Json> {
   const text = await c.req.text();
   if (text.trim() === "") {
     if (options.allowEmpty) return {};
     fail("request.invalid_json", "request body is empty; expected JSON");
   }
+  return parseJson(text);
+}
+
+/**
+ * Reads a URL-encoded or multipart form. The runtime's parser throws on a body that does not
+ * match its Content-Type (a multipart body without its boundary): that is the caller's error.
+ */
+export async function readForm(c: Context): Promise<FormData> {
   try {
-    return JSON.parse(text) as Json;
+    return await c.req.formData();
   } catch (thrown) {
-    fail("request.invalid_json", `request body is not valid JSON: ${(thrown as Error).message}`);
+    fail("request.invalid_body", `the form body cannot be read: ${(thrown as Error).message}`);
   }
 }
 

@@ -1,6 +1,8 @@
 import { SELF } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { api, register, settle, startManual } from "./helpers";
+import { approvalWorkflow, linkFor, openLink, origin, pathOf } from "./human-helpers";
 import { countRuns, expectError } from "./support";
 
 function definition(id: string, extra: Record<string, unknown> = {}) {
@@ -61,6 +63,101 @@ describe("malformed requests", () => {
   it("answers unknown routes with 404", async () => {
     await expectError(await api("/api/nothing-here"), 404, "route.not_found");
     await expectError(await SELF.fetch("http://signalbox.test/nowhere"), 404, "route.not_found");
+  });
+});
+
+describe("bodies a route cannot parse", () => {
+  // Routes that read a JSON body (RUN stands for a finished run's id), each sent bodies that
+  // cannot be read as JSON, whatever their Content-Type claims.
+  const routes = [
+    "/api/workflows",
+    "/api/workflows/errors-bodies/runs",
+    "/api/workflows/errors-bodies/test",
+    "/api/events",
+    "/api/runs/bulk",
+    "/api/runs/RUN/retry",
+    "/api/runs/RUN/replay",
+    "/api/runs/RUN/pause",
+    "/api/runs/RUN/events/poke",
+    "/api/dead-letters/RUN/requeue",
+  ];
+  const bodies = [
+    { type: "application/json", body: "{ not json" },
+    { type: "application/json", body: '{"a": 1} trailing' },
+    { type: "multipart/form-data", body: "--x\r\nnot a form" },
+  ];
+  let runId = "";
+
+  beforeAll(async () => {
+    await register(definition("errors-bodies"));
+    await register(definition("errors-bodies-hook", { triggers: [{ type: "webhook" }] }));
+    runId = await startManual("errors-bodies");
+    expect((await settle(runId)).status).toBe("success");
+  });
+
+  it.each(routes)("POST %s answers 400 request.invalid_json", async (route) => {
+    const path = route.replace("RUN", runId);
+    for (const { type, body } of bodies) {
+      const response = await api(path, { method: "POST", headers: { "content-type": type }, body });
+      await expectError(response, 400, "request.invalid_json");
+    }
+  });
+
+  it("a webhook answers a body declared JSON that is not with 400 request.invalid_json", async () => {
+    // Other Content-Types are taken as text (webhook-verify.test.ts): only a JSON claim must hold.
+    for (const { body } of bodies.filter((entry) => entry.type === "application/json")) {
+      const response = await SELF.fetch("http://signalbox.test/hooks/errors-bodies-hook", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
+      await expectError(response, 400, "request.invalid_json");
+    }
+    expect(await countRuns("errors-bodies-hook")).toBe(0);
+  });
+
+  describe("an approval link", () => {
+    let link = "";
+    let approvalRun = "";
+    const post = (body: string, headers: Record<string, string>) =>
+      SELF.fetch(`${origin}${pathOf(link)}`, { method: "POST", headers: { origin, ...headers }, body });
+    /** The link is still pending and its audit trail ends with the refused body. */
+    async function expectUnharmed() {
+      expect((await openLink(link)).status).toBe(200);
+      const audit = await env.DB.prepare("SELECT outcome FROM approval_audit WHERE run_id = ? ORDER BY id")
+        .bind(approvalRun)
+        .all<{ outcome: string }>();
+      expect(audit.results.at(-1)?.outcome).toBe("unreadable");
+    }
+
+    beforeAll(async () => {
+      await register(approvalWorkflow("errors-approval"));
+      approvalRun = await startManual("errors-approval", { item: "a desk", amount: 90 });
+      expect((await settle(approvalRun)).status).toBe("needs_review");
+      link = await linkFor(approvalRun, "ann@example.com");
+    });
+
+    it.each([
+      { name: "a multipart form without a boundary", type: "multipart/form-data", body: "decision=approve" },
+      {
+        name: "a multipart form whose parts do not match its boundary",
+        type: "multipart/form-data; boundary=abc",
+        body: '--xyz\r\nContent-Disposition: form-data; name="decision"\r\n\r\napprove\r\n--xyz--\r\n',
+      },
+    ])("answers $name with the 400 page", async ({ type, body }) => {
+      const response = await post(body, { "content-type": type });
+      expect(response.status).toBe(400);
+      expect(await response.text()).toContain('data-error-code="request.invalid_body"');
+      await expectUnharmed();
+    });
+
+    it.each([
+      { name: "JSON that does not parse", body: "{ decision: approve" },
+      { name: "an empty body", body: "" },
+    ])("answers $name with 400 request.invalid_json", async ({ body }) => {
+      await expectError(await post(body, { "content-type": "application/json" }), 400, "request.invalid_json");
+      await expectUnharmed();
+    });
   });
 });
 
