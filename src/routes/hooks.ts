@@ -7,20 +7,26 @@ import { database } from "../store/db";
 import { latestWorkflowForTrigger } from "../store/triggers";
 import { startRun } from "../triggers/start-run";
 import { verifyWebhook } from "../triggers/verify";
-import { limitBody } from "./request";
+import { limitBody, parseJson } from "./request";
 
 export const hookRoutes = new Hono<{ Bindings: Env }>();
 
 type WebhookTrigger = Extract<TriggerDefinition, { type: "webhook" }>;
 
-/** A webhook body becomes the run's input: JSON as parsed, forms as an object, else text. */
+/**
+ * A webhook body becomes the run's input: JSON as parsed, a URL-encoded form as an object, else
+ * text. A body declared JSON must parse; one sent without a Content-Type is JSON if it parses
+ * and text if not, as senders that omit the header send either.
+ */
 function readPayload(contentType: string, text: string): Json {
-  if (contentType.includes("application/x-www-form-urlencoded")) return Object.fromEntries(new URLSearchParams(text));
-  if (contentType.includes("json") || (contentType === "" && text.trim() !== "")) {
+  const type = contentType.toLowerCase();
+  if (type.includes("application/x-www-form-urlencoded")) return Object.fromEntries(new URLSearchParams(text));
+  if (type.includes("json")) return text.trim() === "" ? {} : parseJson(text, "webhook body");
+  if (type === "" && text.trim() !== "") {
     try {
-      return text.trim() === "" ? {} : (JSON.parse(text) as Json);
-    } catch (thrown) {
-      fail("request.invalid_json", `webhook body is not valid JSON: ${(thrown as Error).message}`);
+      return JSON.parse(text) as Json;
+    } catch {
+      return text;
     }
   }
   return text;

@@ -284,6 +284,45 @@ describe("signed webhooks: published examples and configuration", () => {
   });
 });
 
+describe("signed webhook bodies", () => {
+  const hooked = (id: string) =>
+    definition(id, [{ type: "webhook", verify: { scheme: "github", secret: "GITHUB_WEBHOOK_SECRET" } }]);
+
+  /** Bytes rather than a string, so that fetch adds no Content-Type of its own. */
+  async function signed(workflowId: string, body: string, headers: Record<string, string> = {}) {
+    return SELF.fetch(`http://signalbox.test/hooks/${workflowId}`, {
+      method: "POST",
+      headers: { "x-hub-signature-256": `sha256=${await hmac(secrets.github, body)}`, ...headers },
+      body: new TextEncoder().encode(body),
+    });
+  }
+
+  it.each([
+    { name: "text", body: "deploy finished: ok", input: "deploy finished: ok" },
+    { name: "JSON", body: '{"deploy": "ok"}', input: { deploy: "ok" } },
+    { name: "text that starts like JSON", body: "{deploy: ok}", input: "{deploy: ok}" },
+  ])("takes $name sent without a Content-Type as the run's input", async ({ name, body, input }) => {
+    const id = `wh-untyped-${name.replaceAll(" ", "-").toLowerCase()}`;
+    await register(hooked(id));
+    const response = await signed(id, body);
+    expect(response.status).toBe(202);
+    const report = await settle(((await response.json()) as StartBody).runId);
+    expect(report.input).toEqual(input);
+  });
+
+  it("answers 400 request.invalid_json for a body declared JSON that is not, and starts nothing", async () => {
+    await register(hooked("wh-bad-json"));
+    for (const type of ["application/json", "Application/JSON; charset=utf-8"]) {
+      await expectError(
+        await signed("wh-bad-json", "deploy finished: ok", { "content-type": type }),
+        400,
+        "request.invalid_json",
+      );
+    }
+    expect(await runIdsOf("wh-bad-json")).toEqual([]);
+  });
+});
+
 describe("webhook input mapping and schema", () => {
   const mapped = {
     type: "webhook",
