@@ -183,7 +183,7 @@ describe("engine retries", () => {
       endedAt: now,
       error: { code: "node.http_network", nodeId: "a", message: "last" },
     });
-    expect(run.step("b").status).toBe("pending");
+    expect(run.step("b")).toMatchObject({ status: "skipped", skip: { reason: "run.failed" } });
   });
 
   it("honors retryAfterMs as a minimum delay", () => {
