@@ -14,7 +14,8 @@ export type RunEvent =
   | { type: "start" }
   /**
    * The run's object came back after a restart: attempts that were running are executed again,
-   * except those in `leased`, which a queue consumer holds under a live lease (src/run/leases.ts).
+   * except those in `leased`, which a queue consumer holds under a live lease (`Leases` in
+   * src/run/step-dispatch.ts).
    */
   | { type: "resume"; leased?: readonly string[] }
   /** A dispatched attempt's lease ran out with no result: it is dispatched again, as an interruption. */

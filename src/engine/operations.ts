@@ -46,10 +46,17 @@ export function considerPending(draft: Draft): void {
 
 /**
  * A failed run goes on from the steps that failed or were cancelled when it failed. They start a
- * new attempt with a fresh retry budget (as after a reviewer's retry); successful and skipped
- * steps are never run again. A pause is dropped: the retry is itself an operator's decision.
+ * new attempt with a fresh retry budget (as after a reviewer's retry); successful steps and those
+ * an untaken branch skipped are never run again. Steps the failure kept from running are pending
+ * again and start once their predecessors are done. A pause is dropped: the retry is itself an
+ * operator's decision.
  */
 export function retryRun(draft: Draft, event: Extract<RunEvent, { type: "retry" }>): void {
+  for (const step of draft.allSteps()) {
+    if (step.status === "skipped" && step.skip) {
+      draft.updateStep(step.nodeId, { status: "pending", endedAt: undefined, skip: undefined });
+    }
+  }
   const restart = draft.plan.order.filter((nodeId) => {
     const status = draft.step(nodeId).status;
     return status === "failed" || status === "cancelled";

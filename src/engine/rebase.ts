@@ -1,6 +1,6 @@
 import type { ErrorCode } from "../errors";
 import type { Plan } from "./plan";
-import { type RunState, type StepState, type StepStatus, terminalRunStatuses } from "./state";
+import { isGraphSkip, type RunState, type StepState, terminalRunStatuses } from "./state";
 import { initialRunState } from "./transition";
 
 /**
@@ -8,8 +8,9 @@ import { initialRunState } from "./transition";
  * on a newer version of its workflow, and replaying a run from one of its nodes as a new run.
  */
 
-function completed(status: StepStatus | undefined): boolean {
-  return status === "success" || status === "skipped";
+/** Ran to success or was skipped by the graph; a step the run's end cut off did not complete. */
+function completed(step: StepState | undefined): boolean {
+  return step !== undefined && (step.status === "success" || isGraphSkip(step));
 }
 
 export interface RebaseProblem {
@@ -31,7 +32,7 @@ export type Rebase = { ok: true; state: RunState; dropped: string[] } | { ok: fa
 export function rebaseOnto(plan: Plan, state: RunState): Rebase {
   const problems: RebaseProblem[] = [];
   for (const step of Object.values(state.steps)) {
-    if (!completed(step.status)) continue;
+    if (!completed(step)) continue;
     const node = plan.nodes[step.nodeId];
     if (!node) {
       problems.push({ nodeId: step.nodeId, reason: "removed" });
@@ -42,7 +43,7 @@ export function rebaseOnto(plan: Plan, state: RunState): Rebase {
       continue;
     }
     for (const pred of node.preds) {
-      if (!completed(state.steps[pred]?.status)) {
+      if (!completed(state.steps[pred])) {
         problems.push({ nodeId: step.nodeId, reason: "new_predecessor", predecessor: pred });
       }
     }
@@ -58,7 +59,7 @@ export function rebaseOnto(plan: Plan, state: RunState): Rebase {
       if (pending) steps[nodeId] = pending;
       continue;
     }
-    steps[nodeId] = completed(existing.status) ? existing : { ...existing, type: node.type };
+    steps[nodeId] = completed(existing) ? existing : { ...existing, type: node.type };
   }
   const dropped = Object.keys(state.steps).filter((nodeId) => !plan.nodes[nodeId]);
   return { ok: true, state: { ...state, version: plan.version, steps }, dropped };
@@ -99,14 +100,15 @@ export function planReplay(plan: Plan, original: RunState, fromNode: string): Re
       message: `run is ${original.status}; cancel it or wait for it to end before replaying it`,
     };
   }
-  if (original.steps[fromNode]?.status === "skipped") {
+  const from = original.steps[fromNode];
+  if (from && isGraphSkip(from)) {
     return {
       ok: false,
       code: "run.replay_not_ready",
       message: `${fromNode} was skipped in the original run; replay from a node that ran`,
     };
   }
-  const incomplete = node.preds.filter((pred) => !completed(original.steps[pred]?.status));
+  const incomplete = node.preds.filter((pred) => !completed(original.steps[pred]));
   if (incomplete.length > 0) {
     return {
       ok: false,
@@ -116,7 +118,7 @@ export function planReplay(plan: Plan, original: RunState, fromNode: string): Re
     };
   }
   const downstream = downstreamOf(plan, fromNode);
-  const taken = plan.order.filter((id) => !downstream.has(id) && completed(original.steps[id]?.status));
+  const taken = plan.order.filter((id) => !downstream.has(id) && completed(original.steps[id]));
   return { ok: true, taken };
 }
 

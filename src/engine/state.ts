@@ -25,6 +25,18 @@ export function isTerminalRun(status: RunStatus): boolean {
   return terminalRunStatuses.includes(status);
 }
 
+/**
+ * Why a `skipped` step never ran when the run ended before reaching it (a step skipped because
+ * no edge into it was taken has no reason). A retry runs these steps; a replay does not take them.
+ */
+export const skipReasons = ["run.failed", "run.cancelled"] as const;
+export type SkipReason = (typeof skipReasons)[number];
+
+/** Skipped by the graph (an untaken branch), as opposed to cut off by the run's end. */
+export function isGraphSkip(step: Pick<StepState, "status" | "skip">): boolean {
+  return step.status === "skipped" && step.skip === undefined;
+}
+
 /** A step is settled when nothing more will happen to it in this run. */
 export function isSettledStep(status: StepStatus): boolean {
   return status === "success" || status === "skipped" || status === "failed" || status === "cancelled";
@@ -71,6 +83,8 @@ export interface StepState {
   output?: JsonObject;
   /** For routing nodes: the successors chosen. */
   route?: string[];
+  /** A step the run ended before reaching: skipped, and why. */
+  skip?: { reason: SkipReason };
   retryAt?: number;
   wakeAt?: number;
   /** Attempts made before the last reviewer's "retry": retry counting starts again after it. */

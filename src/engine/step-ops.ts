@@ -85,6 +85,12 @@ export function clearTimers(draft: Draft, step: StepState): void {
 
 export function endRun(draft: Draft, status: RunStatus, error: RunState["error"]): void {
   for (const step of draft.allSteps()) {
+    // A step the run never reached is settled with the reason, so reports and D1 do not show
+    // it pending forever; a successful run has none (it ends once every step is settled).
+    if (step.status === "pending" && (status === "failed" || status === "cancelled")) {
+      draft.updateStep(step.nodeId, { status: "skipped", endedAt: draft.now, skip: { reason: `run.${status}` } });
+      continue;
+    }
     if (step.status !== "running" && step.status !== "waiting" && step.status !== "needs_review") continue;
     if (step.status === "running") closeAttempt(draft, step.nodeId, "cancelled");
     clearTimers(draft, step);

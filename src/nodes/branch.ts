@@ -1,18 +1,11 @@
 import { z } from "zod";
-import { evaluate } from "../expr/jsonata";
+import { evaluate, truthy } from "../expr/jsonata";
 import { defineNode } from "./types";
 
 const config = z.strictObject({
   cases: z.array(z.strictObject({ when: z.string().min(1), to: z.string().min(1) })).min(1),
   default: z.string().min(1).optional(),
 });
-
-/** JSONata truthiness, as `$boolean()` sees it. */
-function truthy(value: unknown): boolean {
-  if (Array.isArray(value)) return value.some(truthy);
-  if (value && typeof value === "object") return Object.keys(value).length > 0;
-  return Boolean(value);
-}
 
 export const branchNode = defineNode({
   type: "branch",

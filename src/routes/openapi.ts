@@ -1,3 +1,4 @@
+import { runStatuses, skipReasons, stepStatuses } from "../engine/state";
 import { errorStatus } from "../errors";
 
 const error = { $ref: "#/components/schemas/Error" };
@@ -35,6 +36,30 @@ export const openApiDocument = {
               },
               message: { type: "string" },
               details: {},
+            },
+          },
+        },
+      },
+      /** The report's statuses; the rest of its fields are in the README. */
+      ExecutionReport: {
+        type: "object",
+        properties: {
+          status: { enum: [...runStatuses] },
+          steps: {
+            type: "array",
+            items: {
+              type: "object",
+              properties: {
+                nodeId: { type: "string" },
+                status: { enum: [...stepStatuses] },
+                // Set on a skipped step the run ended before reaching; null when a branch skipped it.
+                skip: {
+                  oneOf: [
+                    { type: "null" },
+                    { type: "object", required: ["reason"], properties: { reason: { enum: [...skipReasons] } } },
+                  ],
+                },
+              },
             },
           },
         },
@@ -145,7 +170,10 @@ export const openApiDocument = {
       get: {
         summary: "Execution report (large context values as references unless inline=true)",
         parameters: [idParam("runId"), inlineParam],
-        responses: { "200": { description: "report" }, ...errorResponses(400, 401, 404) },
+        responses: {
+          "200": { description: "report", ...json({ $ref: "#/components/schemas/ExecutionReport" }) },
+          ...errorResponses(400, 401, 404),
+        },
       },
       delete: {
         summary: "Delete an ended run and its child runs: their R2 blobs, objects' storage and D1 rows",

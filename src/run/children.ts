@@ -1,4 +1,5 @@
 import type { Command, RunEvent } from "../engine/events";
+import { exponentialBackoff } from "../engine/retry";
 import { isTerminalRun, type ParentLink, type RunState } from "../engine/state";
 import type { Env } from "../env";
 import { type ErrorData, errorData, toErrorData } from "../errors";
@@ -29,7 +30,7 @@ const maxChildOutputBytes = 1024 * 1024;
 export const linksTimerId = "links";
 
 function backoffMs(attempts: number): number {
-  return Math.min(5_000 * 3 ** Math.max(0, attempts - 1), 5 * 60_000);
+  return exponentialBackoff(attempts, { initialMs: 5_000, factor: 3, maxMs: 5 * 60_000 });
 }
 
 /** A child's end, as it reports it to its parent. */

@@ -2,7 +2,7 @@ import type { RunEvent } from "../engine/events";
 import type { Plan } from "../engine/plan";
 import { isTerminalRun, type RunEventRecord, type RunState, type StepState } from "../engine/state";
 import { type ErrorData, errorData, toErrorData } from "../errors";
-import { evaluate } from "../expr/jsonata";
+import { evaluate, truthy } from "../expr/jsonata";
 import { sortableId } from "../lib/ids";
 import type { Json, JsonObject } from "../lib/json";
 import type { EventDelivery } from "./human-loop-api";
@@ -91,12 +91,6 @@ export async function eventMatches(step: StepState, record: RunEventRecord, cont
   if (!wait.match) return true;
   const value = await evaluate(wait.match, { ...context, event: record });
   return truthy(value);
-}
-
-function truthy(value: unknown): boolean {
-  if (Array.isArray(value)) return value.some(truthy);
-  if (value && typeof value === "object") return Object.keys(value).length > 0;
-  return Boolean(value);
 }
 
 export interface EventWaitsHost {

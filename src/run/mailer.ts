@@ -1,5 +1,6 @@
 import { defaultEmailFrom, type EmailPort } from "../adapters/email";
 import type { Command, RunEvent } from "../engine/events";
+import { exponentialBackoff } from "../engine/retry";
 import { undecided } from "../engine/review";
 import { isTerminalRun, type RunState } from "../engine/state";
 import type { Env } from "../env";
@@ -47,9 +48,9 @@ export interface MailerDeps {
 /** A send in progress holds its job this long; a crash mid-send is retried when it lapses. */
 const leaseMs = 60_000;
 export const maxSendAttempts = 5;
-/** 5 s, 15 s, 45 s, 2 min 15 s between the attempts. */
+/** 5 s, 15 s, 45 s, 2 min 15 s between the attempts (the cap is never reached before giving up). */
 export function mailBackoffMs(attempts: number): number {
-  return 5_000 * 3 ** Math.max(0, attempts - 1);
+  return exponentialBackoff(attempts, { initialMs: 5_000, factor: 3, maxMs: 5 * 60_000 });
 }
 
 export function mailTimerId(jobId: string): string {

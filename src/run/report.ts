@@ -16,6 +16,8 @@ export interface StepReport {
   endedAt: number | null;
   durationMs: number | null;
   error: unknown;
+  /** A skipped step the run ended before reaching: why (`run.failed`, `run.cancelled`); null for branch skips. */
+  skip: { reason: string } | null;
   output: unknown;
   inputVersion: number | null;
   contextVersion: number | null;
@@ -158,6 +160,7 @@ export function buildReport(
       endedAt: step.endedAt ?? null,
       durationMs: step.startedAt !== undefined && step.endedAt !== undefined ? step.endedAt - step.startedAt : null,
       error: step.error ?? null,
+      skip: step.skip ?? null,
       output: step.output ?? null,
       inputVersion: step.inputVersion ?? null,
       contextVersion: step.contextVersion ?? null,

@@ -1,7 +1,7 @@
 import type { TestCase } from "../definition/schema";
 import type { Plan } from "../engine/plan";
 import { toErrorData } from "../errors";
-import { evaluate } from "../expr/jsonata";
+import { evaluate, truthy } from "../expr/jsonata";
 import type { Json } from "../lib/json";
 import { type DryRunInput, type DryRunReport, dryRun } from "./dry-run";
 import { parseMocks } from "./dry-run-mocks";
@@ -27,12 +27,6 @@ export function matches(expected: unknown, actual: unknown): boolean {
     return Object.entries(expected).every(([key, value]) => matches(value, (actual as Record<string, unknown>)[key]));
   }
   return Object.is(expected, actual);
-}
-
-function truthy(value: unknown): boolean {
-  if (Array.isArray(value)) return value.some(truthy);
-  if (value && typeof value === "object") return Object.keys(value).length > 0;
-  return Boolean(value);
 }
 
 /** Runs one test case as a dry run and checks what it expects. */

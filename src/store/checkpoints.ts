@@ -53,22 +53,21 @@ function statement(d1: D1Database, entry: OutboxEntry): D1PreparedStatement {
     }
     case "step": {
       const { step } = entry;
-      return d1
-        .prepare(upsertStep)
-        .bind(
-          entry.runId,
-          step.nodeId,
-          step.type,
-          step.status,
-          step.attempts,
-          step.startedAt ?? null,
-          step.endedAt ?? null,
-          step.error?.code ?? null,
-          json(step.error),
-          step.contextVersion ?? null,
-          JSON.stringify(step.history),
-          entry.updatedAt,
-        );
+      return d1.prepare(upsertStep).bind(
+        entry.runId,
+        step.nodeId,
+        step.type,
+        step.status,
+        step.attempts,
+        step.startedAt ?? null,
+        step.endedAt ?? null,
+        // A step the run ended before reaching has no error; its skip reason is the code to query by.
+        step.error?.code ?? step.skip?.reason ?? null,
+        json(step.error),
+        step.contextVersion ?? null,
+        JSON.stringify(step.history),
+        entry.updatedAt,
+      );
     }
     case "context":
       return d1

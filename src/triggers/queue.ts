@@ -1,5 +1,7 @@
+import { exponentialBackoff } from "../engine/retry";
 import type { Env } from "../env";
 import { toErrorData } from "../errors";
+import { logLine } from "../lib/log";
 import { parseEventMessage, publishEvent, publishedEvent } from "./events";
 import { handleR2Notification, parseR2Notification } from "./r2-events";
 
@@ -35,23 +37,23 @@ export async function consumeTriggerBatch(batch: MessageBatch, env: Env): Promis
       try {
         const outcome = await consume(message, env);
         if (!outcome.ok) {
-          log("error", "dropped a malformed queue message", {
+          logLine("error", "dropped a malformed queue message", {
             queue: batch.queue,
             id: message.id,
             reason: outcome.poison,
           });
         } else {
-          log("info", "queue message handled", { queue: batch.queue, id: message.id, results: outcome.summary });
+          logLine("info", "queue message handled", { queue: batch.queue, id: message.id, results: outcome.summary });
         }
         message.ack();
       } catch (thrown) {
-        log("warn", "queue message failed; retrying", {
+        logLine("warn", "queue message failed; retrying", {
           queue: batch.queue,
           id: message.id,
           attempts: message.attempts,
           error: toErrorData(thrown),
         });
-        message.retry({ delaySeconds: Math.min(5 * 2 ** Math.max(0, message.attempts - 1), 300) });
+        message.retry({ delaySeconds: exponentialBackoff(message.attempts, { initialMs: 5, maxMs: 300 }) });
       }
     }),
   );
@@ -79,8 +81,4 @@ async function consumeR2Notification(message: Message, env: Env): Promise<Outcom
   const parsed = parseR2Notification(body(message));
   if (!parsed.ok) return { ok: false, poison: parsed.message };
   return { ok: true, summary: await handleR2Notification(env, parsed.notification) };
-}
-
-function log(level: string, message: string, fields: Record<string, unknown>): void {
-  console.log(JSON.stringify({ level, message, ...fields }));
 }

@@ -1,7 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
+import { exponentialBackoff } from "../engine/retry";
 import type { Env } from "../env";
 import { type ErrorCode, type ErrorData, toErrorData } from "../errors";
 import { derivedId } from "../lib/ids";
+import { logLine } from "../lib/log";
 import { database } from "../store/db";
 import { loadWorkflow, recordScheduleState, scheduleTriggerOf, type WorkflowForRun } from "../store/triggers";
 import { nextTick, parseCron } from "./cron";
@@ -137,7 +139,7 @@ export class ScheduleObject extends DurableObject<Env> {
     try {
       workflow = await loadWorkflow(database(this.env.DB), row.config.workflowId);
     } catch (thrown) {
-      log("warn", "schedule could not read its workflow", {
+      logLine("warn", "schedule could not read its workflow", {
         workflowId: row.config.workflowId,
         error: toErrorData(thrown),
       });
@@ -147,7 +149,7 @@ export class ScheduleObject extends DurableObject<Env> {
     }
     const trigger = workflow && workflow.deletedAt === null ? scheduleTriggerOf(workflow.definition) : undefined;
     if (!workflow || !trigger || workflow.deletedAt !== null || workflow.disabledAt !== null) {
-      log("info", "schedule stopped: its workflow is gone, disabled or has no schedule", {
+      logLine("info", "schedule stopped: its workflow is gone, disabled or has no schedule", {
         workflowId: row.config.workflowId,
       });
       await this.halt();
@@ -191,7 +193,7 @@ export class ScheduleObject extends DurableObject<Env> {
     const zone = row.config.timezone ?? undefined;
     const plan = planTicks(parsed.cron, zone, row.config, row.nextAt, now);
     if (plan.skipped > 0) {
-      log("warn", "schedule skipped missed ticks", {
+      logLine("warn", "schedule skipped missed ticks", {
         workflowId: row.config.workflowId,
         skipped: plan.skipped,
         missed: row.config.missed,
@@ -239,13 +241,13 @@ export class ScheduleObject extends DurableObject<Env> {
         receivedAt: now,
       });
       this.record({ tick, runId, status: result.status, error: null, firedAt: now });
-      log("info", "schedule tick fired", { workflowId: config.workflowId, tick, runId, status: result.status });
+      logLine("info", "schedule tick fired", { workflowId: config.workflowId, tick, runId, status: result.status });
       return "ok";
     } catch (thrown) {
       const error = toErrorData(thrown);
       if (stopErrors.has(error.code)) return "stop";
       this.record({ tick, runId, status: tickErrors.has(error.code) ? "rejected" : "failed", error, firedAt: now });
-      log("warn", "schedule tick could not start a run", { workflowId: config.workflowId, tick, error });
+      logLine("warn", "schedule tick could not start a run", { workflowId: config.workflowId, tick, error });
       return tickErrors.has(error.code) ? "ok" : "retry";
     }
   }
@@ -258,7 +260,7 @@ export class ScheduleObject extends DurableObject<Env> {
     }
     const attempts = row.pendingAttempts + 1;
     if (attempts > maxAttempts) {
-      log("error", "schedule gave up on a tick", { workflowId: row.config.workflowId, tick: row.pendingTick });
+      logLine("error", "schedule gave up on a tick", { workflowId: row.config.workflowId, tick: row.pendingTick });
       this.sql("UPDATE schedule SET pending_tick = NULL, pending_attempts = 0, retry_at = NULL WHERE id = 1");
       return;
     }
@@ -379,7 +381,7 @@ export class ScheduleObject extends DurableObject<Env> {
       });
     } catch (thrown) {
       // Only the watchdog reads this mirror; it pokes the object again when the mirror lags.
-      log("warn", "schedule state not mirrored to D1", {
+      logLine("warn", "schedule state not mirrored to D1", {
         workflowId: row.config.workflowId,
         error: toErrorData(thrown),
       });
@@ -406,9 +408,5 @@ export class ScheduleObject extends DurableObject<Env> {
 
 /** 10 s, 20 s, 40 s ... at most 5 minutes. */
 function retryDelay(attempt: number): number {
-  return Math.min(10_000 * 2 ** (attempt - 1), 5 * 60_000);
-}
-
-function log(level: string, message: string, fields: Record<string, unknown>): void {
-  console.log(JSON.stringify({ level, message, ...fields }));
+  return exponentialBackoff(attempt, { initialMs: 10_000, maxMs: 5 * 60_000 });
 }

@@ -1,6 +1,7 @@
 import type { WorkflowDefinition } from "../definition/schema";
 import type { Env } from "../env";
 import { toErrorData } from "../errors";
+import { logLine } from "../lib/log";
 import { database } from "../store/db";
 import {
   type ScheduleRow,
@@ -64,7 +65,7 @@ export async function applySchedule(
     }
     return await stub.configure(configFromTrigger(change.definition.id, change.version, trigger), change.now);
   } catch (thrown) {
-    log("warn", "schedule not updated; the watchdog will retry", {
+    logLine("warn", "schedule not updated; the watchdog will retry", {
       workflowId: change.definition.id,
       error: toErrorData(thrown),
     });
@@ -85,13 +86,9 @@ export async function reconcileSchedules(env: Env, now: number): Promise<{ ensur
       try {
         await scheduleStub(env, row.workflowId).ensure(configFromRow(row), now);
       } catch (thrown) {
-        log("warn", "schedule ensure failed", { workflowId: row.workflowId, error: toErrorData(thrown) });
+        logLine("warn", "schedule ensure failed", { workflowId: row.workflowId, error: toErrorData(thrown) });
       }
     }),
   );
   return { ensured: rows.length };
-}
-
-function log(level: string, message: string, fields: Record<string, unknown>): void {
-  console.log(JSON.stringify({ level, message, ...fields }));
 }

@@ -230,9 +230,10 @@ describe("retry a failed run", () => {
     const run = new Driver(p);
     run.start(0);
     run.result("b", failure("node.failed"), 5);
-    expect(run.statuses()).toEqual({ a: "cancelled", b: "failed", c: "pending" });
+    expect(run.statuses()).toEqual({ a: "cancelled", b: "failed", c: "skipped" });
     const t = run.send(retry(), 10);
     expect(executed(t)).toEqual(["a", "b"]);
+    expect(run.step("c").status).toBe("pending");
     expect(run.state.operations?.[0]?.nodes).toEqual(["a", "b"]);
     const late = run.result("a", ok(), 11, 1);
     expect(late.changed).toBe(false);

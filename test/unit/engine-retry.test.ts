@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RetryPolicy } from "../../src/engine/plan";
-import { backoffDelay, shouldRetry } from "../../src/engine/retry";
+import { backoffDelay, exponentialBackoff, shouldRetry } from "../../src/engine/retry";
 import type { ErrorCode } from "../../src/errors";
 import {
   commandsOf,
@@ -16,6 +16,30 @@ import {
 } from "./plan-fixture";
 
 const policy = (overrides: Partial<RetryPolicy>): RetryPolicy => ({ ...defaultRetry, ...overrides });
+
+describe("exponentialBackoff", () => {
+  it.each([
+    {
+      name: "doubling",
+      curve: { initialMs: 10_000, maxMs: 300_000 },
+      delays: [10_000, 20_000, 40_000, 80_000, 160_000, 300_000],
+    },
+    {
+      name: "tripling",
+      curve: { initialMs: 5_000, factor: 3, maxMs: 300_000 },
+      delays: [5_000, 15_000, 45_000, 135_000, 300_000],
+    },
+    { name: "in seconds", curve: { initialMs: 5, maxMs: 300 }, delays: [5, 10, 20, 40, 80, 160, 300, 300] },
+  ])("$name: attempts 1.. give $delays", ({ curve, delays }) => {
+    expect(delays.map((_, index) => exponentialBackoff(index + 1, curve))).toEqual(delays);
+  });
+
+  it("treats attempt 0 like attempt 1 and stays at the cap for huge attempts", () => {
+    const curve = { initialMs: 100, maxMs: 10_000 };
+    expect(exponentialBackoff(0, curve)).toBe(100);
+    expect(exponentialBackoff(5_000, curve)).toBe(10_000);
+  });
+});
 
 describe("backoffDelay", () => {
   it.each([
@@ -183,7 +207,7 @@ describe("engine retries", () => {
       endedAt: now,
       error: { code: "node.http_network", nodeId: "a", message: "last" },
     });
-    expect(run.step("b").status).toBe("pending");
+    expect(run.step("b")).toMatchObject({ status: "skipped", skip: { reason: "run.failed" } });
   });
 
   it("honors retryAfterMs as a minimum delay", () => {

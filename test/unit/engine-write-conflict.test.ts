@@ -17,7 +17,7 @@ describe("runtime write conflicts", () => {
       error: { code: "context.write_conflict", retryable: false, details: { nodes: ["b", "c"], key: "total" } },
     });
     expect(run.step("c").history.at(-1)).toMatchObject({ outcome: "failure" });
-    expect(run.step("join").status).toBe("pending");
+    expect(run.step("join")).toMatchObject({ status: "skipped", skip: { reason: "run.failed" } });
     expect(run.state).toMatchObject({ status: "failed", contextVersion: 2, error: { nodeId: "c" } });
     expect(run.state.error?.message).toMatch(/"c" and "b" ran side by side and both wrote "total"/);
   });

@@ -452,8 +452,9 @@ describe("failure while another branch is in flight", () => {
     setup(run);
     const t = run.result("a", failure("node.http_status", { message: "boom" }), 10);
     expect(t.commands).toEqual([...clears, { type: "run-ended", status: "failed" }]);
-    expect(sorted(t.changedSteps)).toEqual(["a", "b"]);
-    expect(run.statuses()).toEqual({ a: "failed", b: "cancelled", c: "pending" });
+    expect(sorted(t.changedSteps)).toEqual(["a", "b", "c"]);
+    expect(run.statuses()).toEqual({ a: "failed", b: "cancelled", c: "skipped" });
+    expect(run.step("c")).toMatchObject({ endedAt: 10, skip: { reason: "run.failed" } });
     expect(run.step("b")).toMatchObject({ endedAt: 10 });
     expect(run.step("b").wakeAt).toBeUndefined();
     expect(run.step("b").retryAt).toBeUndefined();
@@ -486,8 +487,9 @@ describe("cancel", () => {
       updatedAt: 50,
       error: { code: "run.cancelled", message: "user asked" },
     });
-    expect(run.statuses()).toEqual({ a: "cancelled", w: "cancelled", d: "pending" });
-    expect(sorted(t.changedSteps)).toEqual(["a", "w"]);
+    expect(run.statuses()).toEqual({ a: "cancelled", w: "cancelled", d: "skipped" });
+    expect(run.step("d")).toMatchObject({ endedAt: 50, skip: { reason: "run.cancelled" } });
+    expect(sorted(t.changedSteps)).toEqual(["a", "d", "w"]);
     // The attempt that was in flight is closed, so the trace shows how it ended.
     expect(run.state.steps.a?.history).toEqual([
       { attempt: 1, startedAt: 0, endedAt: 50, outcome: "cancelled", inputVersion: 0 },

@@ -105,7 +105,7 @@ describe("wait node", () => {
     const report = await settle(await startManual("wait-garbage"));
     expect(report.status).toBe("failed");
     expect(report.error).toMatchObject({ code: "node.expression_failed", nodeId: "nap" });
-    expect(stepStatuses(report)).toEqual({ nap: "failed", after: "pending" });
+    expect(stepStatuses(report)).toEqual({ nap: "failed", after: "skipped" });
   });
 
   it("cancels a waiting run, clears its timers, and ignores a later alarm", async () => {
@@ -119,7 +119,7 @@ describe("wait node", () => {
     const cancelled = await settle(runId);
     expect(cancelled.status).toBe("cancelled");
     expect(cancelled.error).toMatchObject({ code: "run.cancelled" });
-    expect(stepStatuses(cancelled)).toEqual({ nap: "cancelled", after: "pending" });
+    expect(stepStatuses(cancelled)).toEqual({ nap: "cancelled", after: "skipped" });
     expect(await timersOf(runId)).toEqual({ timers: [], alarm: null });
 
     expect(await fireAlarm(runId)).toBe(false);

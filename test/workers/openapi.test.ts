@@ -44,6 +44,28 @@ describe("GET /api/openapi.json", () => {
     );
   });
 
+  it("lists the run and step statuses of the execution report, and why a step was skipped", async () => {
+    const document = (await (await api("/api/openapi.json")).json()) as {
+      paths: Record<string, { get?: { responses: Record<string, { content?: unknown }> } }>;
+      components: { schemas: Record<string, unknown> };
+    };
+    expect(document.paths["/api/runs/{runId}"]?.get?.responses["200"]?.content).toEqual({
+      "application/json": { schema: { $ref: "#/components/schemas/ExecutionReport" } },
+    });
+    const step = document.components.schemas.ExecutionReport as {
+      properties: { steps: { items: { properties: { status: { enum: string[] }; skip: { oneOf: unknown[] } } } } };
+    };
+    const { status, skip } = step.properties.steps.items.properties;
+    expect(status.enum).toEqual(
+      expect.arrayContaining(["pending", "running", "success", "failed", "cancelled", "skipped"]),
+    );
+    expect(skip.oneOf).toContainEqual({
+      type: "object",
+      required: ["reason"],
+      properties: { reason: { enum: ["run.failed", "run.cancelled"] } },
+    });
+  });
+
   it("needs the API token like every /api route", async () => {
     const response = await api("/api/openapi.json", { headers: { authorization: "Bearer wrong" } });
     expect(response.status).toBe(401);

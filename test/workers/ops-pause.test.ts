@@ -64,7 +64,7 @@ describe("pause and resume", () => {
     expect((await post(`/api/runs/${runId}/cancel`)).status).toBe(200);
     const cancelled = await settle(runId);
     expect(cancelled.status).toBe("cancelled");
-    expect(cancelled.steps.map((step) => step.status)).toEqual(["cancelled", "pending"]);
+    expect(cancelled.steps.map((step) => step.status)).toEqual(["cancelled", "skipped"]);
     await expectError(await post(`/api/runs/${runId}/resume`), 409, "run.not_active");
     expect(await fireAlarm(runId)).toBe(false);
     expect((await settle(runId)).status).toBe("cancelled");

@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, register, settle, startManual } from "./helpers";
 import { expectError, testServer } from "./support";
@@ -21,6 +22,14 @@ function checkout(id: string, chargeUrl: string, extra: Record<string, unknown> 
     ],
     edges: [{ from: "fetch", to: "charge" }, { from: "charge", to: "done" }, ...((extra.edges as unknown[]) ?? [])],
   };
+}
+
+/** The run's D1 step rows, as the checkpoints left them. */
+async function stepRows(runId: string) {
+  const rows = await env.DB.prepare("SELECT node_id, status, error_code FROM steps WHERE run_id = ? ORDER BY node_id")
+    .bind(runId)
+    .all<{ node_id: string; status: string; error_code: string | null }>();
+  return rows.results.map((row) => [row.node_id, row.status, row.error_code]);
 }
 
 async function retry(runId: string, body?: unknown): Promise<Response> {
@@ -89,6 +98,42 @@ describe("retry a failed run", () => {
     expect(report).toMatchObject({ status: "success", version: 1 });
     expect(await testServer.requests(path)).toHaveLength(2);
     expect(await testServer.requests(`/${id}/order`)).toHaveLength(1);
+  });
+
+  it("shows the steps the failure kept from running as skipped, in the report and in D1, and runs them on retry", async () => {
+    const id = "ops-skipped";
+    const path = `/${id}/charge`;
+    await testServer.script(path, [{ status: 400 }, { status: 200, body: { ok: true } }]);
+    await register(checkout(id, `${testServer.url}${path}`));
+    const runId = await startManual(id);
+    const failed = await settle(runId);
+    expect(failed.status).toBe("failed");
+    expect(failed.steps.map((step) => [step.nodeId, step.status, step.skip])).toEqual([
+      ["fetch", "success", null],
+      ["charge", "failed", null],
+      ["done", "skipped", { reason: "run.failed" }],
+    ]);
+    expect(failed.steps.find((step) => step.nodeId === "done")).toMatchObject({ attempts: 0, error: null });
+    expect(await stepRows(runId)).toEqual([
+      ["charge", "failed", "node.http_status"],
+      ["done", "skipped", "run.failed"],
+      ["fetch", "success", null],
+    ]);
+
+    expect((await retry(runId)).status).toBe(200);
+    const report = await settle(runId);
+    expect(report.status).toBe("success");
+    expect(report.steps.map((step) => [step.nodeId, step.status, step.skip])).toEqual([
+      ["fetch", "success", null],
+      ["charge", "success", null],
+      ["done", "success", null],
+    ]);
+    expect(report.steps.find((step) => step.nodeId === "done")).toMatchObject({ attempts: 1 });
+    expect(await stepRows(runId)).toEqual([
+      ["charge", "success", null],
+      ["done", "success", null],
+      ["fetch", "success", null],
+    ]);
   });
 
   it("refuses what it cannot do, with a stable code", async () => {
