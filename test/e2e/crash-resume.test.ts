@@ -57,9 +57,17 @@ async function startSleepyRun(waitMs: number) {
   return { workflowId, runId, before, after, wakeAt: (step(waiting, "nap").startedAt ?? 0) + waitMs };
 }
 
-/** Kills wrangler dev, restarts it, then watches only the test server until `path` is called. */
-async function crashAndWatch(path: string, wakeAt: number) {
+/**
+ * Kills wrangler dev, restarts it, then watches only the test server until `path` is called.
+ * With `downUntilWake`, the server stays down until the run's timer is due, so the alarm is
+ * overdue when workerd comes back whatever the restart takes.
+ */
+async function crashAndWatch(path: string, wakeAt: number, { downUntilWake = false } = {}) {
   const killedAt = Date.now();
+  await harness.kill();
+  // The outage itself, not a wait for a timer: the timer must come due while nothing runs.
+  if (downUntilWake && wakeAt > Date.now())
+    await new Promise((resolve) => setTimeout(resolve, wakeAt - Date.now() + 50));
   await harness.restart();
   const restartedAt = Date.now();
   // No API call here: one would load the run's object and wake it. The alarm alone must.
@@ -113,10 +121,10 @@ describe("a run survives wrangler dev being killed mid-wait", () => {
   });
 
   it("wakes a run whose timer came due while the server was down", async () => {
-    // Shorter than a restart (about 1.5 s here), so the alarm is overdue when workerd is back.
-    const run = await startSleepyRun(300);
-    const { restartedAt } = await crashAndWatch(run.after, run.wakeAt);
-    if (restartedAt < run.wakeAt) console.log("restart beat the timer: this run did not test an overdue alarm");
+    // Long enough to see the step waiting on a loaded machine; the server stays down past it.
+    const run = await startSleepyRun(1_000);
+    const { restartedAt } = await crashAndWatch(run.after, run.wakeAt, { downUntilWake: true });
+    expect(restartedAt).toBeGreaterThan(run.wakeAt);
     await expectCleanFinish(run);
   });
 });
