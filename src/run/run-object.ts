@@ -148,9 +148,8 @@ export class RunObject extends DurableObject<Env> {
       return;
     }
     // A fresh instance has nothing in flight: any attempt recorded as running was cut short,
-    // except those a queue consumer claimed, which their leases cover.
-    const leased = this.steps.claimedNodes();
-    this.dispatch(leased.length > 0 ? { type: "resume", leased } : { type: "resume" });
+    // except those out on the steps queue, which their leases cover.
+    this.dispatch(this.steps.resumeEvent());
     this.clock.fireDue(Date.now());
     this.checkpoints.schedule(true);
     this.drive();

@@ -139,7 +139,13 @@ describe("delivery is at least once; results count once", () => {
     for (const nodeId of ["a", "b"]) {
       const requests = await testServer.requests(`/lost/${nodeId}`);
       expect(requests.map((request) => request.headers["idempotency-key"])).toEqual([`${runId}:${nodeId}:1`]);
-      expect(await storedStep(runId, nodeId)).toMatchObject({ status: "success", attempts: 1, interruptions: 1 });
+      // No consumer claimed the first sending: a resend, not an interruption.
+      expect(await storedStep(runId, nodeId)).toMatchObject({
+        status: "success",
+        attempts: 1,
+        interruptions: 0,
+        resends: 1,
+      });
     }
     expect(await leasesOf(runId)).toEqual([]);
 
@@ -181,7 +187,7 @@ describe("the dead-letter queue", () => {
     expect(result.explicitAcks).toHaveLength(2);
     const report = await settle(runId);
     expect(report.status).toBe("success");
-    expect(await storedStep(runId, "a")).toMatchObject({ attempts: 1, interruptions: 1 });
+    expect(await storedStep(runId, "a")).toMatchObject({ attempts: 1, interruptions: 0, resends: 1 });
     expect(await testServer.requests("/dead-letter/a")).toHaveLength(1);
     // A dead letter of a sending that is over changes nothing.
     const stale = await deliverSteps(sent.messages, "signalbox-steps-dlq");
@@ -235,7 +241,7 @@ describe("restarts", () => {
     const report = await settle(runId);
     expect(report.status).toBe("success");
     expect(await storedStep(runId, "a")).toMatchObject({ attempts: 1, interruptions: 0 });
-    expect(await storedStep(runId, "b")).toMatchObject({ attempts: 1, interruptions: 1 });
+    expect(await storedStep(runId, "b")).toMatchObject({ attempts: 1, interruptions: 0, resends: 1 });
     expect(await testServer.requests("/evicted/a")).toHaveLength(1);
     expect((await testServer.requests("/evicted/b")).map((request) => request.headers["idempotency-key"])).toEqual([
       `${runId}:b:1`,
