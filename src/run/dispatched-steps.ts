@@ -132,9 +132,11 @@ export class DispatchedSteps {
   }
 
   /**
-   * A consumer asks for a dispatched attempt. Null when the message is stale: the attempt has
-   * its result, was sent again since, or the run has ended. Claiming twice (a redelivery of a
-   * message whose consumer died) is allowed and extends the lease again.
+   * A consumer asks for a dispatched attempt. Null when the message is stale (the attempt has
+   * its result, was sent again since, or the run has ended) and when another consumer holds the
+   * attempt under a live lease: a redelivery of the message (a consumer that died after
+   * claiming, a message delivered twice) must not run the attempt a second time beside it. If
+   * the holder never reports, its lease runs out and the attempt is sent again as an interruption.
    */
   claim(input: ClaimInput): AttemptJob | null {
     const state = this.shell.state();
@@ -144,6 +146,16 @@ export class DispatchedSteps {
     const lease = this.leases.matching(input);
     const node = loaded.plan.nodes[input.nodeId];
     if (!step || !lease || !node || step.status !== "running" || step.attempts !== input.attempt) return null;
+    if (lease.claimed && lease.at > Date.now()) {
+      logLine("info", "claim refused: a consumer holds the attempt under a live lease", {
+        runId: state.runId,
+        nodeId: input.nodeId,
+        attempt: input.attempt,
+        dispatch: input.dispatch,
+        leaseUntil: lease.at,
+      });
+      return null;
+    }
     const command: ExecuteCommand = {
       type: "execute",
       nodeId: input.nodeId,

@@ -2,11 +2,20 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { maxInterruptions } from "../../src/engine/lease";
 import type { RunObject } from "../../src/run/run-object";
-import type { StepRunApi } from "../../src/run/step-consumer";
-import { resendsBeforeInline } from "../../src/run/step-dispatch";
+import { resendsBeforeInline, type StepMessage } from "../../src/run/step-dispatch";
 import { settle } from "./helpers";
-import { leasesOf, pair, spyQueue, startWithQueue, storedStep } from "./steps-support";
+import {
+  deliverSteps,
+  leasesOf,
+  pair,
+  runClaimed,
+  spyQueue,
+  startWithQueue,
+  stepRun,
+  storedStep,
+} from "./steps-support";
 import { fireAlarm, runObject, testServer } from "./support";
+import { deliver } from "./trigger-support";
 
 /** The run's report, read without waiting for it to settle (it has attempts out on the queue). */
 async function statusOf(runId: string): Promise<string | undefined> {
@@ -70,9 +79,8 @@ describe("lost step messages are sent again without spending the attempt", () =>
   it("a claimed attempt that goes quiet is an interruption; a message nobody claimed is a resend", async () => {
     const { queue } = spyQueue({ drop: true });
     const runId = await startWithQueue(pair("quiet", testServer.url), {}, queue);
-    const stub = runObject(runId) as unknown as StepRunApi;
     // A consumer takes `a` and is never heard from again; `b`'s message is lost.
-    expect(await stub.claimMany([{ nodeId: "a", attempt: 1, dispatch: 0 }])).toHaveLength(1);
+    expect(await stepRun(runId).claimMany([{ nodeId: "a", attempt: 1, dispatch: 0 }])).toHaveLength(1);
 
     // b's delivery lease (30 s) runs out first: sent again, alone, so it runs in the run.
     expect(await fireAlarm(runId)).toBe(true);
@@ -84,6 +92,50 @@ describe("lost step messages are sent again without spending the attempt", () =>
     const report = await settle(runId);
     expect(report.status).toBe("success");
     expect(await storedStep(runId, "a")).toMatchObject({ status: "success", attempts: 1, interruptions: 1 });
+    expect(await leasesOf(runId)).toEqual([]);
+  });
+});
+
+describe("a redelivered message never runs an attempt a consumer holds", () => {
+  it("the same message delivered twice in one batch runs the attempt once", async () => {
+    const { queue, sent } = spyQueue({ drop: true });
+    const runId = await startWithQueue(pair("twice", testServer.url), {}, queue);
+    const [a, b] = sent.messages as [StepMessage, StepMessage];
+    const result = await deliver("signalbox-steps", [
+      { id: "twice-a", body: a },
+      { id: "twice-a-redelivered", body: a, attempts: 2 },
+    ]);
+    expect(result.explicitAcks.sort()).toEqual(["twice-a", "twice-a-redelivered"]);
+    expect(result.retryMessages).toEqual([]);
+    expect(await testServer.requests("/twice/a")).toHaveLength(1);
+
+    await deliverSteps([b]);
+    const report = await settle(runId);
+    expect(report.status).toBe("success");
+    expect(await storedStep(runId, "a")).toMatchObject({ status: "success", attempts: 1, interruptions: 0 });
+    expect(await testServer.requests("/twice/a")).toHaveLength(1);
+  });
+
+  it("a redelivery while the holder is still at work is acked unrun; the holder's result counts", async () => {
+    const { queue, sent } = spyQueue({ drop: true });
+    const runId = await startWithQueue(pair("held", testServer.url), {}, queue);
+    const [job] = await stepRun(runId).claimMany([{ nodeId: "a", attempt: 1, dispatch: 0 }]);
+    const [held] = await leasesOf(runId);
+    expect(held).toMatchObject({ id: "lease:a:1", claimed: true });
+
+    const [a, b] = sent.messages as [StepMessage, StepMessage];
+    const redelivered = await deliverSteps([a]);
+    expect(redelivered.explicitAcks).toHaveLength(1);
+    expect(redelivered.retryMessages).toEqual([]);
+    expect(await testServer.requests("/held/a")).toEqual([]);
+    // The refused claim leaves the holder's lease as it was.
+    expect((await leasesOf(runId)).find((lease) => lease.id === "lease:a:1")).toEqual(held);
+
+    expect(await runClaimed(runId, job)).toEqual([{ accepted: true }]);
+    await deliverSteps([b]);
+    const report = await settle(runId);
+    expect(report.status).toBe("success");
+    expect(await testServer.requests("/held/a")).toHaveLength(1);
     expect(await leasesOf(runId)).toEqual([]);
   });
 });
