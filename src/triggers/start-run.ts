@@ -130,17 +130,21 @@ async function startFailed(
   claim: { workflowId: string; key: string | undefined; runId: string },
   thrown: unknown,
 ): Promise<never> {
-  const error = toErrorData(thrown);
-  logLine("error", "run object could not be started; dedup claim released", { ...claim, error });
-  if (claim.key !== undefined) {
-    const { key } = claim;
-    await releaseDedupKey(db, { ...claim, key }).catch((released) =>
-      logLine("error", "dedup claim of a run that did not start could not be released", {
-        ...claim,
-        error: toErrorData(released),
-      }),
+  const { key } = claim;
+  let released: boolean | "failed" = false;
+  if (key !== undefined) {
+    released = await releaseDedupKey(db, { ...claim, key }).then(
+      () => true,
+      (error: unknown) => {
+        logLine("error", "could not release the dedup claim of a run that did not start", {
+          ...claim,
+          error: toErrorData(error),
+        });
+        return "failed" as const;
+      },
     );
   }
+  logLine("error", "run object could not be started", { ...claim, released, error: toErrorData(thrown) });
   fail("run.start_failed", "the run could not be started; repeat the request", {
     retryable: true,
     retryAfterMs: startRetryAfterMs,
