@@ -38,6 +38,8 @@ export const errorStatus = {
   "run.input_invalid": 422,
   "trigger.not_found": 404,
   "run.not_active": 409,
+  // The run's object could not be started: nothing was kept, so the sender's retry starts the run.
+  "run.start_failed": 503,
   "run.context_version_not_found": 404,
   // Approval links and events delivered to runs (human-in-the-loop).
   "approval.not_found": 404,

@@ -14,12 +14,16 @@ export type RunEvent =
   | { type: "start" }
   /**
    * The run's object came back after a restart: attempts that were running are executed again,
-   * except those in `leased`, which a queue consumer holds under a live lease (`Leases` in
-   * src/run/step-dispatch.ts).
+   * as interruptions, except those in `leased`, which a queue consumer claimed and holds under a
+   * live lease, and those in `unclaimed`, sent on the steps queue but never claimed: their
+   * messages may be lost, so they are sent again without counting (`Leases` in src/run/step-dispatch.ts).
    */
-  | { type: "resume"; leased?: readonly string[] }
-  /** A dispatched attempt's lease ran out with no result: it is dispatched again, as an interruption. */
-  | { type: "lease-expired"; nodeId: string; attempt: number }
+  | { type: "resume"; leased?: readonly string[]; unclaimed?: readonly string[] }
+  /**
+   * A dispatched attempt's lease ran out with no result. `claimed`: a consumer had started it,
+   * so it is executed again as an interruption; otherwise its message was lost and it is resent.
+   */
+  | { type: "lease-expired"; nodeId: string; attempt: number; claimed: boolean }
   | ({ type: "node-result" } & NodeResult)
   /**
    * Several results at once (a queue consumer's batch): applied in order in one transition, as

@@ -71,8 +71,10 @@ export interface StepState {
   status: StepStatus;
   /** Attempts started so far; the current attempt's number while running. */
   attempts: number;
-  /** Times the current attempt was cut short by a restart and executed again. */
+  /** Times the current attempt was cut short after it started (a restart, a silent consumer) and executed again. */
   interruptions: number;
+  /** Times the current attempt's queue message was lost before any consumer took it, and sent again. */
+  resends?: number;
   startedAt?: number;
   endedAt?: number;
   /** The context version the current attempt read. */

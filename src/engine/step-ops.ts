@@ -120,6 +120,7 @@ export function startAttempt(draft: Draft, nodeId: string): void {
     status: "running",
     attempts: attempt,
     interruptions: 0,
+    resends: undefined,
     startedAt: step.startedAt ?? draft.now,
     inputVersion: draft.state.contextVersion,
     retryAt: undefined,

@@ -4,7 +4,7 @@ import { beginChildren, childEnded, childrenCollected, resumeChildren } from "./
 import { Draft } from "./draft";
 import { beginEventWait, deliverEvent, timeOutEventWait } from "./event-wait";
 import type { RunEvent, Transition } from "./events";
-import { failInterrupted, interruptAttempt, isWornOut } from "./lease";
+import { failInterrupted, interruptAttempt, isWornOut, resendAttempt } from "./lease";
 import { escalateStep, llmFallback, recordLlmAttempt } from "./llm";
 import { considerPending, pauseRun, releasePause, retryRun, startReplay } from "./operations";
 import { holdTimer } from "./pause";
@@ -56,21 +56,27 @@ const handlers: Handlers = {
   resume(draft, event) {
     if (isTerminalRun(draft.state.status)) return;
     const leased = new Set(event.leased ?? []);
+    const unclaimed = new Set(event.unclaimed ?? []);
     const running = draft.allSteps().filter((step) => step.status === "running" && !leased.has(step.nodeId));
+    const cut = running.filter((step) => !unclaimed.has(step.nodeId));
     // A worn-out attempt fails the run (cancelling the others) before anything is re-executed.
-    const worn = running.find(isWornOut);
+    const worn = cut.find(isWornOut);
     if (worn) {
       failInterrupted(draft, worn);
       return;
     }
-    for (const step of running) interruptAttempt(draft, step);
+    for (const step of running) {
+      if (unclaimed.has(step.nodeId)) resendAttempt(draft, step);
+      else interruptAttempt(draft, step);
+    }
     if (draft.state.status === "pending") handlers.start(draft, { type: "start" });
   },
   "lease-expired"(draft, event) {
     if (isTerminalRun(draft.state.status)) return;
     const step = draft.step(event.nodeId);
     if (step.status !== "running" || step.attempts !== event.attempt) return;
-    interruptAttempt(draft, step);
+    if (event.claimed) interruptAttempt(draft, step);
+    else resendAttempt(draft, step);
   },
   "node-result"(draft, event) {
     if (isTerminalRun(draft.state.status)) return;

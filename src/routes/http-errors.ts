@@ -7,14 +7,18 @@ export function errorResponse(c: Context, error: ErrorData, status?: number): Re
     error: { code: error.code, message: error.message },
   };
   if (error.details !== undefined) body.error.details = error.details;
+  if (error.retryAfterMs !== undefined) c.header("Retry-After", String(Math.ceil(error.retryAfterMs / 1000)));
   return c.json(body, (status ?? errorStatus[error.code]) as ContentfulStatusCode);
 }
 
-/** The app's error boundary: expected errors keep their code and status, anything else is a bug. */
+/**
+ * The app's error boundary: expected errors keep their code and status, anything else is a bug.
+ * A 503 is expected: a part of the platform was unavailable and the request may be repeated.
+ */
 export function handleError(thrown: unknown, c: Context): Response {
   const data = toErrorData(thrown);
   const status = errorStatus[data.code];
-  if (status >= 500) {
+  if (status >= 500 && status !== 503) {
     console.log(
       JSON.stringify({
         level: "error",

@@ -32,7 +32,8 @@ export const openApiDocument = {
             required: ["code", "message"],
             properties: {
               code: {
-                enum: Object.keys(errorStatus).filter((code) => errorStatus[code as keyof typeof errorStatus] < 500),
+                // Codes a response can carry: every 4xx and 503 (500s answer `internal.error`).
+                enum: Object.keys(errorStatus).filter((code) => errorStatus[code as keyof typeof errorStatus] !== 500),
               },
               message: { type: "string" },
               details: {},

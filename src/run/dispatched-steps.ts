@@ -74,9 +74,18 @@ export class DispatchedSteps {
     this.leases.restore(timers);
   }
 
-  /** Node ids whose attempt a consumer holds: a restart leaves them to their lease. */
-  claimedNodes(): string[] {
-    return this.leases.claimedNodes();
+  /**
+   * What a restart tells the engine: attempts a consumer claimed stay with their lease; those
+   * sent but never claimed are sent again (their messages may be lost), without counting.
+   */
+  resumeEvent(): Extract<RunEvent, { type: "resume" }> {
+    const leased = this.leases.claimedNodes();
+    const unclaimed = this.leases.unclaimedNodes();
+    return {
+      type: "resume",
+      ...(leased.length > 0 ? { leased } : {}),
+      ...(unclaimed.length > 0 ? { unclaimed } : {}),
+    };
   }
 
   /** Sends the ready attempts that go through the queue; returns those the object runs itself. */
@@ -84,7 +93,7 @@ export class DispatchedSteps {
     const state = this.shell.state();
     const loaded = this.shell.loaded();
     if (!state || !loaded) return [...ready];
-    const { inline, queued } = splitReady(loaded.plan, this.mode, ready);
+    const { inline, queued } = splitReady(loaded.plan, this.mode, ready, state);
     // An attempt that runs here now is no longer out: a lease of an earlier sending must not fire.
     for (const command of inline) this.leases.release(command.nodeId, command.attempt);
     if (queued.length > 0) this.send(state, queued);
@@ -123,9 +132,11 @@ export class DispatchedSteps {
   }
 
   /**
-   * A consumer asks for a dispatched attempt. Null when the message is stale: the attempt has
-   * its result, was sent again since, or the run has ended. Claiming twice (a redelivery of a
-   * message whose consumer died) is allowed and extends the lease again.
+   * A consumer asks for a dispatched attempt. Null when the message is stale (the attempt has
+   * its result, was sent again since, or the run has ended) and when another consumer holds the
+   * attempt under a live lease: a redelivery of the message (a consumer that died after
+   * claiming, a message delivered twice) must not run the attempt a second time beside it. If
+   * the holder never reports, its lease runs out and the attempt is sent again as an interruption.
    */
   claim(input: ClaimInput): AttemptJob | null {
     const state = this.shell.state();
@@ -135,6 +146,16 @@ export class DispatchedSteps {
     const lease = this.leases.matching(input);
     const node = loaded.plan.nodes[input.nodeId];
     if (!step || !lease || !node || step.status !== "running" || step.attempts !== input.attempt) return null;
+    if (lease.claimed && lease.at > Date.now()) {
+      logLine("info", "claim refused: a consumer holds the attempt under a live lease", {
+        runId: state.runId,
+        nodeId: input.nodeId,
+        attempt: input.attempt,
+        dispatch: input.dispatch,
+        leaseUntil: lease.at,
+      });
+      return null;
+    }
     const command: ExecuteCommand = {
       type: "execute",
       nodeId: input.nodeId,
@@ -181,7 +202,10 @@ export class DispatchedSteps {
     this.shell.notifyIdle();
   }
 
-  /** A lease timer came due (its row is already deleted): send the attempt again. */
+  /**
+   * A lease timer came due (its row is already deleted): send the attempt again. Unclaimed, its
+   * message never reached a consumer (a resend); claimed, the consumer went quiet (an interruption).
+   */
   expired(lease: LeaseTimer): void {
     this.leases.expired(lease);
     // A retry onto another version may have dropped the node: nothing is left to send.
@@ -192,15 +216,22 @@ export class DispatchedSteps {
       attempt: lease.attempt,
       dispatch: lease.dispatch,
       claimed: lease.claimed,
+      counted: lease.claimed ? "interruption" : "resend",
     });
-    this.shell.dispatch({ type: "lease-expired", nodeId: lease.nodeId, attempt: lease.attempt });
+    this.shell.dispatch({
+      type: "lease-expired",
+      nodeId: lease.nodeId,
+      attempt: lease.attempt,
+      claimed: lease.claimed,
+    });
     this.shell.notifyIdle();
   }
 
   /**
    * The message of this sending went to the dead-letter queue: its consumers kept failing. The
-   * lease is ended now rather than at its time, so the attempt is sent again (as an
-   * interruption, failing the step once it has been cut short too often).
+   * lease is ended now rather than at its time, so the attempt is sent again: as an interruption
+   * if a consumer had claimed it (failing the step once it has been cut short too often), as a
+   * resend if none ever did.
    */
   deadLettered(input: ClaimInput): { expired: boolean } {
     const lease = this.leases.matching(input);

@@ -14,7 +14,7 @@ import type { ChildReport, Children } from "./children";
 import type { ClaimInput, DispatchedSteps } from "./dispatched-steps";
 import type { EventWaits } from "./event-inbox";
 import type { EventDelivery } from "./human-loop-api";
-import { type InlineAttemptHost, runInlineAttempt } from "./inline-attempt";
+import { attemptKey, type InlineAttemptHost, runInlineAttempt } from "./inline-attempt";
 import { type LiveContext, readContext, storedResults } from "./live-context";
 import type { Mailer } from "./mailer";
 import type { OperationResult, ReplaySeed, ReplayStart, RetryInput, RetryResult, RunOperations } from "./operations";
@@ -148,9 +148,8 @@ export class RunObject extends DurableObject<Env> {
       return;
     }
     // A fresh instance has nothing in flight: any attempt recorded as running was cut short,
-    // except those a queue consumer claimed, which their leases cover.
-    const leased = this.steps.claimedNodes();
-    this.dispatch(leased.length > 0 ? { type: "resume", leased } : { type: "resume" });
+    // except those out on the steps queue, which their leases cover.
+    this.dispatch(this.steps.resumeEvent());
     this.clock.fireDue(Date.now());
     this.checkpoints.schedule(true);
     this.drive();
@@ -175,12 +174,14 @@ export class RunObject extends DurableObject<Env> {
     const raced = this.state as RunState | undefined;
     if (raced) return { runId: raced.runId, status: raced.status, created: false };
     const context = offloaded.ok ? offloaded.stored : initial;
+    const setup = { definition: input.definition, triggerType: input.trigger.type };
+    // Stored first: if storage refuses the run, the object holds none and a retry starts it.
+    this.storage.create(setup, state, context);
     this.blobs.reset(input.runId, context);
-    this.setup = { definition: input.definition, triggerType: input.trigger.type };
+    this.setup = setup;
     this.loaded = loaded;
     this.state = state;
     this.context = deepFreeze(context);
-    this.storage.create(this.setup, state, context);
     this.dispatch({ type: "start" });
     this.drive();
     return { runId: input.runId, status: this.state.status, created: true };
@@ -496,8 +497,4 @@ export class RunObject extends DurableObject<Env> {
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();
   }
-}
-
-function attemptKey(command: { nodeId: string; attempt: number }): string {
-  return `${command.nodeId}#${command.attempt}`;
 }

@@ -67,7 +67,8 @@ export async function consumeStepBatch(batch: MessageBatch, env: Env): Promise<v
 /**
  * One run's messages of a batch: claimed in one RPC, run concurrently, and completed in as few
  * RPCs as results allow. A message is acked once its result is with the run; a failed RPC
- * retries it (the run's lease covers it meanwhile, and a repeat claim is harmless).
+ * retries it (the run's lease covers it meanwhile; a repeat claim while a consumer holds the
+ * attempt is refused, so the attempt never runs twice at once).
  */
 async function consumeRunGroup(
   env: Env,
@@ -86,7 +87,8 @@ async function consumeRunGroup(
     group.map(async ({ message, body }, index) => {
       const job = jobs[index];
       if (!job) {
-        // Stale: the attempt has its result, was sent again since, or the run ended.
+        // Stale (the attempt has its result, was sent again since, or the run ended), or another
+        // consumer holds the attempt: its lease covers it, so this copy is acked unrun.
         logLine("info", "stale step message dropped", {
           runId: body.runId,
           nodeId: body.nodeId,

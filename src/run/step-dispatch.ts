@@ -1,3 +1,4 @@
+import { sendingNumber } from "../engine/lease";
 import type { Plan } from "../engine/plan";
 import type { RunState } from "../engine/state";
 import { nodeSpec } from "../nodes/registry";
@@ -10,8 +11,9 @@ export interface StepMessage {
   attempt: number;
   idempotencyKey: string;
   /**
-   * Which sending of this attempt: the step's interruption count when it was sent. A lease that
-   * ran out sends the attempt again with a higher number, and a message with an older one is stale.
+   * Which sending of this attempt: the step's interruptions plus resends when it was sent. A
+   * lease that ran out sends the attempt again with a higher number, and a message with an older
+   * one is stale.
    */
   dispatch: number;
 }
@@ -37,6 +39,11 @@ export type DispatchMode = "queue" | "inline";
 export const deliveryLeaseMs = 30_000;
 /** What a claimed attempt gets beyond its node's timeout to report its result. */
 export const claimGraceMs = 10_000;
+/**
+ * After this many lost messages for one attempt the queue is not reaching a consumer: the run
+ * executes the attempt in its own object rather than send it again.
+ */
+export const resendsBeforeInline = 5;
 /** Cloudflare Queues takes at most 100 messages per sendBatch. */
 const sendBatchLimit = 100;
 
@@ -61,13 +68,15 @@ export function splitReady(
   plan: Plan,
   mode: DispatchMode,
   ready: readonly ExecuteCommand[],
+  state?: RunState,
 ): { inline: ExecuteCommand[]; queued: ExecuteCommand[] } {
   if (mode === "inline") return { inline: [...ready], queued: [] };
   const queued: ExecuteCommand[] = [];
   const inline: ExecuteCommand[] = [];
   for (const command of ready) {
     const type = plan.nodes[command.nodeId]?.type;
-    if (type !== undefined && nodeSpec(type)?.dispatch === "queue") queued.push(command);
+    const lost = state?.steps[command.nodeId]?.resends ?? 0;
+    if (type !== undefined && nodeSpec(type)?.dispatch === "queue" && lost < resendsBeforeInline) queued.push(command);
     else inline.push(command);
   }
   if (queued.length < 2) return { inline: [...ready], queued: [] };
@@ -102,6 +111,11 @@ export class Leases {
     return [...this.byNode.values()].filter((lease) => lease.claimed).map((lease) => lease.nodeId);
   }
 
+  /** Attempts sent but never claimed: across a restart their messages may be gone. */
+  unclaimedNodes(): string[] {
+    return [...this.byNode.values()].filter((lease) => !lease.claimed).map((lease) => lease.nodeId);
+  }
+
   has(nodeId: string): boolean {
     return this.byNode.has(nodeId);
   }
@@ -113,7 +127,8 @@ export class Leases {
   /** Leases for attempts about to be sent; returns their messages. */
   open(runId: string, state: RunState, commands: readonly ExecuteCommand[], now: number): StepMessage[] {
     return commands.map((command) => {
-      const dispatch = state.steps[command.nodeId]?.interruptions ?? 0;
+      const step = state.steps[command.nodeId];
+      const dispatch = step ? sendingNumber(step) : 0;
       this.put({
         id: leaseId(command.nodeId, command.attempt),
         at: now + deliveryLeaseMs,

@@ -30,6 +30,21 @@ export async function claimDedupKey(
   return { claimed: false, runId: existing?.runId ?? claim.runId };
 }
 
+/**
+ * Gives a claimed key back when the run it was claimed for could not be started, so the
+ * sender's retry claims it again. Only this run's claim goes: a later claimant's stays.
+ */
+export async function releaseDedupKey(
+  db: Database,
+  claim: { workflowId: string; key: string; runId: string },
+): Promise<void> {
+  await db
+    .delete(dedupKeys)
+    .where(
+      and(eq(dedupKeys.workflowId, claim.workflowId), eq(dedupKeys.key, claim.key), eq(dedupKeys.runId, claim.runId)),
+    );
+}
+
 export async function deleteExpiredDedupKeys(db: Database, now: number): Promise<void> {
   await db.delete(dedupKeys).where(lt(dedupKeys.expiresAt, now));
 }

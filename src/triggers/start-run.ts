@@ -11,8 +11,8 @@ import { validateJson } from "../lib/json-schema";
 import { logLine } from "../lib/log";
 import type { ExecutionReport } from "../run/report";
 import type { StartInput } from "../run/start-input";
-import { database } from "../store/db";
-import { claimDedupKey } from "../store/dedup";
+import { type Database, database } from "../store/db";
+import { claimDedupKey, releaseDedupKey } from "../store/dedup";
 import { latestWorkflowForTrigger, type WorkflowForRun } from "../store/triggers";
 import { isolateSpares, spareQuietMaxMs, spareRunTtlMs } from "./spare-runs";
 
@@ -77,7 +77,8 @@ export async function startRun(env: Env, request: StartRequest): Promise<StartRe
   const key =
     request.idempotencyKey ??
     (request.triggerType === "webhook" ? `payload:${await hashJson(request.input)}` : undefined);
-  if (key !== undefined) {
+  const dedupKey = key === undefined ? undefined : `${request.triggerType}:${key}`;
+  if (dedupKey !== undefined) {
     const window = trigger && "dedup" in trigger ? trigger.dedup?.window : undefined;
     const windowMs =
       parseDuration(window ?? "") ??
@@ -86,7 +87,7 @@ export async function startRun(env: Env, request: StartRequest): Promise<StartRe
       defaultWindowMs;
     const claim = await claimDedupKey(db, {
       workflowId: request.workflowId,
-      key: `${request.triggerType}:${key}`,
+      key: dedupKey,
       runId,
       now: request.receivedAt,
       windowMs,
@@ -99,16 +100,56 @@ export async function startRun(env: Env, request: StartRequest): Promise<StartRe
     }
   }
   const context = { ...request.details, type: request.triggerType, id: key ?? null, receivedAt: request.receivedAt };
-  const started = await runStub(env, runId).start({
-    runId,
-    workflowId: workflow.workflowId,
-    version: workflow.version,
-    definition: workflow.definition,
-    input,
-    trigger: context,
-  });
+  let started: { created: boolean };
+  try {
+    started = await runStub(env, runId).start({
+      runId,
+      workflowId: workflow.workflowId,
+      version: workflow.version,
+      definition: workflow.definition,
+      input,
+      trigger: context,
+    });
+  } catch (thrown) {
+    return startFailed(db, { workflowId: request.workflowId, key: dedupKey, runId }, thrown);
+  }
   if (started.created && ttlMs > 0) waitUntil(makeSpare(env, runId, ttlMs));
   return { runId, status: started.created ? "queued" : "duplicate", version: workflow.version };
+}
+
+/** How long a sender is asked to wait before repeating a trigger whose run could not start. */
+const startRetryAfterMs = 1_000;
+
+/**
+ * The run's object could not be started (the runtime could not reach or create it, or it threw).
+ * The dedup claim is given back, so the sender's retry with the same key starts the run instead
+ * of answering "duplicate" with a run that does not exist.
+ */
+async function startFailed(
+  db: Database,
+  claim: { workflowId: string; key: string | undefined; runId: string },
+  thrown: unknown,
+): Promise<never> {
+  const { key } = claim;
+  let released: boolean | "failed" = false;
+  if (key !== undefined) {
+    released = await releaseDedupKey(db, { ...claim, key }).then(
+      () => true,
+      (error: unknown) => {
+        logLine("error", "could not release the dedup claim of a run that did not start", {
+          ...claim,
+          error: toErrorData(error),
+        });
+        return "failed" as const;
+      },
+    );
+  }
+  logLine("error", "run object could not be started", { ...claim, released, error: toErrorData(thrown) });
+  fail("run.start_failed", "the run could not be started; repeat the request", {
+    retryable: true,
+    retryAfterMs: startRetryAfterMs,
+    cause: thrown,
+  });
 }
 
 /** The isolate's next spare, made once the run just started has nothing in flight. */

@@ -6,6 +6,7 @@ import {
   dispatchMode,
   Leases,
   type LeaseTimer,
+  resendsBeforeInline,
   splitReady,
 } from "../../src/run/step-dispatch";
 import { plan } from "./plan-fixture";
@@ -51,6 +52,28 @@ describe("splitReady", () => {
     expect(split.inline.map((command) => command.nodeId)).toEqual(inline);
   });
 
+  it.each([
+    { name: "below the limit", resends: { h1: resendsBeforeInline - 1 }, queued: ["h1", "h2", "l"], inline: [] },
+    { name: "one at the limit", resends: { h1: resendsBeforeInline }, queued: ["h2", "l"], inline: ["h1"] },
+    {
+      name: "two at the limit, leaving one to send (alone: inline too)",
+      resends: { h1: resendsBeforeInline, l: resendsBeforeInline + 1 },
+      queued: [],
+      inline: ["h1", "h2", "l"],
+    },
+  ])("an attempt whose message was lost too often runs in the run: $name", ({ resends, queued, inline }) => {
+    const steps = Object.fromEntries(
+      Object.entries(resends).map(([nodeId, count]) => [
+        nodeId,
+        { nodeId, attempts: 1, interruptions: 0, resends: count },
+      ]),
+    );
+    const ready = ["h1", "h2", "l"].map((id) => execute(id));
+    const split = splitReady(typed, "queue", ready, { steps } as never);
+    expect(split.queued.map((command) => command.nodeId)).toEqual(queued);
+    expect(split.inline.map((command) => command.nodeId)).toEqual(inline);
+  });
+
   it("inline mode runs everything in the run", () => {
     const split = splitReady(typed, "inline", [execute("h1"), execute("h2")]);
     expect(split).toEqual({ inline: [execute("h1"), execute("h2")], queued: [] });
@@ -75,30 +98,39 @@ describe("Leases", () => {
     };
     return { leases: new Leases(store), stored };
   }
-  const state = (interruptions: Record<string, number>, status = "running") =>
+  const state = (interruptions: Record<string, number>, status = "running", resends: Record<string, number> = {}) =>
     ({
       runId: "run-1",
       contextVersion: 3,
       steps: Object.fromEntries(
         Object.entries(interruptions).map(([nodeId, count]) => [
           nodeId,
-          { nodeId, status, attempts: 1, interruptions: count },
+          { nodeId, status, attempts: 1, interruptions: count, resends: resends[nodeId] },
         ]),
       ),
     }) as never;
 
-  it("opens a delivery lease per sent attempt, numbered by the step's interruptions", () => {
+  it("opens a delivery lease per sent attempt, numbered by the step's interruptions and resends", () => {
     const { leases, stored } = withStore();
-    const messages = leases.open("run-1", state({ a: 0, b: 2 }), [execute("a"), execute("b")], 1_000);
+    const messages = leases.open(
+      "run-1",
+      state({ a: 0, b: 2, c: 1 }, "running", { c: 2 }),
+      [execute("a"), execute("b"), execute("c")],
+      1_000,
+    );
     expect(messages).toEqual([
       { runId: "run-1", nodeId: "a", attempt: 1, idempotencyKey: "run-1:a:1", dispatch: 0 },
       { runId: "run-1", nodeId: "b", attempt: 1, idempotencyKey: "run-1:b:1", dispatch: 2 },
+      { runId: "run-1", nodeId: "c", attempt: 1, idempotencyKey: "run-1:c:1", dispatch: 3 },
     ]);
     expect([...stored.values()].map((lease) => [lease.id, lease.at, lease.claimed])).toEqual([
       ["lease:a:1", 1_000 + deliveryLeaseMs, false],
       ["lease:b:1", 1_000 + deliveryLeaseMs, false],
+      ["lease:c:1", 1_000 + deliveryLeaseMs, false],
     ]);
-    expect(leases.size).toBe(2);
+    expect(leases.size).toBe(3);
+    expect(leases.unclaimedNodes()).toEqual(["a", "b", "c"]);
+    expect(leases.claimedNodes()).toEqual([]);
   });
 
   it("matches only the same attempt and sending; a claim extends the lease", () => {
@@ -111,6 +143,7 @@ describe("Leases", () => {
     leases.claim(lease as LeaseTimer, 5_000, 100);
     expect(stored.get("lease:a:1")).toMatchObject({ at: 100 + 5_000 + claimGraceMs, claimed: true });
     expect(leases.claimedNodes()).toEqual(["a"]);
+    expect(leases.unclaimedNodes()).toEqual([]);
   });
 
   it("prunes leases of steps that moved on and restores the rest from stored timers", () => {

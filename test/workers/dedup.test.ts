@@ -1,7 +1,12 @@
-import { SELF } from "cloudflare:test";
+import { runInDurableObject, SELF } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { sortableId } from "../../src/lib/ids";
+import type { RunObject } from "../../src/run/run-object";
+import { isolateSpares } from "../../src/triggers/spare-runs";
+import { runStub } from "../../src/triggers/start-run";
 import { api, register, settle } from "./helpers";
-import { countRuns } from "./support";
+import { countRuns, expectError, runObject } from "./support";
 import { definition } from "./trigger-support";
 
 interface StartBody {
@@ -116,5 +121,70 @@ describe("manual run dedup", () => {
       expect([response.status, body.error.code]).toEqual([400, "request.invalid"]);
     }
     expect(await countRuns("dedup-manual-badkey")).toBe(0);
+  });
+});
+
+describe("a run whose object cannot be started", () => {
+  /**
+   * The isolate's next spare, spoiled: its database already holds a run's setup row, so writing
+   * the new run into it fails and the object's `start` throws, as an object the runtime cannot
+   * create or reach would.
+   */
+  async function brokenSpare() {
+    const spare = { runId: sortableId("run"), mintedAt: Date.now() };
+    await runStub(env, spare.runId).prepare({ expiresAt: Date.now() + 90_000 });
+    await runInDurableObject(runObject(spare.runId), async (_instance: RunObject, state) => {
+      state.storage.sql.exec("INSERT INTO meta (key, value) VALUES ('setup', '{}')");
+    });
+    isolateSpares.take(Date.now(), 30_000);
+    isolateSpares.giveBack(spare);
+    return spare;
+  }
+
+  async function claimedKeys(workflowId: string) {
+    const rows = await env.DB.prepare("SELECT key, run_id FROM dedup_keys WHERE workflow_id = ?")
+      .bind(workflowId)
+      .all<{ key: string; run_id: string }>();
+    return rows.results;
+  }
+
+  it("answers 503 run.start_failed with Retry-After and gives the key back; the retry starts the run", async () => {
+    await register(hooked("dedup-start-fails"));
+    const spare = await brokenSpare();
+    const body = JSON.stringify({ order: 7 });
+    const headers = { "content-type": "application/json", "idempotency-key": "order-7" };
+    const send = () => SELF.fetch("http://signalbox.test/hooks/dedup-start-fails", { method: "POST", headers, body });
+
+    const failed = await send();
+    expect(failed.headers.get("retry-after")).toBe("1");
+    await expectError(failed, 503, "run.start_failed");
+    expect(await claimedKeys("dedup-start-fails")).toEqual([]);
+    expect(await countRuns("dedup-start-fails")).toBe(0);
+    // The object whose storage refused the run does not hold it in memory either.
+    expect(await runStub(env, spare.runId).report()).toBeNull();
+
+    const retried = await send();
+    expect(retried.status).toBe(202);
+    const started = (await retried.json()) as StartBody;
+    expect(started.status).toBe("queued");
+    expect(started.runId).not.toBe(spare.runId);
+    expect((await settle(started.runId)).status).toBe("success");
+    expect(await claimedKeys("dedup-start-fails")).toEqual([{ key: "webhook:order-7", run_id: started.runId }]);
+
+    const again = await hook("dedup-start-fails", body, { "idempotency-key": "order-7" });
+    expect(again).toMatchObject({ status: 200, body: { status: "duplicate", runId: started.runId } });
+    expect(await countRuns("dedup-start-fails")).toBe(1);
+  });
+
+  it("a manual run's idempotencyKey is given back the same way", async () => {
+    await register(hooked("dedup-start-fails-manual", [{ type: "manual" }]));
+    await brokenSpare();
+    const json = { input: { n: 1 }, idempotencyKey: "manual-1" };
+    const failed = await api("/api/workflows/dedup-start-fails-manual/runs", { method: "POST", json });
+    await expectError(failed, 503, "run.start_failed");
+    const retried = await manual("dedup-start-fails-manual", json);
+    expect(retried).toMatchObject({ status: 202, body: { status: "queued" } });
+    expect((await settle(retried.body.runId)).status).toBe("success");
+    expect(await countRuns("dedup-start-fails-manual")).toBe(1);
   });
 });

@@ -5,7 +5,16 @@ import type { StepRunApi } from "../../src/run/step-consumer";
 import { claimGraceMs, type StepMessage } from "../../src/run/step-dispatch";
 import { settle } from "./helpers";
 import { llmServer, llmStep, uniqueModel } from "./llm-helpers";
-import { deliverSteps, fanOut, leasesOf, pair, spyQueue, startWithQueue, storedStep } from "./steps-support";
+import {
+  deliverSteps,
+  fanOut,
+  leasesOf,
+  pair,
+  runClaimed,
+  spyQueue,
+  startWithQueue,
+  storedStep,
+} from "./steps-support";
 import { fireAlarm, runObject, testServer } from "./support";
 
 describe("parallel io steps through the steps queue", () => {
@@ -139,7 +148,13 @@ describe("delivery is at least once; results count once", () => {
     for (const nodeId of ["a", "b"]) {
       const requests = await testServer.requests(`/lost/${nodeId}`);
       expect(requests.map((request) => request.headers["idempotency-key"])).toEqual([`${runId}:${nodeId}:1`]);
-      expect(await storedStep(runId, nodeId)).toMatchObject({ status: "success", attempts: 1, interruptions: 1 });
+      // No consumer claimed the first sending: a resend, not an interruption.
+      expect(await storedStep(runId, nodeId)).toMatchObject({
+        status: "success",
+        attempts: 1,
+        interruptions: 0,
+        resends: 1,
+      });
     }
     expect(await leasesOf(runId)).toEqual([]);
 
@@ -165,8 +180,11 @@ describe("delivery is at least once; results count once", () => {
     expect(lease?.at ?? 0).toBeGreaterThanOrEqual(before + 30_000 + claimGraceMs);
     // A message of another sending does not match the lease.
     expect(await stub.claimMany([{ nodeId: "b", attempt: 1, dispatch: 1 }])).toEqual([null]);
+    // `a` is with its claimant; the messages run only `b`.
     await deliverSteps(sent.messages);
+    expect(await runClaimed(runId, job)).toEqual([{ accepted: true }]);
     expect((await settle(runId)).status).toBe("success");
+    expect(await testServer.requests("/claimed/a")).toHaveLength(1);
   });
 });
 
@@ -181,7 +199,7 @@ describe("the dead-letter queue", () => {
     expect(result.explicitAcks).toHaveLength(2);
     const report = await settle(runId);
     expect(report.status).toBe("success");
-    expect(await storedStep(runId, "a")).toMatchObject({ attempts: 1, interruptions: 1 });
+    expect(await storedStep(runId, "a")).toMatchObject({ attempts: 1, interruptions: 0, resends: 1 });
     expect(await testServer.requests("/dead-letter/a")).toHaveLength(1);
     // A dead letter of a sending that is over changes nothing.
     const stale = await deliverSteps(sent.messages, "signalbox-steps-dlq");
@@ -225,17 +243,20 @@ describe("restarts", () => {
     const { queue, sent } = spyQueue({ drop: true });
     const runId = await startWithQueue(pair("evicted", testServer.url), {}, queue);
     const stub = runObject(runId) as unknown as StepRunApi;
-    expect(await stub.claimMany([{ nodeId: "a", attempt: 1, dispatch: 0 }])).toHaveLength(1);
+    const [job] = await stub.claimMany([{ nodeId: "a", attempt: 1, dispatch: 0 }]);
     await evictDurableObject(runObject(runId));
 
-    // The consumer holding `a` reports after the restart; `b` was sent again (alone: inline).
+    // A redelivery of `a`'s message finds it held: acked, not run. `b` was sent again (alone: inline).
     const [a] = sent.messages as [StepMessage];
     const delivered = await deliverSteps([a]);
     expect(delivered.explicitAcks).toHaveLength(1);
+    expect(await testServer.requests("/evicted/a")).toEqual([]);
+    // The consumer holding `a` reports after the restart.
+    expect(await runClaimed(runId, job)).toEqual([{ accepted: true }]);
     const report = await settle(runId);
     expect(report.status).toBe("success");
     expect(await storedStep(runId, "a")).toMatchObject({ attempts: 1, interruptions: 0 });
-    expect(await storedStep(runId, "b")).toMatchObject({ attempts: 1, interruptions: 1 });
+    expect(await storedStep(runId, "b")).toMatchObject({ attempts: 1, interruptions: 0, resends: 1 });
     expect(await testServer.requests("/evicted/a")).toHaveLength(1);
     expect((await testServer.requests("/evicted/b")).map((request) => request.headers["idempotency-key"])).toEqual([
       `${runId}:b:1`,

@@ -1,6 +1,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { type AttemptJob, runAttempt } from "../../src/run/attempt";
 import type { RunObject } from "../../src/run/run-object";
+import type { StepRunApi } from "../../src/run/step-consumer";
 import type { StepMessage } from "../../src/run/step-dispatch";
 import { runStub } from "../../src/triggers/start-run";
 import { register } from "./helpers";
@@ -133,4 +135,15 @@ export function deliverSteps(messages: StepMessage[], queue = "signalbox-steps")
     queue,
     messages.map((body) => ({ id: `${body.runId}:${body.nodeId}:${body.attempt}:${body.dispatch}`, body })),
   );
+}
+
+/** The run's step RPCs, as a consumer calls them. */
+export function stepRun(runId: string): StepRunApi {
+  return runObject(runId) as unknown as StepRunApi;
+}
+
+/** What a consumer does with an attempt it claimed: runs it and reports the result to the run. */
+export async function runClaimed(runId: string, job: AttemptJob | null | undefined) {
+  if (!job) throw new Error(`no claimed attempt to run for ${runId}`);
+  return stepRun(runId).completeMany([await runAttempt(job, { env })]);
 }
