@@ -7,7 +7,5 @@ export interface RegisterResult {
   error?: string;
 }
 
-export function canonicalJson(value: unknown): string;
-export function sameDefinition(local: unknown, stored: unknown): boolean;
 export function readWorkflowFiles(dir: string): Promise<{ file: string; definition?: unknown; error?: string }[]>;
 export function registerWorkflows(options: { baseUrl: string; token: string; dir: string }): Promise<RegisterResult[]>;

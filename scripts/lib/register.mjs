@@ -2,31 +2,6 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 
-/**
- * Defaults the server fills in when it parses a definition (src/definition/schema.ts). The
- * stored definition has them, so a file that leaves them out must get them before comparing.
- */
-const definitionDefaults = { triggers: [{ type: "manual" }], edges: [] };
-
-/** JSON with object keys sorted at every level, so equal documents give equal strings. */
-export function canonicalJson(value) {
-  return JSON.stringify(sortKeys(value));
-}
-
-function sortKeys(value) {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value === null || typeof value !== "object") return value;
-  return Object.fromEntries(
-    Object.keys(value)
-      .sort()
-      .map((key) => [key, sortKeys(value[key])]),
-  );
-}
-
-export function sameDefinition(local, stored) {
-  return canonicalJson({ ...definitionDefaults, ...local }) === canonicalJson(stored);
-}
-
 /** The definitions in `dir` (every *.json, by file name), parsed; unreadable ones carry an error. */
 export async function readWorkflowFiles(dir) {
   const names = (await readdir(dir)).filter((name) => name.endsWith(".json")).sort();
@@ -42,8 +17,9 @@ export async function readWorkflowFiles(dir) {
 }
 
 /**
- * Registers every definition in `dir` with the server at `baseUrl`. The API makes a new
- * version on every POST, so a definition equal to the server's latest one is left alone.
+ * Registers every definition in `dir` with the server at `baseUrl`. The server answers a
+ * definition equal to its latest version with that version (`200 {unchanged: true}`) and makes
+ * no new one, so loading the same folder again changes nothing.
  * A workflow that calls another (subworkflow, map or loop bodies) can only be registered after
  * it: those refused with `definition.workflow_not_found` are tried again after the rest, for as
  * long as a pass registers something. Returns one result per file: created, updated, unchanged
@@ -71,27 +47,17 @@ async function registerOne(baseUrl, headers, entry) {
   const { file, definition } = entry;
   const workflowId = definition?.id;
   try {
-    const existing = await fetch(`${baseUrl}/api/workflows/${encodeURIComponent(workflowId)}`, { headers });
-    let status = "created";
-    if (existing.ok) {
-      const stored = await existing.json();
-      if (sameDefinition(definition, stored.definition)) {
-        return { file, workflowId, status: "unchanged", version: stored.version, hash: stored.hash };
-      }
-      status = "updated";
-    } else if (existing.status !== 404) {
-      throw new Error(`GET /api/workflows/${workflowId} answered ${existing.status}: ${await existing.text()}`);
-    }
     const response = await fetch(`${baseUrl}/api/workflows`, {
       method: "POST",
       headers,
       body: JSON.stringify(definition),
     });
     const body = await response.json().catch(() => ({}));
-    if (response.status !== 201) {
+    if (response.status !== 201 && response.status !== 200) {
       const message = body?.error?.message ?? JSON.stringify(body);
       return { file, workflowId, status: "failed", error: `${response.status} ${message}`, code: body?.error?.code };
     }
+    const status = body.unchanged ? "unchanged" : body.version === 1 ? "created" : "updated";
     return { file, workflowId, status, version: body.version, hash: body.hash };
   } catch (error) {
     return { file, workflowId, status: "failed", error: error.message };

@@ -5,7 +5,7 @@ import type { NodeOutcome } from "../nodes/types";
 import type { Draft } from "./draft";
 import type { Plan } from "./plan";
 import { shouldRetry } from "./retry";
-import { openReview } from "./review";
+import { openReview, proposedText } from "./review";
 import type { RunState } from "./state";
 import { failStep, startAttempt } from "./step-ops";
 
@@ -67,7 +67,7 @@ export function escalateStep(draft: Draft, nodeId: string, error: ErrorData): vo
   }
   const step = draft.step(nodeId);
   const { workflowId, runId } = draft.state;
-  const proposed = proposedOutput(error);
+  const proposed = proposedText(error);
   const text = [
     `Step "${nodeId}" (${node.type}) of workflow ${workflowId} needs a review.`,
     `${error.code}: ${error.message}`,
@@ -102,12 +102,6 @@ export function escalateStep(draft: Draft, nodeId: string, error: ErrorData): vo
     decisions: [],
     undelivered: [],
   });
-}
-
-function proposedOutput(error: ErrorData): string | undefined {
-  const details = error.details as { output?: unknown } | undefined;
-  if (!details || details.output === undefined) return undefined;
-  return JSON.stringify(details.output).slice(0, 2_000);
 }
 
 /** What the shell passes to an llm node's attempt, read off the run's state and plan. */

@@ -32,15 +32,34 @@ export function beginApproval(draft: Draft, nodeId: string, ask: ReviewAsk): voi
   });
 }
 
+/**
+ * The output a failed attempt proposed, as the keys the step writes: an llm answer that was
+ * not confident enough or did not fit its schema carries it in `details.output`. A reviewer's
+ * skip starts from it.
+ */
+export function proposedOutput(error: ErrorData): JsonObject | undefined {
+  const output = (error.details as { output?: unknown } | undefined)?.output;
+  if (typeof output !== "object" || output === null || Array.isArray(output)) return undefined;
+  return output as JsonObject;
+}
+
+/** The proposed output as the request's text and summary quote it. */
+export function proposedText(error: ErrorData): string | undefined {
+  const output = proposedOutput(error);
+  return output ? JSON.stringify(output).slice(0, 2_000) : undefined;
+}
+
 export function beginEscalation(draft: Draft, nodeId: string, error: ErrorData): void {
   const node = draft.plan.nodes[nodeId];
   const escalation = node?.retry.escalation;
   if (!node || !escalation) return;
   const step = draft.step(nodeId);
   const { workflowId, runId } = draft.state;
+  const proposed = proposedText(error);
   const text = [
     `Step "${nodeId}" (${node.type}) of workflow ${workflowId} failed ${step.attempts} time(s).`,
     `Last error: ${error.code}: ${error.message}`,
+    ...(proposed ? ["", "It proposed:", proposed] : []),
     "",
     "Retry it, skip it with an output you supply, or fail the run.",
   ].join("\n");
@@ -64,6 +83,7 @@ export function beginEscalation(draft: Draft, nodeId: string, error: ErrorData):
         { label: "Step", value: `${nodeId} (${node.type})` },
         { label: "Attempts", value: String(step.attempts) },
         { label: "Error", value: `${error.code}: ${error.message}` },
+        ...(proposed ? [{ label: "Proposed output", value: proposed }] : []),
       ],
       decisions: ["retry", "skip", "fail"],
     },

@@ -187,8 +187,16 @@ export interface ParentLink {
   nodeId: string;
   attempt: number;
   index: number;
-  /** 1 for a top-level run's children, 2 for theirs, ... */
+  /** This run's level (runDepth): 2 for a top-level run's children, 3 for theirs, ... */
   depth: number;
+}
+
+/** A top-level run's level: a run's depth counts the runs from the top down to it, itself included. */
+const topLevelDepth = 1;
+
+/** The run's level, as its context (`run.depth`), its report and the nesting limit count it. */
+export function runDepth(state: { parent?: ParentLink }): number {
+  return state.parent?.depth ?? topLevelDepth;
 }
 
 /**

@@ -37,6 +37,9 @@ export function cacheKey(request: Omit<LlmRequest, "signal" | "timeoutMs">): Pro
 }
 
 /** What a structured answer writes: the whole object to `output`, chosen properties to `fields`. */
+/** How much of an answer that does not fit its schema the error quotes. */
+const quotedAnswerChars = 4_000;
+
 function outputOf(config: LlmConfig, value: Json): JsonObject {
   const output: JsonObject = {};
   if (config.output) output[config.output] = value;
@@ -146,11 +149,22 @@ async function runAttempt(config: LlmConfig, node: NodeContext): Promise<NodeOut
     }
     const check = checkAnswer(response.text, config.schema, config.confidence?.field);
     if (check.outcome !== "ok" || check.value === undefined) {
+      // JSON that only misses the schema is still the model's proposal: a reviewer may skip with it,
+      // fixed. Only when the details quote the whole answer, so they grow no larger than the quote.
+      const proposed =
+        check.value !== undefined && response.text.length <= quotedAnswerChars
+          ? { output: outputOf(config, check.value) }
+          : {};
       const invalid = errorData(
         "llm.output_invalid",
         `the answer does not fit the schema: ${check.errors.join("; ")}`,
         {
-          details: { errors: check.errors, answer: response.text.slice(0, 4_000), repairs: config.repairs },
+          details: {
+            errors: check.errors,
+            answer: response.text.slice(0, quotedAnswerChars),
+            repairs: config.repairs,
+            ...proposed,
+          },
         },
       );
       record(check.outcome === "ok" ? "schema_invalid" : check.outcome, invalid);

@@ -72,9 +72,15 @@ export const openApiDocument = {
     "/api/workflows": {
       get: { summary: "List workflows", responses: { "200": { description: "workflows" }, ...errorResponses(401) } },
       post: {
-        summary: "Register a definition as a new immutable version",
+        summary: "Register a definition as a new immutable version; one equal to the latest version makes none",
         requestBody: json({ type: "object" }),
-        responses: { "201": { description: "registered" }, ...errorResponses(400, 401, 413, 422) },
+        responses: {
+          "201": { description: "registered: {workflowId, version, hash, createdAt, schedule?: {nextAt}}" },
+          "200": {
+            description: "unchanged: the latest version, {workflowId, version, hash, createdAt, unchanged: true}",
+          },
+          ...errorResponses(400, 401, 413, 422),
+        },
       },
     },
     "/api/workflows/{id}": {

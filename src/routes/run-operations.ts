@@ -10,10 +10,10 @@ import { runStub } from "../triggers/start-run";
 import { bulkAction } from "./bulk";
 import { errorResponse } from "./http-errors";
 import { isObject, limitBody, queryInteger, readJson } from "./request";
-import { type ActionResult, pauseRun, replayRun, resumeRun, retryRun } from "./run-actions";
+import { type ActionResult, cancelRun, pauseRun, replayRun, resumeRun, retryRun } from "./run-actions";
 import { checkRunId } from "./runs";
 
-/** Retry, replay, pause, resume, context diffs and the audit trail of one run; bulk actions. */
+/** Retry, replay, pause, resume, cancel, context diffs and the audit trail of one run; bulk actions. */
 export const runOperationRoutes = new Hono<{ Bindings: Env }>();
 
 function answer<T extends object>(c: Parameters<typeof errorResponse>[0], runId: string, result: ActionResult<T>) {
@@ -78,6 +78,12 @@ runOperationRoutes.post("/:runId/pause", limitBody, async (c) => {
 runOperationRoutes.post("/:runId/resume", async (c) => {
   const runId = checkRunId(c.req.param("runId"));
   return answer(c, runId, await resumeRun(c.env, runId));
+});
+
+// Through cancelRun, as a bulk cancel goes, so the run's operations record it the same way.
+runOperationRoutes.post("/:runId/cancel", async (c) => {
+  const runId = checkRunId(c.req.param("runId"));
+  return answer(c, runId, await cancelRun(c.env, runId));
 });
 
 /** What changed between two context versions, as JSON Pointer changes; `to` defaults to the latest, `from` to the one before. */

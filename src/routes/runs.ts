@@ -54,14 +54,6 @@ runRoutes.get("/:runId/context", async (c) => {
   return c.json({ runId, ...result });
 });
 
-runRoutes.post("/:runId/cancel", async (c) => {
-  const runId = checkRunId(c.req.param("runId"));
-  const result = await runStub(c.env, runId).cancel();
-  if (!result) fail("run.not_found", `no run ${runId}`);
-  if ("error" in result && isErrorData(result.error)) return errorResponse(c, result.error);
-  return c.json({ runId, ...result });
-});
-
 /** Deletes an ended run: its blobs, its object's storage and its D1 rows. Later reads are 404. */
 runRoutes.delete("/:runId", async (c) => {
   const runId = checkRunId(c.req.param("runId"));

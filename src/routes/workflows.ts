@@ -28,10 +28,30 @@ workflowRoutes.post("/", limitBody, async (c) => {
   if (calls.length > 0) return definitionIssues(c, calls);
   const now = Date.now();
   const hash = await hashJson(result.definition);
-  const [previous, hadSchedule] = await Promise.all([
+  const [previous, scheduleRow] = await Promise.all([
     loadWorkflow(db, result.definition.id),
-    getScheduleRow(db, result.definition.id).then((row) => row !== undefined),
+    getScheduleRow(db, result.definition.id),
   ]);
+  const hadSchedule = scheduleRow !== undefined;
+  if (previous && previous.deletedAt === null && previous.hash === hash) {
+    // The latest version already is this definition: a new one would only re-arm the schedule
+    // and rewrite the subscriptions, so nothing is written. A deleted workflow is revived below.
+    const live = hadSchedule && previous.disabledAt === null;
+    // Only read for the answer: the object the registration left it with runs as it was.
+    const schedule = live
+      ? await scheduleStub(c.env, previous.workflowId)
+          .state()
+          .catch(() => null)
+      : null;
+    return c.json({
+      workflowId: previous.workflowId,
+      version: previous.version,
+      hash,
+      createdAt: previous.createdAt,
+      unchanged: true,
+      ...(schedule ? { schedule: { nextAt: schedule.nextAt } } : {}),
+    });
+  }
   // Subscriptions and the schedule row commit in the same batch as the version.
   const also = triggerStatements(c.env.DB, result.definition, { defaultBucket: filesBucketName(c.env), now });
   const version = await registerVersion(db, result.definition, hash, now, also);

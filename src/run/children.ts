@@ -1,6 +1,6 @@
 import type { Command, RunEvent } from "../engine/events";
 import { exponentialBackoff } from "../engine/retry";
-import { isTerminalRun, type ParentLink, type RunState } from "../engine/state";
+import { isTerminalRun, type ParentLink, type RunState, runDepth } from "../engine/state";
 import type { Env } from "../env";
 import { type ErrorData, errorData, toErrorData } from "../errors";
 import { evaluate, truthy } from "../expr/jsonata";
@@ -132,7 +132,7 @@ export class Children {
     if (!state || !body) {
       return { outcome: failure("node.failed", `${command.nodeId} names nothing to run as children`) };
     }
-    const level = (state.parent?.depth ?? 0) + 1;
+    const level = runDepth(state);
     if (level + 1 > maxRunLevels) {
       return {
         outcome: failure(
@@ -406,7 +406,7 @@ export class Children {
       nodeId: job.nodeId,
       attempt: job.attempt,
       index: job.index,
-      depth: (state.parent?.depth ?? 0) + 1,
+      depth: runDepth(state) + 1,
     };
     await linkStub(this.host.env, row.childRunId).start({
       runId: row.childRunId,

@@ -1,6 +1,6 @@
 import type { Command, RunEvent } from "../engine/events";
 import type { Plan } from "../engine/plan";
-import { isTerminalRun, type RunState, type Timer } from "../engine/state";
+import { isTerminalRun, type RunState, runDepth, type Timer } from "../engine/state";
 import { initialRunState, transition } from "../engine/transition";
 import { errorData, fail } from "../errors";
 import { sortableId } from "../lib/ids";
@@ -90,7 +90,13 @@ class DryRunShell {
     this.context = deepFreeze({
       input: request.input,
       trigger: { type: "test", id: null, receivedAt: this.start },
-      run: { id: runId, workflowId: this.plan.workflowId, version: this.plan.version, dryRun: true },
+      run: {
+        id: runId,
+        workflowId: this.plan.workflowId,
+        version: this.plan.version,
+        depth: runDepth(this.state),
+        dryRun: true,
+      },
     });
     this.versions.push({ version: 0, nodeId: null, createdAt: this.start });
   }

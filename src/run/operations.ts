@@ -1,6 +1,6 @@
 import type { RunEvent } from "../engine/events";
 import { planReplay, rebaseOnto, replayState } from "../engine/rebase";
-import { isTerminalRun, type RunState, type StepState } from "../engine/state";
+import { isTerminalRun, type RunState, runDepth, type StepState } from "../engine/state";
 import { type ErrorData, errorData } from "../errors";
 import { deepFreeze, type Json, type JsonObject } from "../lib/json";
 import { type LoadedPlan, loadPlan } from "./plans";
@@ -218,6 +218,8 @@ export class RunOperations {
         id: input.runId,
         workflowId: seed.workflowId,
         version: seed.version,
+        // A replay has no parent step to report to: it is a top-level run, whatever it replays.
+        depth: runDepth(state),
         replayOf: { runId: seed.original.runId, fromNode: seed.fromNode },
       },
     };

@@ -93,7 +93,7 @@ export interface ExecutionReport {
   operations: NonNullable<RunState["operations"]>;
   /** A replay: the run and node it was replayed from. */
   replayOf: { runId: string; fromNode: string } | null;
-  /** A child run: the parent run, step, attempt and index it reports to, and its nesting depth. */
+  /** A child run: the parent run, step, attempt and index it reports to, and its own depth (2 under a top-level run). */
   parent: ParentLink | null;
   /** A successful run's output (the definition's `output`, or the context minus input, trigger and run). */
   output: Json | null;

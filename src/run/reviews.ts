@@ -1,6 +1,6 @@
 import type { RunEvent } from "../engine/events";
 import type { Plan } from "../engine/plan";
-import { undecided } from "../engine/review";
+import { proposedOutput, undecided } from "../engine/review";
 import { isTerminalRun, type ReviewState, type RunState } from "../engine/state";
 import type { JsonObject } from "../lib/json";
 import { nodeSpec } from "../nodes/registry";
@@ -35,6 +35,8 @@ export interface ReviewInfo {
   /** Escalations: the keys a skip may write, and the failure under review. */
   writes: string[];
   error: { code: string; message: string } | null;
+  /** Escalations: the output the failed attempt proposed (an llm answer), which a skip starts from. */
+  proposed: JsonObject | null;
 }
 
 export interface DecideInput extends ReviewQuery {
@@ -90,6 +92,7 @@ export function describeReview(
     decisions: review.decisions.map((entry) => ({ approver: entry.approver, decision: entry.decision, at: entry.at })),
     writes,
     error: review.cause ? { code: review.cause.code, message: review.cause.message } : null,
+    proposed: (review.cause && proposedOutput(review.cause)) ?? null,
   };
 }
 

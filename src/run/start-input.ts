@@ -1,4 +1,4 @@
-import type { ParentLink, RunState } from "../engine/state";
+import { type ParentLink, type RunState, runDepth } from "../engine/state";
 import { initialRunState } from "../engine/transition";
 import type { Json, JsonObject } from "../lib/json";
 import { type LoadedPlan, loadPlan } from "./plans";
@@ -22,11 +22,11 @@ export function newRun(input: StartInput, now: number): { loaded: LoadedPlan; st
     ...initialRunState(loaded.plan, { runId: input.runId, createdAt: now }),
     ...(input.parent ? { parent: input.parent } : {}),
   };
-  const lineage: JsonObject = input.parent ? { parentRunId: input.parent.runId, depth: input.parent.depth } : {};
+  const lineage: JsonObject = input.parent ? { parentRunId: input.parent.runId } : {};
   const initial: JsonObject = {
     input: input.input,
     trigger: input.trigger,
-    run: { id: input.runId, workflowId: input.workflowId, version: input.version, ...lineage },
+    run: { id: input.runId, workflowId: input.workflowId, version: input.version, depth: runDepth(state), ...lineage },
   };
   return { loaded, state, initial };
 }

@@ -157,10 +157,11 @@ export function ApprovalPage(props: {
           <div>
             <label for="output">
               Output to write if you skip (a JSON object
-              {info.writes.length > 0 ? ` with keys from: ${info.writes.join(", ")}` : " ; this step writes no keys"})
+              {info.writes.length > 0 ? ` with keys from: ${info.writes.join(", ")}` : " ; this step writes no keys"}
+              {info.proposed ? "; it starts as the proposed output" : ""})
             </label>
             <textarea id="output" name="output">
-              {values?.output ?? "{}"}
+              {values?.output ?? (info.proposed ? JSON.stringify(info.proposed, null, 2) : "{}")}
             </textarea>
           </div>
         ) : null}

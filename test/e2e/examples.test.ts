@@ -77,7 +77,7 @@ describe("the example workflows in workflows/", () => {
     const dir = await mkdtemp(join(tmpdir(), "signalbox-workflows-"));
     try {
       const workflowId = uniqueId("e2e-defaults");
-      // No triggers, no edges: the server fills both in, and the comparison must too.
+      // No triggers, no edges: the server fills both in before it compares with its latest version.
       const definition = {
         id: workflowId,
         name: "defaults",

@@ -248,7 +248,10 @@ export function waitForRunEnd(harness: Harness, runId: string, timeoutMs = 30_00
 export async function registerWorkflow(harness: Harness, definition: unknown): Promise<{ version: number }> {
   const response = await harness.api("/api/workflows", { method: "POST", body: JSON.stringify(definition) });
   const body = (await response.json()) as { version: number };
-  if (response.status !== 201) throw new Error(`registering failed: ${response.status} ${JSON.stringify(body)}`);
+  // 200: the definition already is the latest version (unchanged).
+  if (response.status !== 201 && response.status !== 200) {
+    throw new Error(`registering failed: ${response.status} ${JSON.stringify(body)}`);
+  }
   return body;
 }
 

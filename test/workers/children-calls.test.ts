@@ -116,10 +116,20 @@ describe("subworkflow", () => {
     const report = await settleTree(runId);
     expect(report.status).toBe("failed");
     expect(report.error).toMatchObject({ code: "subworkflow.failed" });
+    const fourth = await reportOf(`${runId}${".call.1.0".repeat(3)}`);
+    expect(fourth).toMatchObject({ workflowId: "depth-4", status: "failed", parent: { depth: 4 } });
+    expect(fourth.context.run).toMatchObject({ depth: 4 });
     const fifth = `${runId}${".call.1.0".repeat(4)}`;
     const deepest = await reportOf(fifth);
-    expect(deepest).toMatchObject({ workflowId: "depth-5", parent: { depth: 4 } });
-    expect(deepest.error).toMatchObject({ code: "subworkflow.depth_exceeded", retryable: false });
+    // The run at the limit is level 5 in its context, its report and the error alike.
+    expect(deepest).toMatchObject({ workflowId: "depth-5", parent: { depth: 5 } });
+    expect(deepest.context.run).toMatchObject({ depth: 5 });
+    expect(deepest.error).toMatchObject({
+      code: "subworkflow.depth_exceeded",
+      retryable: false,
+      message: "runs nest at most 5 levels deep; this run is level 5",
+      details: { level: 5, maxLevels: 5 },
+    });
     expect(await runStub(env, `${fifth}.call.1.0`).report()).toBeNull();
   });
 

@@ -21,9 +21,12 @@ describe("map", () => {
       status: "success",
       input: 1,
       output: 2,
-      parent: { runId, nodeId: "each", attempt: 1, index: 0, depth: 1 },
+      parent: { runId, nodeId: "each", attempt: 1, index: 0, depth: 2 },
     });
-    expect(child.context.run).toMatchObject({ parentRunId: runId, depth: 1 });
+    // One meaning of depth: the top-level run is level 1, its children level 2.
+    expect(report.context.run).toMatchObject({ id: runId, depth: 1 });
+    expect(report.parent).toBeNull();
+    expect(child.context.run).toMatchObject({ parentRunId: runId, depth: 2 });
   });
 
   it("fail-fast: the first failed item fails the step", async () => {

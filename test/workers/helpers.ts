@@ -18,7 +18,10 @@ export function api(path: string, init: RequestInit & { json?: unknown } = {}): 
 
 export async function register(definition: unknown): Promise<{ workflowId: string; version: number }> {
   const response = await api("/api/workflows", { method: "POST", json: definition });
-  if (response.status !== 201) throw new Error(`register failed: ${response.status} ${await response.text()}`);
+  // 200: the definition is already the latest version (unchanged).
+  if (response.status !== 201 && response.status !== 200) {
+    throw new Error(`register failed: ${response.status} ${await response.text()}`);
+  }
   return response.json();
 }
 

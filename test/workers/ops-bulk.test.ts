@@ -152,6 +152,38 @@ describe("bulk operations", () => {
     expect(again).toMatchObject({ done: 0, skipped: 2 });
   });
 
+  it("records a single-run pause, resume and cancel exactly as their bulk counterparts", async () => {
+    const napper = (id: string) => ({ id, name: id, nodes: [{ id: "nap", type: "wait", config: { duration: "1h" } }] });
+    const single = "ops-single-audit";
+    const grouped = "ops-bulk-audit";
+    await register(napper(single));
+    await register(napper(grouped));
+    const alone = await startManual(single);
+    const together = await startManual(grouped);
+    for (const runId of [alone, together]) await settle(runId);
+
+    for (const action of ["pause", "resume", "cancel"]) {
+      expect((await api(`/api/runs/${alone}/${action}`, { method: "POST" })).status).toBe(200);
+      await settle(alone);
+      const done = (await (await bulk({ action, filter: { workflow: grouped } })).json()) as { done: number };
+      expect(done.done).toBe(1);
+      await settle(together);
+    }
+    expect((await settle(alone)).status).toBe("cancelled");
+
+    type Operation = { runId: string; operation: string; at: number; bulkId: string | null; details: unknown };
+    const trail = async (runId: string) =>
+      ((await (await api(`/api/runs/${runId}/operations`)).json()) as { operations: Operation[] }).operations;
+    const [own, bulked] = [await trail(alone), await trail(together)];
+    // Newest first; the same operations, the single ones with no bulk request.
+    expect(own.map((entry) => entry.operation)).toEqual(["cancel", "resume", "pause"]);
+    expect(bulked.map((entry) => entry.operation)).toEqual(["cancel", "resume", "pause"]);
+    for (const entry of own) expect(entry).toMatchObject({ runId: alone, bulkId: null, at: expect.any(Number) });
+    for (const entry of bulked)
+      expect(entry).toMatchObject({ runId: together, bulkId: expect.stringMatching(/^bulk_/) });
+    expect(own[0]).toEqual({ ...bulked[0], runId: alone, at: own[0]?.at, bulkId: null });
+  });
+
   it("refuses bad bulk requests with stable codes", async () => {
     await expectError(await bulk({ action: "rerun", filter: {} }), 400, "bulk.filter_empty");
     await expectError(await bulk({ action: "rerun" }), 400, "bulk.filter_empty");

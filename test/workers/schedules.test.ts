@@ -52,6 +52,27 @@ async function configured(workflowId: string, now: number) {
 }
 
 describe("schedule triggers", () => {
+  it("an unchanged registration leaves the schedule alone: same version, same tick, same row", async () => {
+    const register = () => api("/api/workflows", { method: "POST", json: scheduled("sched-same") });
+    const first = (await (await register()).json()) as { version: number; schedule: { nextAt: number } };
+    const row = () =>
+      env.DB.prepare("SELECT version, updated_at AS updatedAt FROM schedules WHERE workflow_id = ?")
+        .bind("sched-same")
+        .first();
+    const before = await row();
+    const alarm = await alarmOf("sched-same");
+    const response = await register();
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      version: first.version,
+      unchanged: true,
+      schedule: { nextAt: first.schedule.nextAt },
+    });
+    expect(await row()).toEqual(before);
+    expect(await schedule("sched-same")).toMatchObject({ version: first.version, nextAt: first.schedule.nextAt });
+    expect(await alarmOf("sched-same")).toBe(alarm);
+  });
+
   it("fires the next tick from the schedule object's alarm", async () => {
     const before = Date.now();
     const response = await api("/api/workflows", { method: "POST", json: scheduled("sched-alarm") });

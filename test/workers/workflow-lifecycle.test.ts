@@ -39,7 +39,8 @@ describe("disabling and deleting workflows", () => {
     await register(definition("life-cached", [{ type: "manual" }, { type: "webhook" }]));
     const first = (await (await hook("life-cached", { n: 1 })).json()) as { runId: string; version: number };
     expect(first.version).toBe(1);
-    await register(definition("life-cached", [{ type: "manual" }, { type: "webhook" }]));
+    // A changed definition: an identical one would make no new version.
+    await register(definition("life-cached", [{ type: "manual" }, { type: "webhook" }], { name: "life-cached v2" }));
     const second = (await (await hook("life-cached", { n: 2 })).json()) as { runId: string; version: number };
     expect(second.version).toBe(2);
     await api("/api/workflows/life-cached/disable", { method: "POST" });

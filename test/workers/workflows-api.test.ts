@@ -47,17 +47,37 @@ describe("workflow versions", () => {
     expect(v2.hash).not.toBe(v1.hash);
   });
 
-  it("gives an identical definition the same hash under a new version", async () => {
-    const first = (await (await api("/api/workflows", { method: "POST", json: greeter("same", "Yo") })).json()) as {
-      version: number;
-      hash: string;
+  it("answers an identical definition with the latest version, unchanged, and makes no new one", async () => {
+    const post = async (definition: unknown) => {
+      const response = await api("/api/workflows", { method: "POST", json: definition });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     };
-    const again = (await (await api("/api/workflows", { method: "POST", json: greeter("same", "Yo") })).json()) as {
-      version: number;
-      hash: string;
-    };
-    expect(again.version).toBe(first.version + 1);
-    expect(again.hash).toBe(first.hash);
+    const first = await post(greeter("same", "Yo"));
+    expect(first).toMatchObject({ status: 201, body: { workflowId: "same", version: 1 } });
+    expect(first.body).not.toHaveProperty("unchanged");
+    const again = await post(greeter("same", "Yo"));
+    expect(again).toEqual({
+      status: 200,
+      body: {
+        workflowId: "same",
+        version: 1,
+        hash: first.body.hash,
+        createdAt: first.body.createdAt,
+        unchanged: true,
+      },
+    });
+    expect((await getDefinition("/api/workflows/same")).versions.map((entry) => entry.version)).toEqual([1]);
+
+    // Only the latest version counts: going back to an older definition is a new version.
+    expect(await post(greeter("same", "Hey"))).toMatchObject({ status: 201, body: { version: 2 } });
+    expect(await post(greeter("same", "Yo"))).toMatchObject({
+      status: 201,
+      body: { version: 3, hash: first.body.hash },
+    });
+    // A deleted workflow is revived by registering it again, even unchanged.
+    expect((await api("/api/workflows/same", { method: "DELETE" })).status).toBe(200);
+    expect(await post(greeter("same", "Yo"))).toMatchObject({ status: 201, body: { version: 4 } });
+    expect((await getDefinition("/api/workflows/same")).version).toBe(4);
   });
 
   it("lists registered workflows with their latest version", async () => {
