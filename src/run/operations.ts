@@ -24,6 +24,8 @@ export interface OperationsHost {
   /** A registered version of the workflow from D1 (the latest without `version`). */
   loadVersion(workflowId: string, version?: number): Promise<{ version: number; definition: unknown } | undefined>;
   log(level: string, message: string, fields: Record<string, unknown>): void;
+  /** Where this Signalbox answers (src/lib/public-url.ts), for a replay's `run.publicUrl`. */
+  publicUrl: string;
 }
 
 export type OperationResult<T> = T | { error: ErrorData } | null;
@@ -218,6 +220,7 @@ export class RunOperations {
         id: input.runId,
         workflowId: seed.workflowId,
         version: seed.version,
+        publicUrl: this.host.publicUrl,
         replayOf: { runId: seed.original.runId, fromNode: seed.fromNode },
       },
     };

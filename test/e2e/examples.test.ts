@@ -168,15 +168,18 @@ describe("the example workflows in workflows/", () => {
       summary: sample.subject,
     });
 
-    // The README's quick-start payload: no subject, and "down" makes it urgent.
+    // The README's quick-start payload: no subject, and "down" makes it urgent. Without a
+    // pagerUrl the page goes to this server's own pager, wherever it listens (run.publicUrl).
     const readmeId = await deliver("support-ticket", {
       id: "T-1",
       name: "Ada",
       text: "The site is down",
-      pagerUrl,
       oncall: "sre@example.com",
     });
-    await waitForStatus(harness, readmeId, "needs_review");
+    const readmeReview = await waitForStatus(harness, readmeId, "needs_review");
+    expect(step(readmeReview, "page").status).toBe("success");
+    const readmePage = (readmeReview.context.page as { body: { runId: string } }).body.runId;
+    expect((await waitForRunEnd(harness, readmePage)).workflowId).toBe("pager");
     const readmeLink = await approvalLink(harness, readmeId, "sre@example.com");
     expect((await decideByForm(harness, readmeLink, { decision: "reject", comment: "false alarm" })).status).toBe(200);
     const readme = await waitForRunEnd(harness, readmeId);
