@@ -103,6 +103,49 @@ describe("the example workflows in workflows/", () => {
     }
   });
 
+  it("registers a workflow after the ones it calls, and says why a missing or cyclic call fails", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "signalbox-workflows-"));
+    try {
+      const id = uniqueId("e2e-calls");
+      const calling = (name: string, ...called: string[]) => ({
+        id: `${id}-${name}`,
+        name,
+        nodes: called.map((target, index) => ({
+          id: `call${index}`,
+          type: "subworkflow",
+          config: { workflow: `${id}-${target}`, output: `out${index}` },
+        })),
+      });
+      const leaf = {
+        id: `${id}-z-leaf`,
+        name: "leaf",
+        nodes: [{ id: "only", type: "log", config: { message: "hi" } }],
+      };
+      // File order puts every caller before what it calls.
+      const files: [string, unknown][] = [
+        ["a-caller.json", calling("a-caller", "z-leaf")],
+        ["b-missing.json", calling("b-missing", "nowhere")],
+        ["c-loop.json", calling("c-loop", "d-loop")],
+        ["d-loop.json", calling("d-loop", "c-loop")],
+        ["z-leaf.json", leaf],
+      ];
+      for (const [file, definition] of files) await writeFile(join(dir, file), JSON.stringify(definition));
+      const results = await registerWorkflows({ baseUrl: harness.baseUrl, token: harness.token, dir });
+      expect(results.map((result) => [result.file, result.status])).toEqual([
+        ["a-caller.json", "created"],
+        ["b-missing.json", "failed"],
+        ["c-loop.json", "failed"],
+        ["d-loop.json", "failed"],
+        ["z-leaf.json", "created"],
+      ]);
+      expect(results[1]?.error).toMatch(/^422 .*nowhere.*does not exist/);
+      const cycle = `workflows call each other in a cycle: ${id}-c-loop -> ${id}-d-loop -> ${id}-c-loop`;
+      expect([results[2]?.error, results[3]?.error]).toEqual([cycle, cycle]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("hello greets after its durable wait", async () => {
     const response = await harness.api("/api/workflows/hello/runs", {
       method: "POST",
