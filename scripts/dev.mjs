@@ -39,9 +39,10 @@ const llmVars = llmSettings
 const args = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--var", `PUBLIC_URL:${baseUrl}`];
 if (persistTo) args.push("--persist-to", persistTo);
 // wrangler, its esbuild and workerd get a process group of their own, out of the terminal's
-// reach: Ctrl-C comes to this script alone, which stops them once and waits, instead of each
-// of them taking the signal on its own (esbuild then dies mid-request with a Go stack trace).
-// Away from the terminal wrangler cannot read keys, so its key shortcuts are off.
+// reach: Ctrl-C comes to this script alone, which stops them all at once and waits for them.
+// Otherwise each takes the signal on its own, and an esbuild whose wrangler went away in the
+// middle of a request dies with a Go stack trace. Outside the terminal's foreground group
+// wrangler cannot read keys, so its key shortcuts are off.
 const wrangler = spawn(wranglerBin, [...args, "--show-interactive-dev-session=false", ...llmVars], {
   cwd: projectRoot,
   env: wranglerEnv(),
