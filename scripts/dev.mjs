@@ -8,6 +8,8 @@ import { applyMigrations, probePort, projectRoot, waitForHealth, wranglerBin, wr
 
 const port = Number(process.env.PORT ?? 8787);
 const baseUrl = `http://127.0.0.1:${port}`;
+// Another state directory than .wrangler/state, e.g. for a second server beside the first.
+const persistTo = process.env.PERSIST_TO || undefined;
 const say = (line = "") => console.log(`[signalbox] ${line}`);
 
 const { token, created } = ensureApiToken(join(projectRoot, ".dev.vars"));
@@ -19,7 +21,7 @@ if ((await probePort(port)) === undefined) {
 }
 
 try {
-  applyMigrations();
+  applyMigrations({ persistTo });
 } catch (error) {
   say(error.message);
   process.exit(1);
@@ -32,26 +34,59 @@ const llmVars = llmSettings
   .filter((name) => process.env[name])
   .flatMap((name) => ["--var", `${name}:${process.env[name]}`]);
 
-// Approval links in emails point here; the emails themselves are listed at /api/outbox.
-const wrangler = spawn(
-  wranglerBin,
-  ["dev", "--port", String(port), "--ip", "127.0.0.1", "--var", `PUBLIC_URL:${baseUrl}`, ...llmVars],
-  {
-    cwd: projectRoot,
-    env: wranglerEnv(),
-    stdio: "inherit",
-  },
-);
+// Approval links in emails, and run.publicUrl in every run's context, point here; the emails
+// themselves are listed at /api/outbox.
+const args = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--var", `PUBLIC_URL:${baseUrl}`];
+if (persistTo) args.push("--persist-to", persistTo);
+// wrangler, its esbuild and workerd get a process group of their own, out of the terminal's
+// reach: Ctrl-C comes to this script alone, which stops them all at once and waits for them.
+// Otherwise each takes the signal on its own, and an esbuild whose wrangler went away in the
+// middle of a request dies with a Go stack trace. Outside the terminal's foreground group
+// wrangler cannot read keys, so its key shortcuts are off.
+const wrangler = spawn(wranglerBin, [...args, "--show-interactive-dev-session=false", ...llmVars], {
+  cwd: projectRoot,
+  env: wranglerEnv(),
+  stdio: ["ignore", "inherit", "inherit"],
+  detached: true,
+});
 let exitedWith;
+/** Set once a stop is asked for: the exit code this script ends with when wrangler is gone. */
+let stopCode;
 wrangler.on("exit", (code, signal) => {
   exitedWith = signal ?? code;
-  process.exit(code ?? 128 + (constants.signals[signal] ?? 0));
+  // workerd or esbuild may outlive wrangler by a moment: nothing of the group stays behind.
+  signalGroup("SIGKILL");
+  if (stopCode === 0) say("stopped");
+  process.exit(stopCode ?? code ?? 128 + (constants.signals[signal] ?? 0));
 });
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => wrangler.kill(signal));
+// npm passes the terminal's Ctrl-C on as well, so the same signal may come twice: one stop.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => stop(0));
+// Should this script die of an error, the server must not run on without it.
+process.on("exit", () => signalGroup("SIGKILL"));
 
-if (await ready()) {
+function stop(code) {
+  if (stopCode !== undefined) return;
+  stopCode = code;
+  if (code === 0) say("stopping wrangler dev");
+  signalGroup("SIGTERM");
+  setTimeout(() => signalGroup("SIGKILL"), 10_000).unref();
+}
+
+function signalGroup(signal) {
+  if (exitedWith !== undefined && signal !== "SIGKILL") return;
+  try {
+    process.kill(-wrangler.pid, signal);
+  } catch {}
+}
+
+if (await ready()) await loadExamples();
+
+/** Registers workflows/ and prints how to call each of them. */
+async function loadExamples() {
   const dir = join(projectRoot, "workflows");
   const results = await registerWorkflows({ baseUrl, token, dir });
+  // Stopped while registering: the failures are the server going away, not worth a listing.
+  if (stopCode !== undefined) return;
   for (const result of results) {
     const version = result.version === undefined ? "" : ` v${result.version}`;
     say(`  ${result.file}: ${result.status}${version}${result.error ? ` (${result.error})` : ""}`);
@@ -66,7 +101,7 @@ async function ready() {
     return true;
   } catch (error) {
     say(error.message);
-    wrangler.kill("SIGTERM");
+    stop(1);
     return false;
   }
 }

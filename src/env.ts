@@ -11,7 +11,7 @@ export interface Env {
   WORKFLOW_CACHE_TTL?: string;
   /** How long a spare run object made ahead of the next trigger may wait for it; "0s" makes none (src/triggers/spare-runs.ts). */
   SPARE_RUN_TTL?: string;
-  /** Where approval links point: this Worker's public origin (e.g. https://signalbox.example.com). */
+  /** This Worker's public origin (e.g. https://signalbox.example.com): approval links and runs' `run.publicUrl` (src/lib/public-url.ts). */
   PUBLIC_URL?: string;
   /** Key for the approval pages' CSRF tokens (a secret); falls back to a key derived from API_TOKEN. */
   APPROVAL_SECRET?: string;

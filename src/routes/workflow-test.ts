@@ -5,6 +5,7 @@ import type { RunState } from "../engine/state";
 import type { Env } from "../env";
 import { errorData, fail } from "../errors";
 import type { Json } from "../lib/json";
+import { publicUrl } from "../lib/public-url";
 import { dryRun } from "../run/dry-run";
 import { parseMocks } from "../run/dry-run-mocks";
 import { llmAttemptInput } from "../run/llm-shell";
@@ -74,7 +75,7 @@ workflowTestRoutes.post("/:id/test", limitBody, async (c) => {
     if (missing.length > 0) fail("request.invalid", `no test named ${missing.join(", ")}`);
     const chosen = Array.isArray(wanted) ? cases.filter((test) => wanted.includes(test.name)) : cases;
     const results = [];
-    for (const test of chosen) results.push(await runTestCase(plan, configs, test, llmContext));
+    for (const test of chosen) results.push(await runTestCase(plan, configs, test, llmContext, publicUrl(c.env)));
     const passed = results.filter((result) => result.passed).length;
     return c.json({
       workflowId: plan.workflowId,
@@ -96,6 +97,7 @@ workflowTestRoutes.post("/:id/test", limitBody, async (c) => {
     input: body.input ?? {},
     mocks: mocks.mocks,
     llmContext,
+    publicUrl: publicUrl(c.env),
     ...(typeof now === "number" ? { now } : {}),
   });
   return c.json(report);

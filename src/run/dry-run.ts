@@ -5,6 +5,7 @@ import { initialRunState, transition } from "../engine/transition";
 import { errorData, fail } from "../errors";
 import { sortableId } from "../lib/ids";
 import { deepFreeze, type Json, type JsonObject } from "../lib/json";
+import { defaultPublicUrl } from "../lib/public-url";
 import type { LlmAttemptContext, LlmPort } from "../llm/types";
 import { nodeSpec } from "../nodes/registry";
 import type { NodeOutcome, NodePorts } from "../nodes/types";
@@ -35,6 +36,8 @@ export interface DryRunInput {
   mocks: Mocks;
   /** The virtual clock's start (defaults to now). */
   now?: number;
+  /** `run.publicUrl` in the context, as a real run on this server would see it (src/lib/public-url.ts). */
+  publicUrl?: string;
   /** llm nodes: what the shell would tell an attempt (model chain position, spend, budget, prices). */
   llmContext?: (state: RunState, nodeId: string) => LlmAttemptContext | undefined;
 }
@@ -95,6 +98,7 @@ class DryRunShell {
         workflowId: this.plan.workflowId,
         version: this.plan.version,
         depth: runDepth(this.state),
+        publicUrl: request.publicUrl ?? defaultPublicUrl,
         dryRun: true,
       },
     });

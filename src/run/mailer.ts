@@ -6,6 +6,7 @@ import { isTerminalRun, type RunState } from "../engine/state";
 import type { Env } from "../env";
 import { type ErrorData, errorData, toErrorData } from "../errors";
 import { sortableId } from "../lib/ids";
+import { publicUrl } from "../lib/public-url";
 import { hashToken, newToken } from "../lib/tokens";
 import type { ReviewRequest } from "../nodes/types";
 import { insertApproval } from "../store/approvals";
@@ -138,7 +139,7 @@ export class Mailer {
     this.reschedule(job, now + leaseMs);
     const { env } = this.deps;
     const port = this.deps.port();
-    const base = (env.PUBLIC_URL ?? "http://127.0.0.1:8787").replace(/\/+$/, "");
+    const base = publicUrl(env);
     const link = `${base}/approvals/${job.token}`;
     const from = env.EMAIL_FROM ?? defaultEmailFrom;
     const email = composeReviewMail({ ...job, from, to: job.approver, request, link });

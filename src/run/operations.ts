@@ -24,6 +24,8 @@ export interface OperationsHost {
   /** A registered version of the workflow from D1 (the latest without `version`). */
   loadVersion(workflowId: string, version?: number): Promise<{ version: number; definition: unknown } | undefined>;
   log(level: string, message: string, fields: Record<string, unknown>): void;
+  /** Where this Signalbox answers (src/lib/public-url.ts), for a replay's `run.publicUrl`. */
+  publicUrl: string;
 }
 
 export type OperationResult<T> = T | { error: ErrorData } | null;
@@ -220,6 +222,7 @@ export class RunOperations {
         version: seed.version,
         // A replay has no parent step to report to: it is a top-level run, whatever it replays.
         depth: runDepth(state),
+        publicUrl: this.host.publicUrl,
         replayOf: { runId: seed.original.runId, fromNode: seed.fromNode },
       },
     };

@@ -7,6 +7,7 @@ import type { Env } from "../env";
 import { type ErrorData, errorData } from "../errors";
 import { deepFreeze, type Json, type JsonObject } from "../lib/json";
 import { logLine } from "../lib/log";
+import { publicUrl } from "../lib/public-url";
 import type { LlmPort } from "../llm/types";
 import type { AttemptJob, AttemptResult } from "./attempt";
 import type { Checkpointer } from "./checkpointer";
@@ -168,7 +169,7 @@ export class RunObject extends DurableObject<Env> {
       this.children.resendEnd();
       return { runId: this.state.runId, status: this.state.status, created: false };
     }
-    const { loaded, state, initial } = newRun(input, Date.now());
+    const { loaded, state, initial } = newRun(input, Date.now(), publicUrl(this.env));
     // A large input goes to R2 before the run exists; the await lets a concurrent start in.
     const offloaded = await this.blobs.offloadInitial(input.runId, initial);
     const raced = this.state as RunState | undefined;

@@ -4,6 +4,7 @@ import type { RunState } from "../engine/state";
 import type { Env } from "../env";
 import { type ErrorData, errorData } from "../errors";
 import type { JsonObject } from "../lib/json";
+import { publicUrl } from "../lib/public-url";
 import type { NodeOutcome } from "../nodes/types";
 import { database } from "../store/db";
 import { getVersion } from "../store/workflows";
@@ -118,6 +119,7 @@ export function buildRunParts(shell: RunShell): RunParts {
       return stored && { version: stored.version, definition: stored.definition };
     },
     log,
+    publicUrl: publicUrl(env),
   });
   const steps = new DispatchedSteps({
     env,

@@ -15,8 +15,16 @@ export interface StartInput {
   parent?: ParentLink;
 }
 
-/** A new run's plan, its state before the first event, and its context v0. */
-export function newRun(input: StartInput, now: number): { loaded: LoadedPlan; state: RunState; initial: JsonObject } {
+/**
+ * A new run's plan, its state before the first event, and its context v0. `publicUrl` is where
+ * this Signalbox answers (src/lib/public-url.ts): definitions build links to their own
+ * webhooks from `run.publicUrl`.
+ */
+export function newRun(
+  input: StartInput,
+  now: number,
+  publicUrl: string,
+): { loaded: LoadedPlan; state: RunState; initial: JsonObject } {
   const loaded = loadPlan(input.workflowId, input.version, input.definition);
   const state: RunState = {
     ...initialRunState(loaded.plan, { runId: input.runId, createdAt: now }),
@@ -26,7 +34,14 @@ export function newRun(input: StartInput, now: number): { loaded: LoadedPlan; st
   const initial: JsonObject = {
     input: input.input,
     trigger: input.trigger,
-    run: { id: input.runId, workflowId: input.workflowId, version: input.version, depth: runDepth(state), ...lineage },
+    run: {
+      id: input.runId,
+      workflowId: input.workflowId,
+      version: input.version,
+      depth: runDepth(state),
+      publicUrl,
+      ...lineage,
+    },
   };
   return { loaded, state, initial };
 }

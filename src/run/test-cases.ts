@@ -35,6 +35,7 @@ export async function runTestCase(
   configs: Readonly<Record<string, unknown>>,
   test: TestCase,
   llmContext?: DryRunInput["llmContext"],
+  publicUrl?: string,
 ): Promise<TestResult> {
   const failures: TestResult["failures"] = [];
   const mocks = parseMocks(
@@ -57,6 +58,7 @@ export async function runTestCase(
     input: (test.input ?? {}) as Json,
     mocks: mocks.mocks,
     ...(llmContext ? { llmContext } : {}),
+    ...(publicUrl ? { publicUrl } : {}),
   });
   const expect = test.expect ?? {};
   if (expect.status !== undefined && report.status !== expect.status) {

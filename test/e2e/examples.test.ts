@@ -103,6 +103,49 @@ describe("the example workflows in workflows/", () => {
     }
   });
 
+  it("registers a workflow after the ones it calls, and says why a missing or cyclic call fails", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "signalbox-workflows-"));
+    try {
+      const id = uniqueId("e2e-calls");
+      const calling = (name: string, ...called: string[]) => ({
+        id: `${id}-${name}`,
+        name,
+        nodes: called.map((target, index) => ({
+          id: `call${index}`,
+          type: "subworkflow",
+          config: { workflow: `${id}-${target}`, output: `out${index}` },
+        })),
+      });
+      const leaf = {
+        id: `${id}-z-leaf`,
+        name: "leaf",
+        nodes: [{ id: "only", type: "log", config: { message: "hi" } }],
+      };
+      // File order puts every caller before what it calls.
+      const files: [string, unknown][] = [
+        ["a-caller.json", calling("a-caller", "z-leaf")],
+        ["b-missing.json", calling("b-missing", "nowhere")],
+        ["c-loop.json", calling("c-loop", "d-loop")],
+        ["d-loop.json", calling("d-loop", "c-loop")],
+        ["z-leaf.json", leaf],
+      ];
+      for (const [file, definition] of files) await writeFile(join(dir, file), JSON.stringify(definition));
+      const results = await registerWorkflows({ baseUrl: harness.baseUrl, token: harness.token, dir });
+      expect(results.map((result) => [result.file, result.status])).toEqual([
+        ["a-caller.json", "created"],
+        ["b-missing.json", "failed"],
+        ["c-loop.json", "failed"],
+        ["d-loop.json", "failed"],
+        ["z-leaf.json", "created"],
+      ]);
+      expect(results[1]?.error).toMatch(/^422 .*nowhere.*does not exist/);
+      const cycle = `workflows call each other in a cycle: ${id}-c-loop -> ${id}-d-loop -> ${id}-c-loop`;
+      expect([results[2]?.error, results[3]?.error]).toEqual([cycle, cycle]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("hello greets after its durable wait", async () => {
     const response = await harness.api("/api/workflows/hello/runs", {
       method: "POST",
@@ -168,15 +211,18 @@ describe("the example workflows in workflows/", () => {
       summary: sample.subject,
     });
 
-    // The README's quick-start payload: no subject, and "down" makes it urgent.
+    // The README's quick-start payload: no subject, and "down" makes it urgent. Without a
+    // pagerUrl the page goes to this server's own pager, wherever it listens (run.publicUrl).
     const readmeId = await deliver("support-ticket", {
       id: "T-1",
       name: "Ada",
       text: "The site is down",
-      pagerUrl,
       oncall: "sre@example.com",
     });
-    await waitForStatus(harness, readmeId, "needs_review");
+    const readmeReview = await waitForStatus(harness, readmeId, "needs_review");
+    expect(step(readmeReview, "page").status).toBe("success");
+    const readmePage = (readmeReview.context.page as { body: { runId: string } }).body.runId;
+    expect((await waitForRunEnd(harness, readmePage)).workflowId).toBe("pager");
     const readmeLink = await approvalLink(harness, readmeId, "sre@example.com");
     expect((await decideByForm(harness, readmeLink, { decision: "reject", comment: "false alarm" })).status).toBe(200);
     const readme = await waitForRunEnd(harness, readmeId);

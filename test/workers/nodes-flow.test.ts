@@ -165,7 +165,7 @@ describe("context versions", () => {
     expect(v0.context).toMatchObject({
       input: { start: 4 },
       trigger: { type: "manual" },
-      run: { id: runId, workflowId: "ctx-versions", version: 1 },
+      run: { id: runId, workflowId: "ctx-versions", version: 1, publicUrl: "http://signalbox.test" },
     });
     expect((await at("?version=1")).context).toMatchObject({ count: 5 });
     expect((await at("?version=1")).context).not.toHaveProperty("label");

@@ -88,6 +88,8 @@ describe("POST /api/workflows/:id/test", () => {
       customer: { vip: true, name: "Ada" },
       approval: { decision: "approve", by: "boss@x.test", comment: "fine" },
       sent: 201,
+      // What a real run on this server would see (PUBLIC_URL in vitest.workers.config.ts).
+      run: { publicUrl: "http://signalbox.test", dryRun: true },
     });
     expect(report.steps.map((step) => [step.nodeId, step.status])).toEqual([
       ["lookup", "success"],

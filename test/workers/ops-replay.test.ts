@@ -70,7 +70,11 @@ describe("replay from a node", () => {
       price: 15,
       label: `price for /${id}/source`,
     });
-    expect(copy.context.run).toMatchObject({ id: started.runId, replayOf: { runId, fromNode: "price" } });
+    expect(copy.context.run).toMatchObject({
+      id: started.runId,
+      publicUrl: "http://signalbox.test",
+      replayOf: { runId, fromNode: "price" },
+    });
     const step = (report: ExecutionReport, nodeId: string) => report.steps.find((entry) => entry.nodeId === nodeId);
     expect(step(copy, "source")).toMatchObject({
       status: "success",
