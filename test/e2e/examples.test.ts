@@ -2,10 +2,10 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readWorkflowFiles, registerWorkflows } from "../../scripts/lib/register.mjs";
 import { projectRoot } from "../../scripts/lib/wrangler.mjs";
 import { type LlmRecordedRequest, type LlmServer, startLlmServer } from "../support/llm-server";
 import { approvalLink, decideByForm, waitForStatus } from "./approvals";
+import { parseJson, runCli } from "./cli-process";
 import { type Harness, startHarness, step, uniqueId, waitFor, waitForRunEnd } from "./harness";
 
 const examplesDir = join(projectRoot, "workflows");
@@ -53,27 +53,35 @@ async function deliver(workflowId: string, payload: unknown): Promise<string> {
   return body.runId;
 }
 
+interface Pushed {
+  ok: boolean;
+  issues: { file: string; code: string }[];
+  results: { file: string; workflowId: string; status: string; version?: number; previousVersion?: number }[];
+}
+
+/** `signalbox push --json` over the folder, as `npm run dev` registers it. */
+async function push(dir: string): Promise<Pushed> {
+  const env = { SIGNALBOX_URL: harness.baseUrl, SIGNALBOX_TOKEN: harness.token };
+  return parseJson<Pushed>(await runCli(["push", "--json", "."], { cwd: dir, env }));
+}
+
 describe("the example workflows in workflows/", () => {
-  it("all register, and registering again makes no new version", async () => {
-    const files = await readWorkflowFiles(examplesDir);
-    expect(files.map((entry) => entry.file)).toEqual(
-      expect.arrayContaining(["hello.json", "pager.json", "support-ticket.json"]),
-    );
+  const statuses = (pushed: Pushed) => pushed.results.map((result) => [result.file, result.status, result.version]);
 
-    const first = await registerWorkflows({ baseUrl: harness.baseUrl, token: harness.token, dir: examplesDir });
-    expect(first.filter((result) => result.status === "failed")).toEqual([]);
-    expect(first.map((result) => [result.file, result.status, result.version])).toEqual(
-      files.map((entry) => [entry.file, "created", 1]),
-    );
+  it("all register, callees first, and registering again makes no new version", async () => {
+    const first = await push(examplesDir);
+    expect(first.issues).toEqual([]);
+    const files = first.results.map((result) => result.file);
+    expect(files).toEqual(expect.arrayContaining(["hello.json", "pager.json", "support-ticket.json"]));
+    expect(files.indexOf("greet-one.json")).toBeLessThan(files.indexOf("greet-many.json"));
+    expect(statuses(first)).toEqual(files.map((file) => [file, "created", 1]));
 
-    const second = await registerWorkflows({ baseUrl: harness.baseUrl, token: harness.token, dir: examplesDir });
-    expect(second.map((result) => [result.file, result.status, result.version])).toEqual(
-      files.map((entry) => [entry.file, "unchanged", 1]),
-    );
-    for (const result of second) expect(await versionsOf(result.workflowId ?? "")).toEqual([1]);
+    const second = await push(examplesDir);
+    expect(statuses(second)).toEqual(files.map((file) => [file, "unchanged", 1]));
+    for (const result of second.results) expect(await versionsOf(result.workflowId)).toEqual([1]);
   });
 
-  it("registers a changed definition as a new version, and one relying on defaults only once", async () => {
+  it("registers a changed definition as a new version, one relying on defaults only once, and nothing beside a broken file", async () => {
     const dir = await mkdtemp(join(tmpdir(), "signalbox-workflows-"));
     try {
       const workflowId = uniqueId("e2e-defaults");
@@ -84,20 +92,20 @@ describe("the example workflows in workflows/", () => {
         nodes: [{ id: "only", type: "log", config: { message: "hi" } }],
       };
       await writeFile(join(dir, "defaults.json"), JSON.stringify(definition));
-      const options = { baseUrl: harness.baseUrl, token: harness.token, dir };
-      expect((await registerWorkflows(options)).map((result) => result.status)).toEqual(["created"]);
-      expect((await registerWorkflows(options)).map((result) => result.status)).toEqual(["unchanged"]);
+      expect(statuses(await push(dir))).toEqual([["defaults.json", "created", 1]]);
+      expect(statuses(await push(dir))).toEqual([["defaults.json", "unchanged", 1]]);
 
       await writeFile(join(dir, "defaults.json"), JSON.stringify({ ...definition, name: "defaults, renamed" }));
-      expect(await registerWorkflows(options)).toMatchObject([{ status: "updated", version: 2 }]);
+      expect((await push(dir)).results).toMatchObject([{ status: "updated", version: 2, previousVersion: 1 }]);
       expect(await versionsOf(workflowId)).toEqual([2, 1]);
 
+      await writeFile(join(dir, "defaults.json"), JSON.stringify({ ...definition, name: "defaults, again" }));
       await writeFile(join(dir, "broken.json"), "{ not json");
-      const results = await registerWorkflows(options);
-      expect(results.map((result) => [result.file, result.status])).toEqual([
-        ["broken.json", "failed"],
-        ["defaults.json", "unchanged"],
-      ]);
+      const refused = await push(dir);
+      expect(refused.ok).toBe(false);
+      expect(refused.results).toEqual([]);
+      expect(refused.issues).toMatchObject([{ file: "broken.json", code: "file.invalid_json" }]);
+      expect(await versionsOf(workflowId)).toEqual([2, 1]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
