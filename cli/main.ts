@@ -2,6 +2,8 @@ import { Command, CommanderError, Option } from "commander";
 import { CliError, exitCodes } from "./cli-error";
 import { registerLogin } from "./commands/login";
 import { registerPush } from "./commands/push";
+import { registerRun } from "./commands/run";
+import { registerRuns } from "./commands/runs";
 import { registerValidate } from "./commands/validate";
 import { defaultUrl } from "./config";
 
@@ -23,6 +25,8 @@ Every command: signalbox <command> --help`,
     );
   registerValidate(program);
   registerPush(program);
+  registerRun(program);
+  registerRuns(program);
   registerLogin(program);
   return program;
 }
