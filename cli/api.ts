@@ -125,7 +125,7 @@ export function createApi(client: Client) {
     register: (definition: unknown) => client.request<Registered>("POST", "/api/workflows", { body: definition }),
     startRun: (workflowId: string, body: { input: unknown; idempotencyKey?: string }) =>
       client.request<Started>("POST", `/api/workflows/${id(workflowId)}/runs`, { body }),
-    test: (workflowId: string, body: { tests: true; definition?: unknown }) =>
+    test: (workflowId: string, body: { tests: true | string[]; definition?: unknown }) =>
       client.request<TestRun>("POST", `/api/workflows/${id(workflowId)}/test`, { body }),
     runs: (query: { workflow?: string; status?: string; parent?: string; limit?: number; cursor?: string }) =>
       client.request<{ runs: RunSummary[]; nextCursor: string | null }>("GET", "/api/runs", { query }),
@@ -142,8 +142,9 @@ export function createApi(client: Client) {
       client.request<Replayed>("POST", `/api/runs/${id(runId)}/replay`, { body }),
     outbox: (query: { run?: string; limit?: number }) =>
       client.request<{ messages: OutboxMessage[] }>("GET", "/api/outbox", { query }),
-    decide: (link: string, body: { decision: string; comment?: string }) =>
-      client.request<Decided>("POST", link, { body, absolute: true }),
+    /** An approval link's path (`/approvals/<token>`): the decision is recorded as the link's approver. */
+    decide: (linkPath: string, body: { decision: string; comment?: string }) =>
+      client.request<Decided>("POST", linkPath, { body }),
     publish: (body: { name: string; id?: string; payload?: unknown }) =>
       client.request<Published>("POST", "/api/events", { body }),
     deadLetters: (query: { workflow?: string; limit?: number; cursor?: string }) =>

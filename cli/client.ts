@@ -21,8 +21,6 @@ type Query = Record<string, string | number | undefined>;
 export interface RequestOptions {
   query?: Query;
   body?: unknown;
-  /** An absolute URL outside /api (approval links carry their own origin). */
-  absolute?: boolean;
 }
 
 const requestTimeoutMs = 30_000;
@@ -44,12 +42,12 @@ export class Client {
   constructor(readonly connection: Connection) {}
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const url = new URL(options.absolute ? path : `${this.connection.url}${path}`);
+    const url = new URL(`${this.connection.url}${path}`);
     for (const [key, value] of Object.entries(options.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
     const headers: Record<string, string> = { accept: "application/json" };
-    if (this.connection.token && !options.absolute) headers.authorization = `Bearer ${this.connection.token}`;
+    if (this.connection.token) headers.authorization = `Bearer ${this.connection.token}`;
     if (options.body !== undefined) headers["content-type"] = "application/json";
     let response: Response;
     try {

@@ -1,9 +1,12 @@
 import { Command, CommanderError, Option } from "commander";
 import { CliError, exitCodes } from "./cli-error";
+import { registerApprovals } from "./commands/approvals";
+import { registerEvents } from "./commands/events";
 import { registerLogin } from "./commands/login";
 import { registerPush } from "./commands/push";
 import { registerRun } from "./commands/run";
 import { registerRuns } from "./commands/runs";
+import { registerTest } from "./commands/test";
 import { registerValidate } from "./commands/validate";
 import { defaultUrl } from "./config";
 
@@ -27,6 +30,9 @@ Every command: signalbox <command> --help`,
   registerPush(program);
   registerRun(program);
   registerRuns(program);
+  registerTest(program);
+  registerApprovals(program);
+  registerEvents(program);
   registerLogin(program);
   return program;
 }
