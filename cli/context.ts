@@ -56,3 +56,9 @@ export function positiveInteger(value: string, option: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw usageError(`${option} must be a whole number of at least 1`);
   return Number(value);
 }
+
+/** `--version latest` or `--version 3`: which version a retried run moves onto. */
+export function versionOption(value: string | undefined): { version?: "latest" | number } {
+  if (value === undefined) return {};
+  return value === "latest" ? { version: "latest" } : { version: positiveInteger(value, "--version") };
+}

@@ -1,12 +1,7 @@
 import type { Command } from "commander";
-import { contextOf, jsonArgument, positiveInteger } from "../context";
+import { contextOf, jsonArgument, positiveInteger, versionOption } from "../context";
 import { formatError, formatTime, printJson, table } from "../format";
 import { maybeFollow } from "./run";
-
-function version(value: string | undefined): { version?: "latest" | number } {
-  if (value === undefined) return {};
-  return value === "latest" ? { version: "latest" } : { version: positiveInteger(value, "--version") };
-}
 
 export function registerEvents(program: Command): void {
   const events = program.command("events").description("named events that start subscribed workflows");
@@ -71,7 +66,7 @@ export function registerEvents(program: Command): void {
     .action(async (runId: string, options: { version?: string; wait?: boolean }, command) => {
       const context = contextOf(command);
       const api = await context.api();
-      const result = await api.requeue(runId, version(options.version));
+      const result = await api.requeue(runId, versionOption(options.version));
       if (!context.json) {
         process.stdout.write(`run ${runId} requeued on v${result.version}: ${result.restarted.join(", ")} again\n`);
       }

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { parseDuration } from "../../src/lib/duration";
 import type { Api, RunSummary } from "../api";
 import { usageError } from "../cli-error";
-import { contextOf, jsonArgument, positiveInteger } from "../context";
+import { contextOf, jsonArgument, positiveInteger, versionOption } from "../context";
 import { followRun, runExitCode } from "../follow";
 import { formatDuration, formatError, formatTime, printJson, table } from "../format";
 import { timeline } from "../timeline";
@@ -40,12 +40,6 @@ async function listRuns(
     if (!page.nextCursor || found.length >= filter.limit) return found;
     cursor = page.nextCursor;
   }
-}
-
-function version(value: string | undefined): { version?: "latest" | number } {
-  if (value === undefined) return {};
-  if (value === "latest") return { version: "latest" };
-  return { version: positiveInteger(value, "--version") };
 }
 
 function printResult(json: boolean, result: unknown, line: string): void {
@@ -123,7 +117,7 @@ export function registerRuns(program: Command): void {
     .action(async (runId: string, options: { version?: string; wait?: boolean }, command) => {
       const context = contextOf(command);
       const api = await context.api();
-      const result = await api.retry(runId, version(options.version));
+      const result = await api.retry(runId, versionOption(options.version));
       if (!context.json) {
         process.stdout.write(
           `run ${runId} ${result.status} on v${result.version}: ${result.restarted.join(", ")} again\n`,
