@@ -57,8 +57,8 @@ export function positiveInteger(value: string, option: string): number {
   return Number(value);
 }
 
-/** `--version latest` or `--version 3`: which version a retried run moves onto. */
+/** `--to-version latest` or `--to-version 3`: the version a retried run moves onto (`--version` is the command's own). */
 export function versionOption(value: string | undefined): { version?: "latest" | number } {
   if (value === undefined) return {};
-  return value === "latest" ? { version: "latest" } : { version: positiveInteger(value, "--version") };
+  return value === "latest" ? { version: "latest" } : { version: positiveInteger(value, "--to-version") };
 }

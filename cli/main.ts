@@ -1,3 +1,6 @@
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Option } from "commander";
 import { CliError, exitCodes } from "./cli-error";
 import { registerApprovals } from "./commands/approvals";
@@ -10,10 +13,20 @@ import { registerTest } from "./commands/test";
 import { registerValidate } from "./commands/validate";
 import { defaultUrl } from "./config";
 
+/** The project's own version: the command ships with the clone it runs from. */
+function projectVersion(): string {
+  const manifest = JSON.parse(
+    readFileSync(join(dirname(fileURLToPath(import.meta.url)), "..", "package.json"), "utf8"),
+  ) as {
+    version?: string;
+  };
+  return manifest.version ?? "unknown";
+}
+
 export function buildProgram(): Command {
   const program = new Command("signalbox")
     .description("Signalbox from the terminal: push workflows, start and follow runs, act on them")
-    .version(process.env.npm_package_version ?? "0.1.0", "-V, --version")
+    .version(projectVersion(), "-V, --version")
     .addOption(new Option("--url <url>", `the server (default: SIGNALBOX_URL, the stored login, or ${defaultUrl})`))
     .option("--json", "print JSON instead of tables")
     .showHelpAfterError("(add --help for usage)")

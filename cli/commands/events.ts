@@ -60,13 +60,13 @@ export function registerEvents(program: Command): void {
     .command("requeue")
     .description("retry a dead letter from its failed steps, recorded as a requeue")
     .argument("<run>", "the failed run's id")
-    .option("--version <version>", '"latest" or a version number to move the run onto first')
+    .option("--to-version <version>", '"latest" or a version number to move the run onto first')
     .option("--wait", "follow the run until it ends")
-    .addHelpText("after", "\nExample:\n  signalbox dead-letters requeue run_01J... --version latest --wait")
-    .action(async (runId: string, options: { version?: string; wait?: boolean }, command) => {
+    .addHelpText("after", "\nExample:\n  signalbox dead-letters requeue run_01J... --to-version latest --wait")
+    .action(async (runId: string, options: { toVersion?: string; wait?: boolean }, command) => {
       const context = contextOf(command);
       const api = await context.api();
-      const result = await api.requeue(runId, versionOption(options.version));
+      const result = await api.requeue(runId, versionOption(options.toVersion));
       if (!context.json) {
         process.stdout.write(`run ${runId} requeued on v${result.version}: ${result.restarted.join(", ")} again\n`);
       }

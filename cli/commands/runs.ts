@@ -111,13 +111,13 @@ export function registerRuns(program: Command): void {
     .command("retry")
     .description("retry a failed run from its failed steps (completed steps are not run again)")
     .argument("<run>", "the run's id")
-    .option("--version <version>", '"latest" or a version number to move the run onto first')
+    .option("--to-version <version>", '"latest" or a version number to move the run onto first')
     .option("--wait", "follow the run until it ends")
-    .addHelpText("after", "\nExample:\n  signalbox runs retry run_01J... --version latest --wait")
-    .action(async (runId: string, options: { version?: string; wait?: boolean }, command) => {
+    .addHelpText("after", "\nExample:\n  signalbox runs retry run_01J... --to-version latest --wait")
+    .action(async (runId: string, options: { toVersion?: string; wait?: boolean }, command) => {
       const context = contextOf(command);
       const api = await context.api();
-      const result = await api.retry(runId, versionOption(options.version));
+      const result = await api.retry(runId, versionOption(options.toVersion));
       if (!context.json) {
         process.stdout.write(
           `run ${runId} ${result.status} on v${result.version}: ${result.restarted.join(", ")} again\n`,
