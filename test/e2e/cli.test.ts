@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { probePort, projectRoot } from "../../scripts/lib/wrangler.mjs";
 import { approvalLink, waitForStatus } from "./approvals";
 import { type CliResult, parseJson, runCli } from "./cli-process";
-import { getReport, type Harness, startHarness, step, uniqueId, waitFor } from "./harness";
+import { getReport, type Harness, startHarness, step, uniqueId, waitFor, waitForRunEnd } from "./harness";
 
 let harness: Harness;
 let dir: string;
@@ -15,6 +15,7 @@ const ids = {
   caller: uniqueId("cli-caller"),
   boom: uniqueId("cli-boom"),
   ask: uniqueId("cli-ask"),
+  ping: uniqueId("cli-ping"),
 };
 
 /** The command as a user runs it against the harness's server, with the key in the environment. */
@@ -72,6 +73,24 @@ const definitions = {
       { id: "done", type: "log", config: { message: "{{ answer.decision }}" } },
     ],
     edges: [{ from: "confirm", to: "done" }],
+    tests: [
+      {
+        name: "approved",
+        mocks: { confirm: { review: { decision: "approve" } } },
+        expect: { status: "success", context: { answer: { decision: "approve" } } },
+      },
+      {
+        name: "rejected, expected wrongly",
+        mocks: { confirm: { review: { decision: "reject" } } },
+        expect: { context: { answer: { decision: "approve" } } },
+      },
+    ],
+  },
+  "e-ping.json": {
+    id: ids.ping,
+    name: "Ping",
+    triggers: [{ type: "event", name: "cli.ping" }],
+    nodes: [{ id: "note", type: "log", config: { message: "{{ input.n }}" } }],
   },
 };
 
@@ -120,12 +139,13 @@ describe("signalbox validate and push", () => {
       ["a-caller.json", "created", 1],
       ["c-boom.json", "created", 1],
       ["d-ask.json", "created", 1],
+      ["e-ping.json", "created", 1],
     ]);
 
     const second = await signalbox("push", ...files);
     expect(second.code, second.stderr).toBe(0);
     const lines = second.stdout.trim().split("\n").slice(1);
-    expect(lines).toHaveLength(4);
+    expect(lines).toHaveLength(5);
     for (const line of lines) expect(line).toMatch(/unchanged v1$/);
   });
 
@@ -248,6 +268,67 @@ describe("signalbox run, runs and approvals", () => {
     const again = await signalbox("approvals", "decide", started.runId, "confirm", "reject");
     expect(again.code).toBe(1);
     expectOneLine(again, /approval\./);
+  });
+});
+
+describe("signalbox test, runs pause|resume|cancel, events and dead letters", () => {
+  it("test runs a file's test cases without registering it, and exits 1 when one fails", async () => {
+    const all = await signalbox("test", "d-ask.json");
+    expect(all.code).toBe(1);
+    expect(all.stdout).toContain("passed  approved");
+    expect(all.stdout).toContain("FAILED  rejected, expected wrongly");
+    expect(all.stdout).toMatch(/context\.answer: .*\(expected \{"decision":"approve"\}, got \{"decision":"reject"/);
+    expect(all.stdout).toContain("1 passed, 1 failed");
+
+    const one = await signalbox("test", ids.ask, "--only", "approved");
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.stdout).toContain("1 passed, 0 failed");
+  });
+
+  it("pauses, resumes and cancels a run", async () => {
+    const started = parseJson<{ runId: string }>(await signalbox("run", ids.ask, "--json"));
+    await waitForStatus(harness, started.runId, "needs_review");
+    const paused = await signalbox("runs", "pause", started.runId, "--reason", "checking");
+    expect(paused.stdout.trim()).toBe(`run ${started.runId} paused`);
+    const resumed = await signalbox("runs", "resume", started.runId);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const cancelled = await signalbox("runs", "cancel", started.runId);
+    expect(cancelled.stdout.trim()).toBe(`run ${started.runId} cancelled`);
+    expect((await getReport(harness, started.runId)).status).toBe("cancelled");
+    const tail = await signalbox("runs", "tail", started.runId);
+    expect(tail.code).toBe(1);
+    expect(tail.stdout).toContain(`run ${started.runId} cancelled`);
+  });
+
+  it("events publish starts the subscribed workflow's run", async () => {
+    const published = await signalbox("events", "publish", "cli.ping", "--payload", '{"n": 1}', "--json");
+    expect(published.code, published.stderr).toBe(0);
+    const { runs } = parseJson<{ runs: { workflowId: string; status: string; runId: string }[] }>(published);
+    expect(runs).toEqual([expect.objectContaining({ workflowId: ids.ping, status: "queued" })]);
+    const [run] = runs;
+    expect((await waitForRunEnd(harness, run?.runId ?? "")).input).toEqual({ n: 1 });
+  });
+
+  it("dead-letters ls lists a failed run, and requeue retries it", async () => {
+    const started = parseJson<{ runId: string }>(await signalbox("run", ids.boom, "--json"));
+    await waitForStatus(harness, started.runId, "failed");
+    await waitFor(
+      "the failed run among the dead letters",
+      async () => {
+        const listed = parseJson<{ deadLetters: { runId: string }[] }>(
+          await signalbox("dead-letters", "ls", "--workflow", ids.boom, "--json"),
+        );
+        return listed.deadLetters.some((entry) => entry.runId === started.runId) ? true : undefined;
+      },
+      { harness },
+    );
+    const requeued = await signalbox("dead-letters", "requeue", started.runId, "--wait");
+    expect(requeued.stdout).toContain(`run ${started.runId} requeued on v1: explode again`);
+    // The step still throws, so the requeued run fails again.
+    expect(requeued.code).toBe(1);
+    expect((await getReport(harness, started.runId)).steps.find((entry) => entry.nodeId === "explode")?.attempts).toBe(
+      2,
+    );
   });
 });
 
