@@ -6,7 +6,6 @@ import { type PushOutcome, type PushResult, pushWorkflows } from "../push";
 import { printIssues } from "./validate";
 
 function describe(result: PushResult, dryRun: boolean): string {
-  const would = dryRun ? "would be " : "";
   switch (result.status) {
     case "created":
       return dryRun ? "would be created" : `created v${result.version}`;
@@ -15,13 +14,13 @@ function describe(result: PushResult, dryRun: boolean): string {
     case "unchanged":
       return `unchanged v${result.version}`;
     case "skipped":
-      return `${would}skipped: an earlier registration failed`;
+      return "skipped: an earlier registration failed";
     case "failed":
       return `failed: ${result.error}`;
   }
 }
 
-export function printPush(outcome: PushOutcome, write: (line: string) => void): void {
+function printPush(outcome: PushOutcome, write: (line: string) => void): void {
   if (outcome.issues.length > 0) return;
   const rows = outcome.results.map((result) => [result.file, result.workflowId, describe(result, outcome.dryRun)]);
   write(table(["FILE", "WORKFLOW", "RESULT"], rows));
