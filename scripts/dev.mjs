@@ -2,8 +2,8 @@
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
 import { join } from "node:path";
+import { tsImport } from "tsx/esm/api";
 import { ensureApiToken, readDevVars } from "./lib/dev-vars.mjs";
-import { readWorkflowFiles, registerWorkflows } from "./lib/register.mjs";
 import { applyMigrations, probePort, projectRoot, waitForHealth, wranglerBin, wranglerEnv } from "./lib/wrangler.mjs";
 
 const port = Number(process.env.PORT ?? 8787);
@@ -81,18 +81,31 @@ function signalGroup(signal) {
 
 if (await ready()) await loadExamples();
 
-/** Registers workflows/ and prints how to call each of them. */
+/**
+ * Registers workflows/ the way `signalbox push` does (cli/push.ts: every file checked first,
+ * callees first) and prints how to call each of them.
+ */
 async function loadExamples() {
-  const dir = join(projectRoot, "workflows");
-  const results = await registerWorkflows({ baseUrl, token, dir });
-  // Stopped while registering: the failures are the server going away, not worth a listing.
-  if (stopCode !== undefined) return;
-  for (const result of results) {
-    const version = result.version === undefined ? "" : ` v${result.version}`;
-    say(`  ${result.file}: ${result.status}${version}${result.error ? ` (${result.error})` : ""}`);
+  const { pushTo } = await tsImport("../cli/push.ts", import.meta.url);
+  try {
+    const outcome = await pushTo({ url: baseUrl, token }, ["workflows"], { cwd: projectRoot });
+    // Stopped while registering: the failures are the server going away, not worth a listing.
+    if (stopCode !== undefined) return;
+    for (const issue of outcome.issues) say(`  ${issue.file} ${issue.path}: ${issue.code} ${issue.message}`);
+    if (outcome.issues.length > 0) say("  nothing was registered: fix the files above, then `npx signalbox push`");
+    for (const result of outcome.results) {
+      const version = result.version === undefined ? "" : ` v${result.version}`;
+      say(`  ${result.file}: ${result.status}${version}${result.error ? ` (${result.error})` : ""}`);
+    }
+    const registered = new Set(
+      outcome.results
+        .filter((result) => ["created", "updated", "unchanged"].includes(result.status))
+        .map((result) => result.file),
+    );
+    printUsage(outcome.files.filter((entry) => registered.has(entry.file)));
+  } catch (error) {
+    if (stopCode === undefined) say(`registering workflows/ failed: ${error.message}`);
   }
-  const registered = new Set(results.filter((result) => result.status !== "failed").map((result) => result.file));
-  printUsage((await readWorkflowFiles(dir)).filter((entry) => registered.has(entry.file)));
 }
 
 async function ready() {

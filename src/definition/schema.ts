@@ -178,6 +178,8 @@ export const testCaseSchema = z.strictObject({
 });
 
 export const definitionSchema = z.strictObject({
+  /** The JSON Schema editors check the file against (schema/workflow.json); not part of the definition, never stored. */
+  $schema: z.string().max(2_000).optional(),
   id: identifier,
   name: z.string().min(1).max(200),
   description: z.string().max(2_000).optional(),

@@ -75,7 +75,9 @@ export function validateDefinition(raw: unknown): ValidationResult {
   }
   const configs: Record<string, unknown> = {};
   for (const entry of entries) configs[entry.node.id] = entry.config;
-  return { ok: true, definition: parsed.data, configs };
+  // `$schema` points editors at the format; two files that differ only there are one definition.
+  const { $schema: _editorSchema, ...definition } = parsed.data;
+  return { ok: true, definition, configs };
 }
 
 type Add = (code: ErrorCode, path: IssuePath, message: string) => void;

@@ -14,6 +14,7 @@ import { outboxRoutes } from "./outbox";
 import { runEventRoutes } from "./run-events";
 import { runOperationRoutes } from "./run-operations";
 import { runRoutes } from "./runs";
+import { workflowSchemaRoutes } from "./workflow-schema";
 import { workflowTestRoutes } from "./workflow-test";
 import { workflowRoutes } from "./workflows";
 
@@ -31,6 +32,7 @@ export function createApp() {
   );
   app.get("/health", (c) => c.json({ ok: true }));
 
+  app.route("/api/schema", workflowSchemaRoutes);
   app.use("/api/*", requireApiToken);
   app.get("/api/openapi.json", (c) => c.json(openApiDocument));
   app.route("/api/workflows", workflowRoutes);

@@ -2,10 +2,10 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readWorkflowFiles, registerWorkflows } from "../../scripts/lib/register.mjs";
 import { projectRoot } from "../../scripts/lib/wrangler.mjs";
 import { type LlmRecordedRequest, type LlmServer, startLlmServer } from "../support/llm-server";
 import { approvalLink, decideByForm, waitForStatus } from "./approvals";
+import { parseJson, runCli } from "./cli-process";
 import { type Harness, startHarness, step, uniqueId, waitFor, waitForRunEnd } from "./harness";
 
 const examplesDir = join(projectRoot, "workflows");
@@ -53,27 +53,35 @@ async function deliver(workflowId: string, payload: unknown): Promise<string> {
   return body.runId;
 }
 
+interface Pushed {
+  ok: boolean;
+  issues: { file: string; code: string }[];
+  results: { file: string; workflowId: string; status: string; version?: number; previousVersion?: number }[];
+}
+
+/** `signalbox push --json` over the folder, as `npm run dev` registers it. */
+async function push(dir: string): Promise<Pushed> {
+  const env = { SIGNALBOX_URL: harness.baseUrl, SIGNALBOX_TOKEN: harness.token };
+  return parseJson<Pushed>(await runCli(["push", "--json", "."], { cwd: dir, env }));
+}
+
 describe("the example workflows in workflows/", () => {
-  it("all register, and registering again makes no new version", async () => {
-    const files = await readWorkflowFiles(examplesDir);
-    expect(files.map((entry) => entry.file)).toEqual(
-      expect.arrayContaining(["hello.json", "pager.json", "support-ticket.json"]),
-    );
+  const statuses = (pushed: Pushed) => pushed.results.map((result) => [result.file, result.status, result.version]);
 
-    const first = await registerWorkflows({ baseUrl: harness.baseUrl, token: harness.token, dir: examplesDir });
-    expect(first.filter((result) => result.status === "failed")).toEqual([]);
-    expect(first.map((result) => [result.file, result.status, result.version])).toEqual(
-      files.map((entry) => [entry.file, "created", 1]),
-    );
+  it("all register, callees first, and registering again makes no new version", async () => {
+    const first = await push(examplesDir);
+    expect(first.issues).toEqual([]);
+    const files = first.results.map((result) => result.file);
+    expect(files).toEqual(expect.arrayContaining(["hello.json", "pager.json", "support-ticket.json"]));
+    expect(files.indexOf("greet-one.json")).toBeLessThan(files.indexOf("greet-many.json"));
+    expect(statuses(first)).toEqual(files.map((file) => [file, "created", 1]));
 
-    const second = await registerWorkflows({ baseUrl: harness.baseUrl, token: harness.token, dir: examplesDir });
-    expect(second.map((result) => [result.file, result.status, result.version])).toEqual(
-      files.map((entry) => [entry.file, "unchanged", 1]),
-    );
-    for (const result of second) expect(await versionsOf(result.workflowId ?? "")).toEqual([1]);
+    const second = await push(examplesDir);
+    expect(statuses(second)).toEqual(files.map((file) => [file, "unchanged", 1]));
+    for (const result of second.results) expect(await versionsOf(result.workflowId)).toEqual([1]);
   });
 
-  it("registers a changed definition as a new version, and one relying on defaults only once", async () => {
+  it("registers a changed definition as a new version, one relying on defaults only once, and nothing beside a broken file", async () => {
     const dir = await mkdtemp(join(tmpdir(), "signalbox-workflows-"));
     try {
       const workflowId = uniqueId("e2e-defaults");
@@ -84,26 +92,26 @@ describe("the example workflows in workflows/", () => {
         nodes: [{ id: "only", type: "log", config: { message: "hi" } }],
       };
       await writeFile(join(dir, "defaults.json"), JSON.stringify(definition));
-      const options = { baseUrl: harness.baseUrl, token: harness.token, dir };
-      expect((await registerWorkflows(options)).map((result) => result.status)).toEqual(["created"]);
-      expect((await registerWorkflows(options)).map((result) => result.status)).toEqual(["unchanged"]);
+      expect(statuses(await push(dir))).toEqual([["defaults.json", "created", 1]]);
+      expect(statuses(await push(dir))).toEqual([["defaults.json", "unchanged", 1]]);
 
       await writeFile(join(dir, "defaults.json"), JSON.stringify({ ...definition, name: "defaults, renamed" }));
-      expect(await registerWorkflows(options)).toMatchObject([{ status: "updated", version: 2 }]);
+      expect((await push(dir)).results).toMatchObject([{ status: "updated", version: 2, previousVersion: 1 }]);
       expect(await versionsOf(workflowId)).toEqual([2, 1]);
 
+      await writeFile(join(dir, "defaults.json"), JSON.stringify({ ...definition, name: "defaults, again" }));
       await writeFile(join(dir, "broken.json"), "{ not json");
-      const results = await registerWorkflows(options);
-      expect(results.map((result) => [result.file, result.status])).toEqual([
-        ["broken.json", "failed"],
-        ["defaults.json", "unchanged"],
-      ]);
+      const refused = await push(dir);
+      expect(refused.ok).toBe(false);
+      expect(refused.results).toEqual([]);
+      expect(refused.issues).toMatchObject([{ file: "broken.json", code: "file.invalid_json" }]);
+      expect(await versionsOf(workflowId)).toEqual([2, 1]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
 
-  it("registers a workflow after the ones it calls, and says why a missing or cyclic call fails", async () => {
+  it("registers a workflow after the ones it calls, and refuses a missing or cyclic call whole", async () => {
     const dir = await mkdtemp(join(tmpdir(), "signalbox-workflows-"));
     try {
       const id = uniqueId("e2e-calls");
@@ -121,26 +129,30 @@ describe("the example workflows in workflows/", () => {
         name: "leaf",
         nodes: [{ id: "only", type: "log", config: { message: "hi" } }],
       };
-      // File order puts every caller before what it calls.
-      const files: [string, unknown][] = [
-        ["a-caller.json", calling("a-caller", "z-leaf")],
-        ["b-missing.json", calling("b-missing", "nowhere")],
-        ["c-loop.json", calling("c-loop", "d-loop")],
-        ["d-loop.json", calling("d-loop", "c-loop")],
-        ["z-leaf.json", leaf],
-      ];
-      for (const [file, definition] of files) await writeFile(join(dir, file), JSON.stringify(definition));
-      const results = await registerWorkflows({ baseUrl: harness.baseUrl, token: harness.token, dir });
-      expect(results.map((result) => [result.file, result.status])).toEqual([
-        ["a-caller.json", "created"],
-        ["b-missing.json", "failed"],
-        ["c-loop.json", "failed"],
-        ["d-loop.json", "failed"],
-        ["z-leaf.json", "created"],
+      // File order puts the caller before what it calls.
+      await writeFile(join(dir, "a-caller.json"), JSON.stringify(calling("a-caller", "z-leaf")));
+      await writeFile(join(dir, "z-leaf.json"), JSON.stringify(leaf));
+      const pushed = await push(dir);
+      expect(pushed.ok).toBe(true);
+      expect(statuses(pushed)).toEqual([
+        ["z-leaf.json", "created", 1],
+        ["a-caller.json", "created", 1],
       ]);
-      expect(results[1]?.error).toMatch(/^422 .*nowhere.*does not exist/);
-      const cycle = `workflows call each other in a cycle: ${id}-c-loop -> ${id}-d-loop -> ${id}-c-loop`;
-      expect([results[2]?.error, results[3]?.error]).toEqual([cycle, cycle]);
+
+      await writeFile(join(dir, "b-missing.json"), JSON.stringify(calling("b-missing", "nowhere")));
+      const missing = await push(dir);
+      expect(missing.ok).toBe(false);
+      expect(missing.results).toEqual([]);
+      expect(missing.issues).toMatchObject([{ file: "b-missing.json", code: "definition.workflow_not_found" }]);
+      await rm(join(dir, "b-missing.json"));
+
+      await writeFile(join(dir, "c-loop.json"), JSON.stringify(calling("c-loop", "d-loop")));
+      await writeFile(join(dir, "d-loop.json"), JSON.stringify(calling("d-loop", "c-loop")));
+      const cyclic = await push(dir);
+      expect(cyclic.ok).toBe(false);
+      expect(cyclic.results).toEqual([]);
+      expect(cyclic.issues).toMatchObject([{ file: "c-loop.json", code: "definition.workflow_cycle" }]);
+      expect(await harness.api(`/api/workflows/${id}-c-loop`).then((response) => response.status)).toBe(404);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

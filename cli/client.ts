@@ -1,0 +1,112 @@
+import { CliError } from "./cli-error";
+import type { Connection } from "./config";
+
+/** A refusal from the API: its HTTP status and stable error code, with the one-line message. */
+export class ApiError extends CliError {
+  readonly status: number;
+  readonly code: string;
+  readonly details: unknown;
+
+  constructor(message: string, status: number, code: string, details: unknown) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+type Query = Record<string, string | number | undefined>;
+
+export interface RequestOptions {
+  query?: Query;
+  body?: unknown;
+}
+
+const requestTimeoutMs = 30_000;
+
+/** Hints that turn a refusal into something to do next. */
+const nextStep: Record<string, string> = {
+  "run.not_found": "list runs with `signalbox runs ls`",
+  "workflow.not_found": "register it with `signalbox push`",
+  "workflow.version_not_found": "see its versions with `signalbox push --dry-run` or the API",
+  "run.node_not_found": "see the run's nodes with `signalbox runs show <run>`",
+  "auth.not_configured": "set the server's API_TOKEN (`wrangler secret put API_TOKEN`)",
+};
+
+/**
+ * The HTTP side of the command line: JSON in and out, the bearer key, and every way a call
+ * can go wrong turned into one line that says what to do. Typed per route in api.ts.
+ */
+export class Client {
+  constructor(readonly connection: Connection) {}
+
+  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const url = new URL(`${this.connection.url}${path}`);
+    for (const [key, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (this.connection.token) headers.authorization = `Bearer ${this.connection.token}`;
+    if (options.body !== undefined) headers["content-type"] = "application/json";
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+        signal: AbortSignal.timeout(requestTimeoutMs),
+      });
+    } catch (thrown) {
+      throw this.unreachable(thrown);
+    }
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = text === "" ? null : JSON.parse(text);
+    } catch {
+      throw new CliError(
+        `${url.origin} answered ${response.status} with something other than Signalbox's JSON: check the URL (SIGNALBOX_URL or --url)`,
+      );
+    }
+    if (!response.ok) throw this.refusal(method, url, response.status, body);
+    return body as T;
+  }
+
+  private unreachable(thrown: unknown): CliError {
+    const url = this.connection.url;
+    if (thrown instanceof Error && thrown.name === "TimeoutError") {
+      return new CliError(`${url} did not answer within ${requestTimeoutMs / 1000}s: check the server and try again`);
+    }
+    const cause = thrown instanceof Error && thrown.cause instanceof Error ? thrown.cause : undefined;
+    const code = (cause as { code?: string } | undefined)?.code;
+    const why = code === "ECONNREFUSED" ? "connection refused" : (code ?? cause?.message ?? String(thrown));
+    return new CliError(
+      `cannot reach Signalbox at ${url} (${why}): start it with \`npm run dev\`, or point SIGNALBOX_URL or --url at it`,
+    );
+  }
+
+  private refusal(method: string, url: URL, status: number, body: unknown): CliError {
+    const error = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)?.error;
+    const code = typeof error?.code === "string" ? error.code : `http.${status}`;
+    const message = typeof error?.message === "string" ? error.message : `${method} ${url.pathname} answered ${status}`;
+    if (status === 401 && code.startsWith("auth.") && code !== "auth.not_configured") {
+      return new ApiError(`${message} (${code}): ${this.keyHint()}`, status, code, error?.details);
+    }
+    const hint = nextStep[code];
+    return new ApiError(`${message} (${code})${hint ? `: ${hint}` : ""}`, status, code, error?.details);
+  }
+
+  private keyHint(): string {
+    switch (this.connection.tokenSource) {
+      case "SIGNALBOX_TOKEN":
+        return `SIGNALBOX_TOKEN is not ${this.connection.url}'s key: set it to the server's API_TOKEN`;
+      case "login":
+        return `the stored key is not ${this.connection.url}'s: run \`signalbox login\` again`;
+      case ".dev.vars":
+        return "the API_TOKEN in ./.dev.vars is not this server's: set SIGNALBOX_TOKEN or run `signalbox login`";
+      default:
+        return `no key for ${this.connection.url}: set SIGNALBOX_TOKEN or run \`signalbox login\``;
+    }
+  }
+}
