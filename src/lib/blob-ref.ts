@@ -10,7 +10,11 @@ import { canonicalJson, type Json, type JsonObject } from "./json";
 export interface BlobRef {
   "$signalbox.blob": string;
   size: number;
-  type: "object" | "array" | "string" | "number" | "boolean" | "null";
+  /**
+   * The JSON type of the value it stands for, or `bytes` for a file kept as it came (an email
+   * attachment): its blob is the raw bytes, read as a file, never parsed as a context value.
+   */
+  type: "object" | "array" | "string" | "number" | "boolean" | "null" | "bytes";
 }
 
 export const blobMarker = "$signalbox.blob";
@@ -38,7 +42,7 @@ export function makeRef(hash: string, size: number, value: Json): BlobRef {
   return { [blobMarker]: `sha256:${hash}`, size, type: jsonType(value) } as BlobRef;
 }
 
-export function jsonType(value: Json): BlobRef["type"] {
+export function jsonType(value: Json): Exclude<BlobRef["type"], "bytes"> {
   if (value === null) return "null";
   if (Array.isArray(value)) return "array";
   return typeof value as "object" | "string" | "number" | "boolean";

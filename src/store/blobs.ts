@@ -21,6 +21,17 @@ export async function putBlob(bucket: R2Bucket, runId: string, hash: string, bod
   return true;
 }
 
+/** Writes a file's bytes (an email attachment) as one of the run's blobs, keyed by their SHA-256. */
+export async function putFileBlob(
+  bucket: R2Bucket,
+  runId: string,
+  hash: string,
+  body: ArrayBuffer | Uint8Array,
+  contentType: string,
+): Promise<void> {
+  await bucket.put(blobKey(runId, hash), body, { httpMetadata: { contentType }, sha256: hash });
+}
+
 /** The blob's text, or undefined when the run does not hold it. */
 export async function getBlob(bucket: R2Bucket, runId: string, hash: string): Promise<string | undefined> {
   const object = await bucket.get(blobKey(runId, hash));
