@@ -74,6 +74,20 @@ export function refsOf(context: JsonObject): BlobRef[] {
   return refs;
 }
 
+/**
+ * File references (`type: "bytes"`, an email attachment's) anywhere inside a value: they sit in
+ * the run's input, not at the top level, yet name blobs of the run all the same.
+ */
+export function fileRefsIn(value: Json, found: BlobRef[] = []): BlobRef[] {
+  if (Array.isArray(value)) {
+    for (const item of value) fileRefsIn(item, found);
+  } else if (value !== null && typeof value === "object") {
+    if (isBlobRef(value) && value.type === "bytes") found.push(value);
+    else for (const item of Object.values(value)) fileRefsIn(item, found);
+  }
+  return found;
+}
+
 /** The context hash chain: version 0 hashes the initial context, each later one its predecessor and patch. */
 export function chainHash(previous: string | null, patch: JsonObject): string {
   return sha256HexSync(`${previous ?? ""}${canonicalJson(patch)}`);

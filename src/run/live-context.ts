@@ -1,6 +1,6 @@
 import type { RunState } from "../engine/state";
 import { type ErrorData, errorData, toErrorData } from "../errors";
-import { type BlobRef, isBlobRef, refHash, refsOf, storedValueSize } from "../lib/blob-ref";
+import { type BlobRef, fileRefsIn, isBlobRef, refHash, refsOf, storedValueSize } from "../lib/blob-ref";
 import { deepFreeze, type Json, type JsonObject } from "../lib/json";
 import type { NodeOutcome } from "../nodes/types";
 import { copyBlob } from "../store/blobs";
@@ -129,9 +129,16 @@ export class LiveContext {
     return resolveContext(this.bucket(), this.runId, stored, this.cache);
   }
 
-  /** A replay takes over references into its original: the blobs are copied under its own prefix. */
+  /**
+   * A replay takes over references into its original: the blobs are copied under its own prefix,
+   * the files its values refer to (an email's attachments in its input) as well.
+   */
   async adopt(fromRunId: string, toRunId: string, stored: JsonObject): Promise<void> {
     const hashes = new Set(refsOf(stored).map(refHash));
+    for (const value of Object.values(stored)) {
+      const inner = isBlobRef(value) ? await resolveRef(this.bucket(), fromRunId, value) : value;
+      for (const ref of fileRefsIn(inner)) hashes.add(refHash(ref));
+    }
     await Promise.all(
       [...hashes].map(async (hash) => {
         if (!(await copyBlob(this.bucket(), fromRunId, toRunId, hash))) {

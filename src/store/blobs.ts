@@ -38,12 +38,18 @@ export async function getBlob(bucket: R2Bucket, runId: string, hash: string): Pr
   return object ? object.text() : undefined;
 }
 
-/** Copies a blob from one run to another (a replay takes over its original's values). */
+/**
+ * Copies a blob from one run to another (a replay takes over its original's values), as bytes
+ * with its content type: a file blob is not text.
+ */
 export async function copyBlob(bucket: R2Bucket, fromRunId: string, toRunId: string, hash: string): Promise<boolean> {
   if (await bucket.head(blobKey(toRunId, hash))) return true;
-  const text = await getBlob(bucket, fromRunId, hash);
-  if (text === undefined) return false;
-  await putBlob(bucket, toRunId, hash, text);
+  const object = await bucket.get(blobKey(fromRunId, hash));
+  if (!object) return false;
+  await bucket.put(blobKey(toRunId, hash), await object.arrayBuffer(), {
+    httpMetadata: object.httpMetadata ?? { contentType: "application/json" },
+    sha256: hash,
+  });
   return true;
 }
 

@@ -186,6 +186,29 @@ describe("email trigger", () => {
     expect(holders).toEqual([`runs/${runId}/blobs/${hash}`]);
   });
 
+  it("a replay of a mail's run takes the attachments along, byte for byte, under its own run", async () => {
+    await register(definition("mail-replayed", [{ type: "email", address: "replay@acme.test" }]));
+    const pdf = pdfLike();
+    const envelope = { from: "ada@vendor.test", to: "replay@acme.test" };
+    const raw = rawMessage({
+      ...envelope,
+      messageId: "<replay@vendor.test>",
+      // Over the inline limit, so the input itself is stored as a blob and the reference sits inside it.
+      html: `<p>${"x".repeat(70_000)}</p>`,
+      attachments: [{ filename: "a.pdf", contentType: "application/pdf", bytes: pdf }],
+    });
+    await deliverEmail(raw, envelope);
+    const [original] = await runsOf("mail-replayed");
+    expect((await settle(original as string)).status).toBe("success");
+    const replayed = await api(`/api/runs/${original}/replay`, { method: "POST", json: { fromNode: "echo" } });
+    expect(replayed.status).toBe(202);
+    const { runId } = (await replayed.json()) as { runId: string };
+    expect((await settle(runId)).status).toBe("success");
+    const stored = await env.BLOBS.get(`runs/${runId}/blobs/${await sha256Hex(pdf)}`);
+    expect(stored?.httpMetadata?.contentType).toBe("application/pdf");
+    expect(new Uint8Array(await (stored as R2ObjectBody).arrayBuffer())).toEqual(pdf);
+  });
+
   it("takes mail for any address of a domain with *@domain, and an exact address wins over it", async () => {
     await register(definition("mail-domain", [{ type: "email", address: "*@support.test" }]));
     await register(definition("mail-billing", [{ type: "email", address: "billing@support.test" }]));
