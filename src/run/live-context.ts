@@ -118,10 +118,31 @@ export class LiveContext {
     return result;
   }
 
-  /** The stored form of a new run's initial context (its limit is not the steps' to enforce). */
+  /**
+   * The stored form of a new run's initial context (its limit is not the steps' to enforce). A
+   * child run's input may name files of its parent (a map over an email's attachments): they
+   * are copied under the child's prefix, where its nodes look for them.
+   */
   async offloadInitial(runId: string, context: JsonObject): Promise<OffloadResult> {
     this.runId = runId;
+    const run = context.run;
+    const parentRunId = run && typeof run === "object" && !Array.isArray(run) ? run.parentRunId : undefined;
+    if (typeof parentRunId === "string" && context.input !== undefined) {
+      await this.copyFiles(parentRunId, runId, fileRefsIn(context.input));
+    }
     return this.offload(null, context, false);
+  }
+
+  private async copyFiles(fromRunId: string, toRunId: string, refs: BlobRef[]): Promise<void> {
+    const hashes = new Set(refs.map(refHash));
+    await Promise.all(
+      [...hashes].map(async (hash) => {
+        if (!(await copyBlob(this.bucket(), fromRunId, toRunId, hash))) {
+          throw new Error(`file sha256:${hash} of run ${fromRunId} is missing`);
+        }
+        this.known.add(hash);
+      }),
+    );
   }
 
   /** Any stored context of this run (an older version) with its references resolved. */

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { createMimeMessage } from "mimetext";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
+import { settleTree } from "./children-helpers";
 import { api, register, settle } from "./helpers";
 import { expectError } from "./support";
 import { definition, runIdsOf, runWatchdog } from "./trigger-support";
@@ -206,6 +207,40 @@ describe("email trigger", () => {
     expect((await settle(runId)).status).toBe("success");
     const stored = await env.BLOBS.get(`runs/${runId}/blobs/${await sha256Hex(pdf)}`);
     expect(stored?.httpMetadata?.contentType).toBe("application/pdf");
+    expect(new Uint8Array(await (stored as R2ObjectBody).arrayBuffer())).toEqual(pdf);
+  });
+
+  it("a map over the attachments hands each child run its file under the child's own prefix", async () => {
+    await register({
+      ...definition("mail-mapped", [{ type: "email", address: "mapped@acme.test" }]),
+      nodes: [
+        {
+          id: "each",
+          type: "map",
+          config: {
+            items: "input.attachments",
+            body: {
+              nodes: [{ id: "seen", type: "transform", config: { set: { file: "input.ref" } } }],
+              output: "file",
+            },
+            output: "files",
+          },
+        },
+      ],
+    });
+    const pdf = pdfLike();
+    const envelope = { from: "ada@vendor.test", to: "mapped@acme.test" };
+    const raw = rawMessage({
+      ...envelope,
+      messageId: "<mapped@vendor.test>",
+      attachments: [{ filename: "a.pdf", contentType: "application/pdf", bytes: pdf }],
+    });
+    await deliverEmail(raw, envelope);
+    const [runId] = await runsOf("mail-mapped");
+    const report = await settleTree(runId as string);
+    expect(report.status).toBe("success");
+    const child = `${runId}.each.1.0`;
+    const stored = await env.BLOBS.get(`runs/${child}/blobs/${await sha256Hex(pdf)}`);
     expect(new Uint8Array(await (stored as R2ObjectBody).arrayBuffer())).toEqual(pdf);
   });
 
