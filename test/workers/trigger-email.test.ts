@@ -339,6 +339,22 @@ describe("email trigger", () => {
       messageId: "<refused-1@test>",
       size: expect.any(Number),
     });
+    // The metrics count them by code, for the workflow they were meant for.
+    const metrics = (await (await api("/api/metrics?window=1h&workflow=mail-guarded")).json()) as {
+      emailRejections: { total: number; byCode: Record<string, number> };
+    };
+    expect(metrics.emailRejections).toEqual({
+      total: 4,
+      byCode: {
+        "email.attachment_too_large": 1,
+        "email.sender_not_allowed": 1,
+        "email.too_large": 1,
+        "email.too_many_attachments": 1,
+      },
+    });
+    const prometheus = await (await api("/api/metrics?window=1h&format=prometheus")).text();
+    // Across workflows too: mail for no workflow counts under no workflow filter (earlier tests may add to it).
+    expect(prometheus).toMatch(/^signalbox_email_rejections\{code="email\.no_workflow"\} [1-9]\d*$/m);
     // The allow-list passed, and an allowed sender's small message starts a run.
     await deliverEmail(
       rawMessage({ from: "ap@partner.test", to: "guarded@acme.test", messageId: "<ok@partner.test>" }),
