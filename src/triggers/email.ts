@@ -10,7 +10,7 @@ import { formatBytes, parseByteSize } from "../lib/size";
 import { deleteRunBlobs, putFileBlob } from "../store/blobs";
 import { database } from "../store/db";
 import { emailSubscriber, recordRejection } from "../store/email";
-import { latestWorkflowForTrigger } from "../store/triggers";
+import { latestWorkflowForTrigger, type WorkflowForRun } from "../store/triggers";
 import { addressMatches, normalizeAddress, senderAllowed } from "./email-address";
 import { startRun } from "./start-run";
 
@@ -53,11 +53,18 @@ export function triggerLimits(trigger: EmailTrigger): typeof emailLimits {
   };
 }
 
-class Rejection {
-  constructor(
-    readonly code: EmailRejectCode,
-    readonly reason: string,
-  ) {}
+/** Why a message is refused: what the sending server is told, and the code it is recorded with. */
+interface Refusal {
+  refused: EmailRejectCode;
+  reason: string;
+}
+
+function refusal(refused: EmailRejectCode, reason: string): Refusal {
+  return { refused, reason };
+}
+
+function isRefusal(value: object): value is Refusal {
+  return "refused" in value;
 }
 
 /**
@@ -71,36 +78,20 @@ export async function handleEmail(env: Env, message: InboundEmail, receivedAt = 
   const db = database(env.DB);
   const to = normalizeAddress(message.to);
   const from = normalizeAddress(message.from);
-  let workflowId: string | null = null;
   // Email Routing passes the headers apart: a message refused before it is read is recorded with its id.
-  let messageId = message.headers.get("message-id");
-  try {
-    const subscriber = await emailSubscriber(db, to);
-    const workflow = subscriber ? await latestWorkflowForTrigger(env, db, subscriber) : undefined;
-    const trigger = workflow?.definition.triggers.find(
-      (entry): entry is EmailTrigger => entry.type === "email" && addressMatches(entry.address, to),
-    );
-    if (!workflow || workflow.deletedAt !== null || !trigger)
-      throw new Rejection("email.no_workflow", `no workflow takes mail for ${to}`);
-    workflowId = workflow.workflowId;
-    if (workflow.disabledAt !== null) throw new Rejection("email.workflow_disabled", `mail for ${to} is not taken now`);
-    if (!senderAllowed(trigger.allowFrom, from))
-      throw new Rejection("email.sender_not_allowed", `${from} may not send to ${to}`);
-    const limits = triggerLimits(trigger);
-    if (message.rawSize > limits.maxBytes) {
-      throw new Rejection(
-        "email.too_large",
-        `message of ${formatBytes(message.rawSize)} is over the limit of ${formatBytes(limits.maxBytes)}`,
-      );
-    }
-    const { parsed, raw } = await parse(message);
-    messageId = parsed.messageId ?? messageId;
-    checkAttachments(parsed, limits);
-    return await start(env, { workflow, trigger, parsed, raw, from, to, receivedAt });
-  } catch (thrown) {
-    if (!(thrown instanceof Rejection)) throw thrown;
-    const rejection = { workflowId, code: thrown.code, reason: thrown.reason };
-    message.setReject(thrown.reason);
+  const headerId = message.headers.get("message-id");
+  const subscriber = await emailSubscriber(db, to);
+  const workflow = subscriber ? await latestWorkflowForTrigger(env, db, subscriber) : undefined;
+  const trigger = workflow?.definition.triggers.find(
+    (entry): entry is EmailTrigger => entry.type === "email" && addressMatches(entry.address, to),
+  );
+  const refuse = async (refused: Refusal, messageId: string | null): Promise<EmailOutcome> => {
+    const rejection = {
+      workflowId: trigger && workflow ? workflow.workflowId : null,
+      code: refused.refused,
+      reason: refused.reason,
+    };
+    message.setReject(refused.reason);
     await recordRejection(db, {
       id: sortableId("rej", receivedAt),
       receivedAt,
@@ -114,21 +105,54 @@ export async function handleEmail(env: Env, message: InboundEmail, receivedAt = 
     );
     logLine("warn", "email rejected", { ...rejection, from, to });
     return { status: "rejected", ...rejection };
+  };
+  if (!workflow || workflow.deletedAt !== null || !trigger) {
+    return refuse(refusal("email.no_workflow", `no workflow takes mail for ${to}`), headerId);
   }
+  const checked = checkEnvelope(workflow, trigger, message, from, to);
+  if (checked) return refuse(checked, headerId);
+  const read = await parse(message);
+  if (isRefusal(read)) return refuse(read, headerId);
+  const messageId = read.parsed.messageId ?? headerId;
+  const tooMany = checkAttachments(read.parsed, triggerLimits(trigger));
+  if (tooMany) return refuse(tooMany, messageId);
+  const started = await start(env, { workflow, trigger, ...read, from, to, receivedAt });
+  return isRefusal(started) ? refuse(started, messageId) : started;
 }
 
-async function parse(message: InboundEmail): Promise<{ parsed: Email; raw: Uint8Array }> {
+/** What can be decided before the message is read: the workflow's state, the sender, the size. */
+function checkEnvelope(
+  workflow: WorkflowForRun,
+  trigger: EmailTrigger,
+  message: InboundEmail,
+  from: string,
+  to: string,
+): Refusal | undefined {
+  if (workflow.disabledAt !== null) return refusal("email.workflow_disabled", `mail for ${to} is not taken now`);
+  if (!senderAllowed(trigger.allowFrom, from))
+    return refusal("email.sender_not_allowed", `${from} may not send to ${to}`);
+  const { maxBytes } = triggerLimits(trigger);
+  if (message.rawSize > maxBytes) {
+    return refusal(
+      "email.too_large",
+      `message of ${formatBytes(message.rawSize)} is over the limit of ${formatBytes(maxBytes)}`,
+    );
+  }
+  return undefined;
+}
+
+async function parse(message: InboundEmail): Promise<{ parsed: Email; raw: Uint8Array } | Refusal> {
   const raw = new Uint8Array(await new Response(message.raw).arrayBuffer());
   try {
     return { parsed: await PostalMime.parse(raw, { attachmentEncoding: "arraybuffer" }), raw };
   } catch (thrown) {
-    throw new Rejection("email.unparseable", `message could not be read: ${toErrorData(thrown).message}`);
+    return refusal("email.unparseable", `message could not be read: ${toErrorData(thrown).message}`);
   }
 }
 
-function checkAttachments(parsed: Email, limits: typeof emailLimits): void {
+function checkAttachments(parsed: Email, limits: typeof emailLimits): Refusal | undefined {
   if (parsed.attachments.length > limits.maxAttachments) {
-    throw new Rejection(
+    return refusal(
       "email.too_many_attachments",
       `message has ${parsed.attachments.length} attachments, over the limit of ${limits.maxAttachments}`,
     );
@@ -136,12 +160,13 @@ function checkAttachments(parsed: Email, limits: typeof emailLimits): void {
   for (const attachment of parsed.attachments) {
     const size = contentBytes(attachment.content).byteLength;
     if (size > limits.maxAttachmentBytes) {
-      throw new Rejection(
+      return refusal(
         "email.attachment_too_large",
         `attachment ${attachment.filename ?? attachment.mimeType} of ${formatBytes(size)} is over the limit of ${formatBytes(limits.maxAttachmentBytes)}`,
       );
     }
   }
+  return undefined;
 }
 
 function contentBytes(content: ArrayBuffer | Uint8Array | string): Uint8Array {
@@ -153,15 +178,17 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return [...digest].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
-/** Why startRun refused, as the message's reject code; anything else is the input mapping or schema. */
+/** What startRun refuses that only a different message (or workflow) could change, as reject codes. */
 const startRejections: Partial<Record<string, EmailRejectCode>> = {
+  "run.input_invalid": "email.input_invalid",
+  "run.input_mapping_failed": "email.input_invalid",
   "workflow.disabled": "email.workflow_disabled",
   "workflow.not_found": "email.no_workflow",
   "trigger.not_found": "email.no_workflow",
 };
 
 interface Accepted {
-  workflow: NonNullable<Awaited<ReturnType<typeof latestWorkflowForTrigger>>>;
+  workflow: WorkflowForRun;
   trigger: EmailTrigger;
   parsed: Email;
   raw: Uint8Array;
@@ -174,7 +201,7 @@ interface Accepted {
  * Attachments become blobs of the run about to start (deleted with it), so the run id is minted
  * here. A redelivery finds the Message-ID claimed by its first run and leaves no blobs behind.
  */
-async function start(env: Env, accepted: Accepted): Promise<EmailOutcome> {
+async function start(env: Env, accepted: Accepted): Promise<EmailOutcome | Refusal> {
   const { workflow, trigger, parsed, raw, from, to, receivedAt } = accepted;
   const runId = sortableId("run", receivedAt);
   const attachments: JsonObject[] = [];
@@ -225,8 +252,9 @@ async function start(env: Env, accepted: Accepted): Promise<EmailOutcome> {
   } catch (thrown) {
     await cleanUp();
     const error = toErrorData(thrown);
-    if (error.retryable) throw thrown;
-    // The trigger's input mapping or schema refused the message: the sender can only change it.
-    throw new Rejection(startRejections[error.code] ?? "email.input_invalid", error.message);
+    const refused = startRejections[error.code];
+    // Anything else (run.start_failed, a bug) is not the message's fault: Email Routing defers it.
+    if (error.retryable || !refused) throw thrown;
+    return refusal(refused, error.message);
   }
 }

@@ -396,6 +396,38 @@ describe("email trigger", () => {
     expect(await runIdsOf("mail-strict")).toEqual([]);
   });
 
+  it("maps {body, headers} with the trigger's input, and refuses a message its mapping fails on", async () => {
+    await register(
+      definition("mail-mapped-input", [
+        {
+          type: "email",
+          address: "mapped-input@acme.test",
+          input:
+            "$count(body.attachments) = 0 ? $error('an invoice PDF is required') : { 'subject': body.subject, 'files': body.attachments.filename, 'id': headers.'message-id' }",
+        },
+      ]),
+    );
+    const envelope = { from: "ap@partner.test", to: "mapped-input@acme.test" };
+    const bare = await deliverEmail(rawMessage({ ...envelope, messageId: "<no-pdf@partner.test>" }), envelope);
+    expect(bare).toEqual([expect.stringContaining("an invoice PDF is required")]);
+    expect((await rejections("?workflow=mail-mapped-input"))[0]).toMatchObject({
+      code: "email.input_invalid",
+      messageId: "<no-pdf@partner.test>",
+    });
+    const withPdf = rawMessage({
+      ...envelope,
+      messageId: "<pdf@partner.test>",
+      attachments: [{ filename: "i.pdf", contentType: "application/pdf", bytes: pdfLike() }],
+    });
+    expect(await deliverEmail(withPdf, envelope)).toEqual([]);
+    const [runId] = await runsOf("mail-mapped-input");
+    expect((await settle(runId as string)).input).toEqual({
+      subject: "Invoice 42",
+      files: "i.pdf",
+      id: "<pdf@partner.test>",
+    });
+  });
+
   it("refuses mail for a disabled workflow", async () => {
     await register(definition("mail-paused", [{ type: "email", address: "paused@acme.test" }]));
     expect((await api("/api/workflows/mail-paused/disable", { method: "POST" })).status).toBe(200);
