@@ -484,6 +484,23 @@ describe("email trigger definitions", () => {
     await register(definition("mail-heir", [{ type: "email", address: "orders@acme.test" }]));
   });
 
+  it("of two registrations claiming one address at once, one wins and the other is told who holds it", async () => {
+    const claim = (id: string) =>
+      api("/api/workflows", { method: "POST", json: definition(id, [{ type: "email", address: "race@acme.test" }]) });
+    const answers = await Promise.all([claim("mail-race-a"), claim("mail-race-b")]);
+    const statuses = answers.map((response) => response.status).sort();
+    expect(statuses).toEqual([201, 422]);
+    const loser = answers.find((response) => response.status === 422) as Response;
+    const body = await expectError(loser, 422, "definition.trigger_conflict");
+    expect(body.error.message).toMatch(/workflow mail-race-[ab] already takes mail for race@acme\.test/);
+    const owners = await env.DB.prepare(
+      "SELECT workflow_id FROM trigger_subscriptions WHERE kind = 'email' AND key = ?",
+    )
+      .bind("race@acme.test")
+      .all<{ workflow_id: string }>();
+    expect(owners.results).toHaveLength(1);
+  });
+
   it("refuses a malformed address, a malformed size and one address twice in a definition", async () => {
     const invalid = async (triggers: unknown[], code: string, path: (string | number)[]) => {
       const response = await api("/api/workflows", { method: "POST", json: definition("mail-invalid", triggers) });
