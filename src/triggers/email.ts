@@ -36,7 +36,7 @@ export type EmailOutcome =
   | { status: "queued" | "duplicate"; workflowId: string; runId: string }
   | { status: "rejected"; workflowId: string | null; code: EmailRejectCode; reason: string };
 
-/** Email Routing refuses anything larger itself; a trigger may only lower these. */
+/** The defaults; maxBytes is Email Routing's own limit, so a trigger can only usefully lower it. */
 export const emailLimits = { maxBytes: 25 * 1_048_576, maxAttachmentBytes: 10 * 1_048_576, maxAttachments: 10 };
 
 function sizeLimit(value: number | string | undefined, fallback: number): number {
