@@ -51,6 +51,8 @@ export const errorStatus = {
   "event.invalid": 400,
   // Triggers: schedules, events, file uploads and signed webhooks.
   "definition.cron_invalid": 422,
+  // An email address another workflow already takes mail for.
+  "definition.trigger_conflict": 422,
   "definition.timezone_invalid": 422,
   "webhook.signature_missing": 401,
   "webhook.signature_invalid": 401,

@@ -1,6 +1,7 @@
 import type { Env } from "./env";
 import { createApp } from "./routes/app";
 import { consumeStepBatch, consumesStepQueue } from "./run/step-consumer";
+import { handleEmail } from "./triggers/email";
 import { consumesQueue, consumeTriggerBatch } from "./triggers/queue";
 import { watchdog } from "./triggers/watchdog";
 
@@ -13,6 +14,10 @@ export default {
   fetch: app.fetch,
   async scheduled(controller, env, ctx) {
     ctx.waitUntil(watchdog(env, controller.scheduledTime));
+  },
+  // Email Routing delivers here the mail for addresses workflows' email triggers name.
+  async email(message, env) {
+    await handleEmail(env, message);
   },
   // Dispatches by queue name: the trigger queues (events, R2 notifications) and the steps queue
   // (parallel io attempts) and its dead letters are consumed here.

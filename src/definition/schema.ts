@@ -73,6 +73,21 @@ export const r2Actions = [
   "LifecycleDeletion",
 ] as const;
 
+/** An address an email trigger takes mail for: `name@domain`, or `*@domain` for any name there. */
+export const emailAddressPattern = z
+  .string()
+  .max(254)
+  .regex(
+    /^(\*|[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+)@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/,
+    "expected an email address such as invoices@example.com, or *@example.com for every address of the domain",
+  );
+
+/** A message size: bytes, or a size string such as 512KiB or 10MiB. */
+const byteSize = z.union([
+  z.number().int().min(1),
+  z.string().regex(/^\d+(?:\.\d+)?\s*(?:b|kb|mb|gb|kib|mib|gib)?$/i, "expected a size such as 512KiB or 10MiB"),
+]);
+
 export const triggerSchema = z.discriminatedUnion("type", [
   z.strictObject({
     type: z.literal("manual"),
@@ -122,10 +137,27 @@ export const triggerSchema = z.discriminatedUnion("type", [
     schema: jsonSchema.optional(),
     input: inputMapping.optional(),
   }),
+  z.strictObject({
+    type: z.literal("email"),
+    /** The recipient the message was delivered to (the envelope's RCPT TO), matched without case. */
+    address: emailAddressPattern,
+    /** Envelope senders whose mail starts runs (exact or `*@domain`); everyone when absent. */
+    allowFrom: z.array(emailAddressPattern).min(1).max(100).optional(),
+    /** The whole raw message (default 25MiB, Email Routing's own limit). */
+    maxBytes: byteSize.optional(),
+    /** Each attachment's decoded size (default 10MiB). */
+    maxAttachmentBytes: byteSize.optional(),
+    /** Attachments per message (default 10). */
+    maxAttachments: z.number().int().min(0).max(100).optional(),
+    /** Redeliveries of one Message-ID start one run within the window (default 7d). */
+    dedup: dedupSchema.optional(),
+    schema: jsonSchema.optional(),
+    input: inputMapping.optional(),
+  }),
 ]);
 
 /** Trigger types a workflow may declare more than once (one subscription each). */
-export const repeatableTriggerTypes: ReadonlySet<string> = new Set(["event", "r2"]);
+export const repeatableTriggerTypes: ReadonlySet<string> = new Set(["event", "r2", "email"]);
 
 export const nodeSchema = z.strictObject({
   id: identifier,

@@ -117,6 +117,13 @@ function checkTriggers(triggers: (TriggerDefinition | undefined)[], add: Add): v
     if (seen.has(trigger.type) && !repeatableTriggerTypes.has(trigger.type))
       add("definition.invalid", ["triggers", index, "type"], `duplicate ${trigger.type} trigger`);
     seen.add(trigger.type);
+    if (trigger.type === "email") {
+      // One address, one trigger: the message's limits and allow-list must not depend on which matched.
+      const address = `email:${trigger.address.toLowerCase()}`;
+      if (seen.has(address))
+        add("definition.invalid", ["triggers", index, "address"], `duplicate email address ${trigger.address}`);
+      seen.add(address);
+    }
     for (const issue of checkTriggerFields(trigger)) add(issue.code, ["triggers", index, ...issue.path], issue.message);
     if (trigger.schema === undefined) continue;
     const problem = checkJsonSchema(trigger.schema);

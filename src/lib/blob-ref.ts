@@ -10,7 +10,11 @@ import { canonicalJson, type Json, type JsonObject } from "./json";
 export interface BlobRef {
   "$signalbox.blob": string;
   size: number;
-  type: "object" | "array" | "string" | "number" | "boolean" | "null";
+  /**
+   * The JSON type of the value it stands for, or `bytes` for a file kept as it came (an email
+   * attachment): its blob is the raw bytes, read as a file, never parsed as a context value.
+   */
+  type: "object" | "array" | "string" | "number" | "boolean" | "null" | "bytes";
 }
 
 export const blobMarker = "$signalbox.blob";
@@ -38,7 +42,7 @@ export function makeRef(hash: string, size: number, value: Json): BlobRef {
   return { [blobMarker]: `sha256:${hash}`, size, type: jsonType(value) } as BlobRef;
 }
 
-export function jsonType(value: Json): BlobRef["type"] {
+export function jsonType(value: Json): Exclude<BlobRef["type"], "bytes"> {
   if (value === null) return "null";
   if (Array.isArray(value)) return "array";
   return typeof value as "object" | "string" | "number" | "boolean";
@@ -68,6 +72,20 @@ export function refsOf(context: JsonObject): BlobRef[] {
   const refs: BlobRef[] = [];
   for (const value of Object.values(context)) if (isBlobRef(value)) refs.push(value);
   return refs;
+}
+
+/**
+ * File references (`type: "bytes"`, an email attachment's) anywhere inside a value: they sit in
+ * the run's input, not at the top level, yet name blobs of the run all the same.
+ */
+export function fileRefsIn(value: Json, found: BlobRef[] = []): BlobRef[] {
+  if (Array.isArray(value)) {
+    for (const item of value) fileRefsIn(item, found);
+  } else if (value !== null && typeof value === "object") {
+    if (isBlobRef(value) && value.type === "bytes") found.push(value);
+    else for (const item of Object.values(value)) fileRefsIn(item, found);
+  }
+  return found;
 }
 
 /** The context hash chain: version 0 hashes the initial context, each later one its predecessor and patch. */

@@ -4,6 +4,7 @@ import { errorData } from "../errors";
 import { approvalRoutes } from "./approvals";
 import { requireApiToken } from "./auth";
 import { deadLetterRoutes } from "./dead-letters";
+import { emailRoutes } from "./email";
 import { eventRoutes } from "./events";
 import { fileRoutes } from "./files";
 import { hookRoutes } from "./hooks";
@@ -39,6 +40,7 @@ export function createApp() {
   app.route("/api/runs", runRoutes);
   app.route("/api/runs", runEventRoutes);
   app.route("/api/outbox", outboxRoutes);
+  app.route("/api/email", emailRoutes);
   app.route("/approvals", approvalRoutes);
   app.route("/api/events", eventRoutes);
   app.route("/api/files", fileRoutes);

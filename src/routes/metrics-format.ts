@@ -25,6 +25,8 @@ export interface MetricsReport {
   deadLetters: { count: number };
   /** LLM tokens and cost of the window's runs, as each run last checkpointed its usage. */
   llm: { inputTokens: number; outputTokens: number; costUsd: number };
+  /** Messages the email trigger refused in the window (GET /api/email/rejections lists them). */
+  emailRejections: { total: number; byCode: Record<string, number> };
 }
 
 function ratio(part: number, whole: number): number | null {
@@ -66,6 +68,10 @@ export function metricsReport(
     retries: { total: raw.retries.reduce((sum, row) => sum + row.retries, 0), byNode: raw.retries },
     deadLetters: { count: raw.deadLetters },
     llm: raw.llm,
+    emailRejections: {
+      total: raw.emailRejections.reduce((sum, row) => sum + row.count, 0),
+      byCode: Object.fromEntries(raw.emailRejections.map((row) => [row.code, row.count])),
+    },
   };
 }
 
@@ -163,5 +169,9 @@ export function prometheusText(report: MetricsReport): string {
     "LLM cost in US dollars of the window's runs (0 until LLM usage is checkpointed to D1).",
   );
   out.sample("signalbox_llm_cost_usd", {}, report.llm.costUsd);
+  out.family("signalbox_email_rejections", "gauge", "Messages the email trigger refused in the window, by code.");
+  for (const [code, count] of Object.entries(report.emailRejections.byCode)) {
+    out.sample("signalbox_email_rejections", { code }, count);
+  }
   return out.text();
 }

@@ -218,6 +218,14 @@ export const openApiDocument = {
         responses: { "200": { description: "messages" }, ...errorResponses(400, 401) },
       },
     },
+    "/api/email/rejections": {
+      get: {
+        summary:
+          "Messages the email trigger refused, newest first: {rejections: [{id, receivedAt, from, to, messageId, workflowId, code, reason, size}], cursor}",
+        parameters: [...stringParams("workflow", "cursor"), limitParam],
+        responses: { "200": { description: "rejections" }, ...errorResponses(400, 401) },
+      },
+    },
     "/approvals/{token}": {
       get: {
         summary: "Approval page: the request and the decision form. Changes nothing.",

@@ -5,6 +5,7 @@ import type { Env } from "../env";
 import { errorData, fail } from "../errors";
 import { hashJson } from "../lib/hash";
 import { database } from "../store/db";
+import { emailConflicts } from "../store/email";
 import { getScheduleRow, loadWorkflow, markDeleted, setDisabled, triggerStatements } from "../store/triggers";
 import { getVersion, listVersions, listWorkflows, registerVersion } from "../store/workflows";
 import { filesBucketName } from "../triggers/r2-events";
@@ -26,6 +27,8 @@ workflowRoutes.post("/", limitBody, async (c) => {
     return stored && { version: stored.version, definition: stored.definition };
   });
   if (calls.length > 0) return definitionIssues(c, calls);
+  const conflicts = await emailConflicts(db, result.definition);
+  if (conflicts.length > 0) return definitionIssues(c, conflicts);
   const now = Date.now();
   const hash = await hashJson(result.definition);
   const [previous, scheduleRow] = await Promise.all([
@@ -54,7 +57,15 @@ workflowRoutes.post("/", limitBody, async (c) => {
   }
   // Subscriptions and the schedule row commit in the same batch as the version.
   const also = triggerStatements(c.env.DB, result.definition, { defaultBucket: filesBucketName(c.env), now });
-  const version = await registerVersion(db, result.definition, hash, now, also);
+  let version: number;
+  try {
+    version = await registerVersion(db, result.definition, hash, now, also);
+  } catch (thrown) {
+    // Another registration claimed one of its addresses since the check (the unique index held).
+    const raced = await emailConflicts(db, result.definition);
+    if (raced.length > 0) return definitionIssues(c, raced);
+    throw thrown;
+  }
   const disabled = previous !== undefined && previous.deletedAt === null && previous.disabledAt !== null;
   const schedule = await applySchedule(c.env, { definition: result.definition, version, hadSchedule, disabled, now });
   return c.json(

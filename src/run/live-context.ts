@@ -1,6 +1,6 @@
 import type { RunState } from "../engine/state";
 import { type ErrorData, errorData, toErrorData } from "../errors";
-import { type BlobRef, isBlobRef, refHash, refsOf, storedValueSize } from "../lib/blob-ref";
+import { type BlobRef, fileRefsIn, isBlobRef, refHash, refsOf, storedValueSize } from "../lib/blob-ref";
 import { deepFreeze, type Json, type JsonObject } from "../lib/json";
 import type { NodeOutcome } from "../nodes/types";
 import { copyBlob } from "../store/blobs";
@@ -118,10 +118,31 @@ export class LiveContext {
     return result;
   }
 
-  /** The stored form of a new run's initial context (its limit is not the steps' to enforce). */
+  /**
+   * The stored form of a new run's initial context (its limit is not the steps' to enforce). A
+   * child run's input may name files of its parent (a map over an email's attachments): they
+   * are copied under the child's prefix, where its nodes look for them.
+   */
   async offloadInitial(runId: string, context: JsonObject): Promise<OffloadResult> {
     this.runId = runId;
+    const run = context.run;
+    const parentRunId = run && typeof run === "object" && !Array.isArray(run) ? run.parentRunId : undefined;
+    if (typeof parentRunId === "string" && context.input !== undefined) {
+      await this.copyFiles(parentRunId, runId, fileRefsIn(context.input));
+    }
     return this.offload(null, context, false);
+  }
+
+  private async copyFiles(fromRunId: string, toRunId: string, refs: BlobRef[]): Promise<void> {
+    const hashes = new Set(refs.map(refHash));
+    await Promise.all(
+      [...hashes].map(async (hash) => {
+        if (!(await copyBlob(this.bucket(), fromRunId, toRunId, hash))) {
+          throw new Error(`file sha256:${hash} of run ${fromRunId} is missing`);
+        }
+        this.known.add(hash);
+      }),
+    );
   }
 
   /** Any stored context of this run (an older version) with its references resolved. */
@@ -129,9 +150,16 @@ export class LiveContext {
     return resolveContext(this.bucket(), this.runId, stored, this.cache);
   }
 
-  /** A replay takes over references into its original: the blobs are copied under its own prefix. */
+  /**
+   * A replay takes over references into its original: the blobs are copied under its own prefix,
+   * the files its values refer to (an email's attachments in its input) as well.
+   */
   async adopt(fromRunId: string, toRunId: string, stored: JsonObject): Promise<void> {
     const hashes = new Set(refsOf(stored).map(refHash));
+    for (const value of Object.values(stored)) {
+      const inner = isBlobRef(value) ? await resolveRef(this.bucket(), fromRunId, value) : value;
+      for (const ref of fileRefsIn(inner)) hashes.add(refHash(ref));
+    }
     await Promise.all(
       [...hashes].map(async (hash) => {
         if (!(await copyBlob(this.bucket(), fromRunId, toRunId, hash))) {

@@ -21,18 +21,35 @@ export async function putBlob(bucket: R2Bucket, runId: string, hash: string, bod
   return true;
 }
 
+/** Writes a file's bytes (an email attachment) as one of the run's blobs, keyed by their SHA-256. */
+export async function putFileBlob(
+  bucket: R2Bucket,
+  runId: string,
+  hash: string,
+  body: ArrayBuffer | Uint8Array,
+  contentType: string,
+): Promise<void> {
+  await bucket.put(blobKey(runId, hash), body, { httpMetadata: { contentType }, sha256: hash });
+}
+
 /** The blob's text, or undefined when the run does not hold it. */
 export async function getBlob(bucket: R2Bucket, runId: string, hash: string): Promise<string | undefined> {
   const object = await bucket.get(blobKey(runId, hash));
   return object ? object.text() : undefined;
 }
 
-/** Copies a blob from one run to another (a replay takes over its original's values). */
+/**
+ * Copies a blob from one run to another (a replay takes over its original's values), as bytes
+ * with its content type: a file blob is not text.
+ */
 export async function copyBlob(bucket: R2Bucket, fromRunId: string, toRunId: string, hash: string): Promise<boolean> {
   if (await bucket.head(blobKey(toRunId, hash))) return true;
-  const text = await getBlob(bucket, fromRunId, hash);
-  if (text === undefined) return false;
-  await putBlob(bucket, toRunId, hash, text);
+  const object = await bucket.get(blobKey(fromRunId, hash));
+  if (!object) return false;
+  await bucket.put(blobKey(toRunId, hash), await object.arrayBuffer(), {
+    httpMetadata: object.httpMetadata ?? { contentType: "application/json" },
+    sha256: hash,
+  });
   return true;
 }
 

@@ -67,6 +67,8 @@ export interface RawMetrics {
   reviewed: number;
   deadLetters: number;
   llm: { inputTokens: number; outputTokens: number; costUsd: number };
+  /** Messages the email trigger refused in the window, by code. */
+  emailRejections: { code: string; count: number }[];
 }
 
 /** Every query in one D1 batch: one round trip. */
@@ -143,7 +145,17 @@ export async function readMetrics(d1: D1Database, query: MetricsQuery): Promise<
       ),
     ),
   );
-  const [runs, lag, steps, attempts, retries, reviewed, dead, llm] = await d1.batch(statements);
+  // Refused mail is not a run: counted by when it arrived, for the workflow it was meant for.
+  statements.push(
+    bind(
+      d1.prepare(
+        `SELECT code, COUNT(*) AS count FROM email_rejections
+          WHERE received_at >= ?1 AND received_at < ?2${query.workflowId === undefined ? "" : " AND workflow_id = ?3"}
+          GROUP BY code ORDER BY code`,
+      ),
+    ),
+  );
+  const [runs, lag, steps, attempts, retries, reviewed, dead, llm, rejected] = await d1.batch(statements);
   const usage = ((llm?.results ?? []) as { input: number; output: number; cost: number }[])[0];
   const rows = <T>(result: D1Result | undefined) => (result?.results ?? []) as T[];
   type StepRow = DistributionRow & { workflow_id: string; node_id: string; type: string };
@@ -174,5 +186,6 @@ export async function readMetrics(d1: D1Database, query: MetricsQuery): Promise<
       outputTokens: usage?.output ?? 0,
       costUsd: usage?.cost ?? 0,
     },
+    emailRejections: rows<{ code: string; count: number }>(rejected),
   };
 }

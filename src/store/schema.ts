@@ -1,4 +1,5 @@
-import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** D1: everything queried across runs. A run's live state lives in its Durable Object. */
 export const workflows = sqliteTable("workflows", {
@@ -181,9 +182,9 @@ export const emailOutbox = sqliteTable(
 export const triggerSubscriptions = sqliteTable(
   "trigger_subscriptions",
   {
-    /** `event` or `r2`. */
+    /** `event`, `r2` or `email`. */
     kind: text("kind").notNull(),
-    /** The event name, or the bucket name. */
+    /** The event name, the bucket name, or the email address (lower case; `*@domain` for a domain). */
     key: text("key").notNull(),
     workflowId: text("workflow_id").notNull(),
     triggerIndex: integer("trigger_index").notNull(),
@@ -191,6 +192,8 @@ export const triggerSubscriptions = sqliteTable(
   (table) => [
     primaryKey({ columns: [table.kind, table.key, table.workflowId, table.triggerIndex] }),
     index("trigger_subscriptions_workflow").on(table.workflowId),
+    // An address belongs to one workflow: a message is one run, and its reject reason one answer.
+    uniqueIndex("trigger_subscriptions_email").on(table.key).where(sql`kind = 'email'`),
   ],
 );
 
@@ -253,4 +256,30 @@ export const runOperations = sqliteTable(
     index("run_operations_run").on(table.runId, table.at),
     index("run_operations_related").on(table.relatedRunId),
   ],
+);
+
+// ---- email trigger -----------------------------------------------------------------------------
+
+/**
+ * Messages the email trigger refused (`message.setReject`): no workflow for the address, a
+ * sender not allowed, over a limit, unreadable. `GET /api/email/rejections` lists them.
+ */
+export const emailRejections = sqliteTable(
+  "email_rejections",
+  {
+    id: text("id").primaryKey(),
+    receivedAt: integer("received_at").notNull(),
+    /** The envelope's sender and recipient. */
+    from: text("from_address").notNull(),
+    to: text("to_address").notNull(),
+    messageId: text("message_id"),
+    /** The workflow the address belongs to, when one does. */
+    workflowId: text("workflow_id"),
+    /** A stable dotted code (`email.no_workflow`, `email.sender_not_allowed`, ...). */
+    code: text("code").notNull(),
+    /** The reason given to the sending server. */
+    reason: text("reason").notNull(),
+    size: integer("size").notNull(),
+  },
+  (table) => [index("email_rejections_received").on(table.receivedAt)],
 );

@@ -66,7 +66,9 @@ export function triggerStatements(
         ? trigger.name
         : trigger.type === "r2"
           ? (trigger.bucket ?? options.defaultBucket)
-          : null;
+          : trigger.type === "email"
+            ? trigger.address.toLowerCase()
+            : null;
     if (key === null) continue;
     statements.push(
       d1

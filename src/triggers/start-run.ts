@@ -53,6 +53,8 @@ const idWindowMs: Partial<Record<TriggerType, number>> = {
   event: 24 * 3_600_000,
   r2: 24 * 3_600_000,
   schedule: 24 * 3_600_000,
+  // Mail servers retry a deferred message for days; a Message-ID is meant to be unique for good.
+  email: 7 * 24 * 3_600_000,
 };
 
 /**

@@ -1,16 +1,19 @@
 import type { Env } from "../env";
 import { database } from "../store/db";
 import { deleteExpiredDedupKeys } from "../store/dedup";
+import { deleteOldRejections } from "../store/email";
 import { staleActiveRuns } from "../store/runs";
 import { reconcileSchedules } from "./schedules";
 import { runStub } from "./start-run";
 
 const staleAfterMs = 2 * 60_000;
+/** Refused messages are kept a month: long enough to answer "why did my invoice bounce?". */
+const rejectionRetentionMs = 30 * 24 * 3_600_000;
 
 /**
  * Runs every minute from the cron trigger. Each run keeps its own alarm, so this only catches
  * what fell through: runs whose checkpoints went quiet are poked (which re-arms their alarm and
- * resumes interrupted work), expired dedup keys are dropped, and schedules whose alarm went
+ * resumes interrupted work), expired dedup keys and month-old email rejections are dropped, and schedules whose alarm went
  * missing or that missed a new version are caught up (src/triggers/schedules.ts).
  */
 export async function watchdog(env: Env, now: number): Promise<{ poked: number; ensured: number }> {
@@ -18,6 +21,7 @@ export async function watchdog(env: Env, now: number): Promise<{ poked: number; 
   const stale = await staleActiveRuns(db, now - staleAfterMs, 100);
   await Promise.all(stale.map((run) => runStub(env, run.id).poke()));
   await deleteExpiredDedupKeys(db, now);
+  await deleteOldRejections(db, now - rejectionRetentionMs);
   const { ensured } = await reconcileSchedules(env, now);
   return { poked: stale.length, ensured };
 }

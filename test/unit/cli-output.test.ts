@@ -27,6 +27,7 @@ function step(nodeId: string, fields: Partial<Step> = {}): Step {
     llm: null,
     replayedFrom: null,
     children: null,
+    skip: null,
     ...fields,
   };
 }

@@ -13,6 +13,7 @@ describe("GET /api/openapi.json", () => {
     expect(Object.keys(document.paths).sort()).toEqual([
       "/api/dead-letters",
       "/api/dead-letters/{runId}/requeue",
+      "/api/email/rejections",
       "/api/events",
       "/api/files/{key}",
       "/api/metrics",

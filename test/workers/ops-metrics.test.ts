@@ -183,6 +183,7 @@ describe("GET /api/metrics", () => {
       "signalbox_dead_letters",
       "signalbox_llm_tokens",
       "signalbox_llm_cost_usd",
+      "signalbox_email_rejections",
     ]);
     expect(lines).toEqual(
       expect.arrayContaining([
