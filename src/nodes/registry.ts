@@ -1,4 +1,5 @@
 import { branchNode } from "./branch";
+import { extractNode } from "./extract";
 import { httpNode } from "./http";
 import { humanNode } from "./human";
 import { llmNode } from "./llm";
@@ -21,6 +22,7 @@ const specs: readonly NodeSpec[] = [
   mapNode,
   loopNode,
   subworkflowNode,
+  extractNode,
 ];
 
 export const nodeRegistry: ReadonlyMap<string, NodeSpec> = new Map(specs.map((spec) => [spec.type, spec]));
