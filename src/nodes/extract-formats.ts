@@ -1,12 +1,11 @@
 import { Buffer } from "node:buffer";
-import { convert } from "html-to-text";
-import mammoth from "mammoth";
-import { extractText, getDocumentProxy, getMeta } from "unpdf";
 import type { DocumentType } from "../lib/file-type";
 
 /**
  * Reading each document type into text, through libraries that run in Workers without native
  * code: unpdf (Mozilla's pdf.js built for serverless runtimes), mammoth (DOCX), html-to-text.
+ * Each is imported when first needed: pdf.js alone is over a megabyte of JavaScript, and an
+ * isolate that never reads a PDF should not pay for evaluating it at startup.
  */
 
 export interface ReadDocument {
@@ -32,6 +31,7 @@ function describe(thrown: unknown): string {
 }
 
 async function readPdf(bytes: Uint8Array, maxPages: number): Promise<ReadDocument | ReadFailure> {
+  const { extractText, getDocumentProxy, getMeta } = await import("unpdf");
   let pdf: Awaited<ReturnType<typeof getDocumentProxy>>;
   try {
     // pdf.js takes over (detaches) the buffer it is given: hand it a copy.
@@ -80,6 +80,7 @@ async function readPdf(bytes: Uint8Array, maxPages: number): Promise<ReadDocumen
 async function readDocx(bytes: Uint8Array): Promise<ReadDocument | ReadFailure> {
   try {
     // The Node build of mammoth reads `buffer`, its browser build `arrayBuffer`: the bundler picks one.
+    const { default: mammoth } = await import("mammoth");
     const arrayBuffer = bytes.slice().buffer;
     const result = await mammoth.extractRawText({ buffer: Buffer.from(arrayBuffer), arrayBuffer });
     return { ok: true, text: result.value.replace(/\n{3,}/g, "\n\n").trim() };
@@ -93,7 +94,8 @@ function decodeText(bytes: Uint8Array): string {
   return new TextDecoder("utf-8").decode(bytes);
 }
 
-function readHtml(bytes: Uint8Array): ReadDocument {
+async function readHtml(bytes: Uint8Array): Promise<ReadDocument> {
+  const { convert } = await import("html-to-text");
   const html = decodeText(bytes);
   const text = convert(html, {
     wordwrap: false,
