@@ -1,4 +1,5 @@
 import { branchNode } from "./branch";
+import { embedNode } from "./embed";
 import { extractNode } from "./extract";
 import { httpNode } from "./http";
 import { humanNode } from "./human";
@@ -23,6 +24,7 @@ const specs: readonly NodeSpec[] = [
   loopNode,
   subworkflowNode,
   extractNode,
+  embedNode,
 ];
 
 export const nodeRegistry: ReadonlyMap<string, NodeSpec> = new Map(specs.map((spec) => [spec.type, spec]));
