@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { isBlobRef, refHash } from "../../src/lib/blob-ref";
 import { corruptPdf, docx, imageOnlyPdf, plainZip, pngBytes, textPdf } from "../support/documents";
 import { api, register, settle, startManual } from "./helpers";
+import { spyQueue, startWithQueue } from "./steps-support";
 import { expectError } from "./support";
 
 let counter = 0;
@@ -110,6 +111,26 @@ describe("extract node", () => {
     expect(doc).toMatchObject({ text: "Hello there", metadata: { type: "html", filename: "note.html" } });
     const { doc: raw } = await extract({ file: "input.attachments[0]", type: "text" }, { attachments: [attachment] });
     expect(raw).toMatchObject({ text: "<p>Hello <b>there</b></p>", metadata: { type: "text" } });
+  });
+
+  it("reads files in the steps queue's consumer when several extract steps are ready together", async () => {
+    const pdf = await upload(textPdf([["Parallel PDF"]]));
+    const word = await upload(await docx(["Parallel Word"]));
+    const { queue, sent } = spyQueue({ drop: false });
+    const definition = {
+      id: `extract-parallel-${crypto.randomUUID().slice(0, 6)}`,
+      name: "parallel extract",
+      nodes: [
+        { id: "a", type: "extract", config: { file: "input.pdf", output: "pdf" } },
+        { id: "b", type: "extract", config: { file: "input.word", output: "word" } },
+      ],
+      edges: [],
+    };
+    const runId = await startWithQueue(definition, { pdf, word }, queue);
+    const report = await settle(runId);
+    expect(report.status, JSON.stringify(report.error)).toBe("success");
+    expect(sent.messages.map((message) => message.nodeId).sort()).toEqual(["a", "b"]);
+    expect(report.context).toMatchObject({ pdf: { text: "Parallel PDF", pages: 1 }, word: { text: "Parallel Word" } });
   });
 
   it("keeps a large text in R2 by reference, like any large context value", async () => {
