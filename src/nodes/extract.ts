@@ -6,7 +6,7 @@ import { documentTypes, sniffDocument } from "../lib/file-type";
 import type { JsonObject } from "../lib/json";
 import { chunkText } from "../lib/text-chunks";
 import { readDocument } from "./extract-formats";
-import { defineNode, type FileLocation, type NodeOutcome } from "./types";
+import { defineNode, type FileLocation, type FileRead, type NodeOutcome } from "./types";
 
 const mib = 1024 * 1024;
 
@@ -102,7 +102,7 @@ export const extractNode = defineNode({
       return fail("extract.no_file", `\`file\` (${c.file}) names no file: it gave ${describeValue(value)}`);
     }
     if (!node.ports.files) return fail("extract.read_failed", "no file storage in this runtime");
-    let read: Awaited<ReturnType<NonNullable<typeof node.ports.files>["read"]>>;
+    let read: FileRead;
     try {
       read = await node.ports.files.read(target.location, c.maxBytes);
     } catch (thrown) {
