@@ -100,6 +100,19 @@ export const errorStatus = {
   "llm.output_invalid": 500,
   "llm.low_confidence": 500,
   "llm.budget_exceeded": 500,
+  // extract steps: no file, a file that cannot be read, or one that holds no text.
+  "extract.no_file": 500,
+  "extract.not_found": 500,
+  "extract.read_failed": 500,
+  "extract.too_large": 500,
+  "extract.unsupported_type": 500,
+  "extract.unreadable": 500,
+  "extract.encrypted": 500,
+  "extract.no_text": 500,
+  // embed steps: input that is not text, a provider without embeddings, an answer of the wrong shape.
+  "embed.input_invalid": 500,
+  "embed.not_supported": 500,
+  "embed.output_invalid": 500,
   // A dry run's node asked for something its mocks do not provide.
   "dryrun.unmocked_request": 500,
   "dryrun.mock_missing": 500,

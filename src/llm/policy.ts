@@ -109,6 +109,7 @@ export function callOutcomeOf(code: ErrorCode): LlmCallOutcome {
       return "rate_limited";
     case "llm.request_rejected":
     case "llm.not_configured":
+    case "embed.not_supported":
       return "rejected";
     default:
       return "provider_error";

@@ -55,6 +55,22 @@ export type LlmResponse =
   | { ok: true; text: string; usage: TokenUsage; finishReason: string; latencyMs: number }
   | { ok: false; error: ErrorData; latencyMs: number };
 
+/** One embedding call: a batch of texts to one model. */
+export interface EmbedRequest {
+  provider: string;
+  model: string;
+  values: string[];
+  /** Ask the model for vectors of this length (models that support it). */
+  dimensions?: number;
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+export type EmbedResponse =
+  /** One vector per value, in order; embeddings use input tokens only. */
+  | { ok: true; vectors: number[][]; usage: TokenUsage; latencyMs: number }
+  | { ok: false; error: ErrorData; latencyMs: number };
+
 /** What the replay cache keeps of an answer. */
 export interface CachedAnswer {
   text: string;
@@ -72,6 +88,8 @@ export interface LlmPort {
   /** Which provider and model a node's `{provider, model?}` means here, or why there is none. */
   resolve(target: { provider: string; model?: string }): ResolvedTarget;
   generate(request: LlmRequest): Promise<LlmResponse>;
+  /** Embedding calls (embed nodes); absent where the runtime has none. */
+  embed?(request: EmbedRequest): Promise<EmbedResponse>;
   /** The replay cache (opt-in per node), keyed by a hash of the request. */
   cacheGet?(key: string): Promise<CachedAnswer | undefined>;
   cachePut?(key: string, answer: CachedAnswer, meta: { provider: string; model: string }): Promise<void>;
@@ -92,9 +110,9 @@ export type LlmCallOutcome = (typeof llmCallOutcomes)[number];
 /** One call to a model, as the report shows it. */
 export interface LlmCallRecord {
   attempt: number;
-  /** 1 for the first call of an attempt; repairs follow. */
+  /** 1 for the first call of an attempt; repairs (llm) or further batches (embed) follow. */
   call: number;
-  purpose: "request" | "repair";
+  purpose: "request" | "repair" | "embed";
   provider: string;
   model: string;
   startedAt: number;

@@ -1,4 +1,6 @@
 import { branchNode } from "./branch";
+import { embedNode } from "./embed";
+import { extractNode } from "./extract";
 import { httpNode } from "./http";
 import { humanNode } from "./human";
 import { llmNode } from "./llm";
@@ -21,6 +23,8 @@ const specs: readonly NodeSpec[] = [
   mapNode,
   loopNode,
   subworkflowNode,
+  extractNode,
+  embedNode,
 ];
 
 export const nodeRegistry: ReadonlyMap<string, NodeSpec> = new Map(specs.map((spec) => [spec.type, spec]));

@@ -81,12 +81,31 @@ export interface LogEntry {
   data?: unknown;
 }
 
+/**
+ * Where a file is: an object of an R2 bucket (`bucket` absent means the FILES bucket) or a
+ * large context value of this run (`blob`, the hex SHA-256 of a `$signalbox.blob` reference).
+ */
+export type FileLocation = { bucket?: string; key: string } | { blob: string };
+
+export type FileRead =
+  | { ok: true; bytes: Uint8Array; size: number; contentType?: string }
+  | { ok: false; reason: "not_found" | "unknown_bucket" }
+  | { ok: false; reason: "too_large"; size: number };
+
+/** Stored files, read-only, as a node sees them. A throw is a storage failure worth retrying. */
+export interface FilePort {
+  /** The object's bytes, unless it is larger than `maxBytes` (then only its size is read). */
+  read(location: FileLocation, maxBytes: number): Promise<FileRead>;
+}
+
 /** The outside world, as a node sees it. The run shell supplies real implementations. */
 export interface NodePorts {
   fetch(request: Request): Promise<Response>;
   log(entry: LogEntry): void;
   /** Model providers (llm nodes); absent where none can be reached. */
   llm?: LlmPort;
+  /** Stored files (extract nodes); absent where no bucket can be reached (a dry run). */
+  files?: FilePort;
 }
 
 export interface NodeContext {

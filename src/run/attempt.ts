@@ -8,6 +8,7 @@ import { logLine } from "../lib/log";
 import type { LlmAttemptContext, LlmPort } from "../llm/types";
 import type { NodeOutcome, NodePorts } from "../nodes/types";
 import { executeNode } from "./execute-node";
+import { filePortFor } from "./file-port";
 import { llmAttemptInput } from "./llm-shell";
 import type { LoadedPlan } from "./plans";
 import { tracedFetch } from "./spans";
@@ -77,6 +78,7 @@ export async function runAttempt(job: AttemptJob, shell: { env: Env; llm?: LlmPo
     log: (entry) =>
       logLine(entry.level, entry.message, { runId, nodeId: node.id, attempt: command.attempt, data: entry.data }),
     llm: shell.llm ?? llmPortFor(shell.env, shell.env.DB),
+    files: filePortFor(shell.env, runId),
   };
   const outcome = await executeNode({
     command,

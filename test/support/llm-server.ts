@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { defaultEmbeddingDimensions, fakeEmbedding, fakeTokenCount } from "./fake-embedding";
 
 /** One scripted answer. Without `status` it is a 200 with `content` (or `json`, serialized). */
 export interface LlmReply {
@@ -18,7 +19,7 @@ export interface LlmReply {
 }
 
 export interface LlmRecordedRequest {
-  protocol: "openai" | "anthropic";
+  protocol: "openai" | "anthropic" | "embeddings";
   path: string;
   model: string;
   headers: IncomingHttpHeaders;
@@ -41,9 +42,10 @@ export interface LlmServer {
 }
 
 /**
- * A real HTTP server on 127.0.0.1 that speaks OpenAI chat completions (`POST .../chat/completions`)
- * and Anthropic messages (`POST .../messages`), scripted per model so tests running side by side
- * do not see each other's replies:
+ * A real HTTP server on 127.0.0.1 that speaks OpenAI chat completions (`POST .../chat/completions`),
+ * OpenAI embeddings (`POST .../embeddings`: vectors from fake-embedding.ts, a token per word) and
+ * Anthropic messages (`POST .../messages`), scripted per model so tests running side by side
+ * do not see each other's replies (an embeddings request takes only a scripted error status):
  * - `POST /__llm/script {model, replies: LlmReply[]}` queues replies for that model;
  * - `GET /__llm/requests?model=` lists what was received (`DELETE` forgets it);
  * - an unscripted request gets `respond(request)`, else `ok`.
@@ -79,7 +81,9 @@ export async function startLlmServer(
         ? "openai"
         : url.pathname.endsWith("/messages")
           ? "anthropic"
-          : undefined;
+          : url.pathname.endsWith("/embeddings")
+            ? "embeddings"
+            : undefined;
       if (!protocol || request.method !== "POST") return send(404, { error: { message: "not found" } });
       let body: LlmRecordedRequest["body"] = {};
       try {
@@ -102,10 +106,29 @@ export async function startLlmServer(
           const credentials = String(request.headers.authorization ?? request.headers["x-api-key"] ?? "");
           const message = `${reply.error ?? `scripted ${status}`}${reply.echoAuth ? ` (you sent ${credentials})` : ""}`;
           const error =
-            protocol === "openai"
+            protocol !== "anthropic"
               ? { error: { message, type: status === 429 ? "rate_limit_error" : "server_error" } }
               : { type: "error", error: { type: status === 429 ? "rate_limit_error" : "api_error", message } };
           return send(status, error, reply.headers);
+        }
+        if (protocol === "embeddings") {
+          const inputs = Array.isArray(body.input) ? body.input.map(String) : [String(body.input ?? "")];
+          const dimensions = typeof body.dimensions === "number" ? body.dimensions : defaultEmbeddingDimensions;
+          const tokens = inputs.reduce((sum, text) => sum + fakeTokenCount(text), 0);
+          return send(
+            200,
+            {
+              object: "list",
+              data: inputs.map((text, index) => ({
+                object: "embedding",
+                index,
+                embedding: fakeEmbedding(text, dimensions),
+              })),
+              model: recorded.model,
+              usage: { prompt_tokens: tokens, total_tokens: tokens },
+            },
+            reply.headers,
+          );
         }
         const content = reply.content ?? (reply.json !== undefined ? JSON.stringify(reply.json) : "ok");
         const input = reply.usage?.input ?? 10;

@@ -2,6 +2,7 @@ import type { LlmPort } from "../../llm/types";
 import { readCachedAnswer, storeCachedAnswer } from "../../store/llm-cache";
 import { generateWith } from "./ai-sdk";
 import { resolveProvider } from "./config";
+import { embedWith } from "./embeddings";
 
 export { envPrices, providerSettings, resolveProvider } from "./config";
 
@@ -20,6 +21,11 @@ export function llmPortFor(env: Record<string, unknown>, d1?: D1Database): LlmPo
       const resolved = resolveProvider(env, { provider: request.provider, model: request.model });
       if (!resolved.ok) return { ok: false, error: resolved.error, latencyMs: 0 };
       return generateWith(resolved.provider, env, request);
+    },
+    async embed(request) {
+      const resolved = resolveProvider(env, { provider: request.provider, model: request.model });
+      if (!resolved.ok) return { ok: false, error: resolved.error, latencyMs: 0 };
+      return embedWith(resolved.provider, env, request);
     },
   };
   if (d1) {
