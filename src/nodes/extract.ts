@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { type ErrorCode, errorData } from "../errors";
 import { evaluate } from "../expr/jsonata";
-import { isBlobRef, refHash } from "../lib/blob-ref";
+import { type BlobRef, isBlobRef, refHash } from "../lib/blob-ref";
 import { documentTypes, sniffDocument } from "../lib/file-type";
 import type { JsonObject } from "../lib/json";
 import { chunkText } from "../lib/text-chunks";
@@ -56,6 +56,10 @@ function optionalText(value: unknown): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
 }
 
+function blobLocation(ref: BlobRef): FileLocation {
+  return ref.type === "bytes" ? { blob: refHash(ref), raw: true } : { blob: refHash(ref) };
+}
+
 /** What `file` evaluated to, as a place to read from; undefined when it names no file. */
 export function fileTarget(value: unknown): Target | undefined {
   if (typeof value === "string") {
@@ -63,12 +67,15 @@ export function fileTarget(value: unknown): Target | undefined {
     return location ? { location, name: value } : undefined;
   }
   if (!value || typeof value !== "object" || Array.isArray(value)) return undefined;
-  if (isBlobRef(value)) return { location: { blob: refHash(value) }, name: value["$signalbox.blob"] };
+  if (isBlobRef(value)) return { location: blobLocation(value), name: value["$signalbox.blob"] };
   const record = value as Record<string, unknown>;
   const hints = {
     ...(optionalText(record.contentType) ? { contentType: optionalText(record.contentType) } : {}),
     ...(optionalText(record.filename) ? { filename: optionalText(record.filename) } : {}),
   };
+  // An email attachment carries its file as a blob reference; its filename and type are hints.
+  if (isBlobRef(record.ref))
+    return { location: blobLocation(record.ref), name: record.ref["$signalbox.blob"], ...hints };
   const ref = optionalText(record.ref);
   const key = optionalText(record.key);
   const bucket = optionalText(record.bucket);

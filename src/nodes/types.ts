@@ -83,9 +83,10 @@ export interface LogEntry {
 
 /**
  * Where a file is: an object of an R2 bucket (`bucket` absent means the FILES bucket) or a
- * large context value of this run (`blob`, the hex SHA-256 of a `$signalbox.blob` reference).
+ * blob of this run (`blob`, the hex SHA-256 of a `$signalbox.blob` reference): a large context
+ * value stored as JSON, or with `raw`, a file kept byte for byte (an email attachment).
  */
-export type FileLocation = { bucket?: string; key: string } | { blob: string };
+export type FileLocation = { bucket?: string; key: string } | { blob: string; raw?: boolean };
 
 export type FileRead =
   | { ok: true; bytes: Uint8Array; size: number; contentType?: string }

@@ -18,6 +18,11 @@ export function filePortFor(env: Env, runId: string): FilePort {
         const object = await env.BLOBS.get(blobKey(runId, location.blob));
         if (!object) return { ok: false, reason: "not_found" };
         if (object.size > maxBytes) return { ok: false, reason: "too_large", size: object.size };
+        if (location.raw) {
+          const bytes = new Uint8Array(await object.arrayBuffer());
+          const contentType = object.httpMetadata?.contentType;
+          return { ok: true, bytes, size: bytes.byteLength, ...(contentType ? { contentType } : {}) };
+        }
         // A context value is JSON: a string is the text itself, anything else stays JSON.
         const value: unknown = JSON.parse(await object.text());
         if (typeof value === "string") {

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { createMimeMessage } from "mimetext";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
+import { textPdf } from "../support/documents";
 import { settleTree } from "./children-helpers";
 import { api, register, settle } from "./helpers";
 import { expectError } from "./support";
@@ -111,6 +112,39 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
 }
 
 describe("email trigger", () => {
+  it("hands an attachment to an extract step as it came: the attachment itself, or its ref", async () => {
+    const pdf = textPdf([["Invoice INV-9", "Total due: 80.00 EUR"]]);
+    await register(
+      definition("mail-extract", [{ type: "email", address: "scan@acme.test" }], {
+        nodes: [
+          { id: "whole", type: "extract", config: { file: "input.attachments[0]", output: "whole" } },
+          { id: "byRef", type: "extract", config: { file: "input.attachments[0].ref", output: "byRef" } },
+        ],
+      }),
+    );
+    const raw = rawMessage({
+      from: "ada@vendor.test",
+      to: "scan@acme.test",
+      messageId: "<invoice-9@vendor.test>",
+      attachments: [{ filename: "invoice-9.bin", contentType: "application/pdf", bytes: pdf }],
+    });
+    expect(await deliverEmail(raw, { from: "ada@vendor.test", to: "scan@acme.test" })).toEqual([]);
+    const [runId] = await runsOf("mail-extract");
+    const report = await settle(runId as string);
+    expect(report.status, JSON.stringify(report.error)).toBe("success");
+    for (const key of ["whole", "byRef"]) {
+      const doc = report.context[key] as { text: string; pages: number; metadata: Record<string, unknown> };
+      expect(doc.text).toContain("Total due: 80.00 EUR");
+      expect(doc.pages).toBe(1);
+      expect(doc.metadata.type).toBe("pdf");
+    }
+    // The attachment's own name and type come along when the step is given the attachment.
+    expect((report.context.whole as { metadata: Record<string, unknown> }).metadata).toMatchObject({
+      filename: "invoice-9.bin",
+      contentType: "application/pdf",
+    });
+  });
+
   it("starts a run whose input is the message, with each attachment stored in R2 byte for byte", async () => {
     await register(definition("mail-invoices", [{ type: "email", address: "invoices@acme.test" }]));
     const pdf = pdfLike();
