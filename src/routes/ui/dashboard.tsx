@@ -9,6 +9,7 @@ import { securityHeaders } from "./headers";
 import { loginRoutes } from "./login";
 import { placeholderRoutes } from "./placeholders";
 import { refusedPage } from "./refused";
+import { runListRoutes } from "./runs";
 import type { UiEnv } from "./types";
 
 /**
@@ -57,6 +58,7 @@ dashboardRoutes.post("*", limitBody, async (c, next) => {
 
 dashboardRoutes.get("/", (c) => c.redirect("/ui/runs", 303));
 dashboardRoutes.get("", (c) => c.redirect("/ui/runs", 303));
+dashboardRoutes.route("/", runListRoutes);
 dashboardRoutes.route("/", placeholderRoutes);
 
 dashboardRoutes.all("*", (c) =>
