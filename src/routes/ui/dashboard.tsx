@@ -9,6 +9,7 @@ import { securityHeaders } from "./headers";
 import { loginRoutes } from "./login";
 import { placeholderRoutes } from "./placeholders";
 import { refusedPage } from "./refused";
+import { runPageRoutes } from "./run-page";
 import { runListRoutes } from "./runs";
 import type { UiEnv } from "./types";
 
@@ -59,6 +60,7 @@ dashboardRoutes.post("*", limitBody, async (c, next) => {
 dashboardRoutes.get("/", (c) => c.redirect("/ui/runs", 303));
 dashboardRoutes.get("", (c) => c.redirect("/ui/runs", 303));
 dashboardRoutes.route("/", runListRoutes);
+dashboardRoutes.route("/", runPageRoutes);
 dashboardRoutes.route("/", placeholderRoutes);
 
 dashboardRoutes.all("*", (c) =>

@@ -1,0 +1,62 @@
+import { isActiveStatus } from "../../../routes/ui/run-filters";
+
+export const runActions = ["cancel", "pause", "resume", "retry", "delete"] as const;
+export type RunAction = (typeof runActions)[number];
+
+export function isRunAction(value: string): value is RunAction {
+  return (runActions as readonly string[]).includes(value);
+}
+
+/** What each action does, said on its confirmation page before anything is sent. */
+export const actionText: Record<RunAction, { label: string; explain: string; danger: boolean }> = {
+  cancel: {
+    label: "Cancel run",
+    explain: "The run stops: attempts in flight finish, nothing new starts, and the run ends as cancelled.",
+    danger: true,
+  },
+  pause: {
+    label: "Pause run",
+    explain: "Nothing new starts and timers are held until the run is resumed. Attempts in flight finish.",
+    danger: false,
+  },
+  resume: {
+    label: "Resume run",
+    explain: "Held timers fire, earliest first, and every step that is ready starts.",
+    danger: false,
+  },
+  retry: {
+    label: "Retry run",
+    explain: "The failed steps start again with a fresh retry budget; steps that succeeded are kept and not run again.",
+    danger: false,
+  },
+  delete: {
+    label: "Delete run",
+    explain: "The run, its child runs, its stored values and its history are deleted for good.",
+    danger: true,
+  },
+};
+
+/** The actions that apply to a run in this status, as the API would accept them. */
+export function actionsFor(status: string): RunAction[] {
+  if (status === "paused") return ["resume", "cancel"];
+  if (isActiveStatus(status)) return ["pause", "cancel"];
+  if (status === "failed") return ["retry", "delete"];
+  return ["delete"];
+}
+
+/** Links to confirmation pages: a GET never changes anything, the confirmation's POST does. */
+export function RunActions(props: { runId: string; status: string }) {
+  return (
+    <div class="actions">
+      {actionsFor(props.status).map((action) => (
+        <a
+          class={`button${actionText[action].danger ? " danger" : ""}`}
+          href={`/ui/runs/${props.runId}/confirm/${action}`}
+          data-action={action}
+        >
+          {actionText[action].label}
+        </a>
+      ))}
+    </div>
+  );
+}
