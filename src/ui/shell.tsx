@@ -28,6 +28,7 @@ function Document(props: { title: string; children: Child }) {
         <meta name="robots" content="noindex, nofollow" />
         <meta name="htmx-config" content={htmxConfig} />
         <title>{`${props.title} · Signalbox`}</title>
+        <link rel="icon" href={assetPaths.icon} type="image/svg+xml" />
         <link rel="stylesheet" href={assetPaths.styles} />
         <script src={assetPaths.htmx} defer />
       </head>

@@ -11,7 +11,11 @@ import { stylesheet } from "../../ui/assets/styles";
 export const assetPaths = {
   htmx: `/ui/assets/htmx-${htmxPackage.version}.min.js`,
   styles: "/ui/assets/signalbox.css",
+  icon: "/ui/assets/favicon.svg",
 } as const;
+
+// Without an icon of its own, every browser asks for /favicon.ico and logs the 404.
+const icon = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#14213d"/><circle cx="10" cy="22" r="3" fill="#1a7f37"/><circle cx="22" cy="10" r="3" fill="#f0b400"/><path d="M10 22 L22 10" stroke="#fff" stroke-width="2.5"/></svg>`;
 
 export const assetRoutes = new Hono();
 
@@ -24,4 +28,8 @@ assetRoutes.get(assetPaths.htmx.slice("/ui/assets".length), (c) =>
 
 assetRoutes.get(assetPaths.styles.slice("/ui/assets".length), (c) =>
   c.body(stylesheet, 200, { "Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=300" }),
+);
+
+assetRoutes.get(assetPaths.icon.slice("/ui/assets".length), (c) =>
+  c.body(icon, 200, { "Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=86400" }),
 );

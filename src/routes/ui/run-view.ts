@@ -9,13 +9,15 @@ import { runStub } from "../../triggers/start-run";
 import { edgeState, type GraphEdge, type GraphNode, layoutGraph } from "../../ui/graph/dag-layout";
 import type { ContextData } from "../../ui/pages/run/context-view";
 
+/** The node's second line; the status is written out so colour is never the only cue. */
 function detail(step: StepReport | undefined, type: string): string {
+  const status = (step?.status ?? "pending").replaceAll("_", " ");
   if (step?.children) {
-    const { succeeded, failed, total } = step.children;
-    return `${type} · ${succeeded}/${total} done${failed > 0 ? ` · ${failed} failed` : ""}`;
+    const { succeeded, total } = step.children;
+    return `${type} · ${succeeded}/${total} done · ${status}`;
   }
-  if (step && step.attempts > 1) return `${type} · ${step.attempts} attempts`;
-  return type;
+  if (step && step.attempts > 1) return `${type} · ${step.attempts} tries · ${status}`;
+  return `${type} · ${status}`;
 }
 
 /**

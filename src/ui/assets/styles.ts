@@ -28,6 +28,7 @@ h1{font-size:1.45rem;margin:.2rem 0 1rem}
 h2{font-size:1.1rem;margin:1.5rem 0 .6rem}
 h3{font-size:1rem;margin:1rem 0 .4rem}
 .card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:1rem 1.25rem;margin-bottom:1rem}
+.card>h2:first-child,.card>h1:first-child{margin-top:.1rem}
 .narrow{max-width:26rem;margin:3rem auto}
 .note,.muted{color:var(--muted);font-size:.9rem}
 .error{color:var(--failed);font-weight:600}
@@ -46,7 +47,7 @@ button.danger,.button.danger{background:var(--failed);border-color:var(--failed)
 .counts{display:flex;flex-wrap:wrap;gap:.5rem;margin:0 0 1rem;padding:0;list-style:none}
 .counts a{display:flex;gap:.4rem;align-items:center;padding:.25rem .6rem;border:1px solid var(--line);border-radius:999px;background:#fff;text-decoration:none;color:var(--ink);font-size:.88rem}
 .counts a[aria-current=true]{border-color:var(--ink);font-weight:600}
-.table-wrap{overflow-x:auto;background:#fff;border:1px solid var(--line);border-radius:8px}
+.table-wrap{overflow-x:auto;background:#fff;border:1px solid var(--line);border-radius:8px;margin-bottom:1rem}
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:.5rem .75rem;border-bottom:1px solid var(--line);vertical-align:top}
 th{font-size:.8rem;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);background:#fafbfc}
@@ -64,7 +65,7 @@ dl.facts dt{color:var(--muted);font-size:.88rem}
 dl.facts dd{margin:0;overflow-wrap:anywhere}
 .run-head{display:flex;flex-wrap:wrap;gap:.75rem;align-items:center;margin-bottom:.75rem}
 .run-head h1{margin:0;overflow-wrap:anywhere;font-size:1.2rem}
-.grid-2{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:1rem;align-items:start}
+.grid-2{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:1rem;align-items:start;margin-bottom:1rem}
 @media (max-width:900px){.grid-2{grid-template-columns:minmax(0,1fr)}}
 .graph{overflow:auto;background:#fff;border:1px solid var(--line);border-radius:8px;padding:.5rem;max-height:36rem}
 .graph svg{display:block;margin:0 auto}
@@ -98,14 +99,20 @@ dl.facts dd{margin:0;overflow-wrap:anywhere}
 .timeline tr.selected td{background:#f0f5fc}
 .timeline .step-link{font-weight:600}
 .diff .add{color:var(--success)}.diff .remove{color:var(--failed)}.diff .replace{color:var(--needs_review)}
+.card dd{overflow-wrap:anywhere}
 .confirm{border-left:4px solid var(--needs_review)}
 .flash{padding:.6rem .9rem;border-radius:6px;margin-bottom:1rem;border:1px solid}
 .flash.ok{background:#e9f6ec;border-color:var(--success)}
 .flash.bad{background:#fdecec;border-color:var(--failed)}
 @media (max-width:640px){
 main{padding:.75rem}
-.topbar{gap:.5rem;padding:.5rem .75rem}
-.nav a{padding:.3rem .45rem;font-size:.92rem}
+.topbar{gap:.4rem;padding:.5rem .75rem}
+.brand{flex:1}
+.topbar nav{order:3;flex-basis:100%;overflow-x:auto}
+.nav{flex-wrap:nowrap}
+.nav a{padding:.3rem .45rem;font-size:.92rem;white-space:nowrap}
+.filters{grid-template-columns:repeat(2,minmax(0,1fr))}
+td a.mono{word-break:break-all;font-size:.8rem}
 th,td{padding:.4rem .5rem}
 .hide-narrow{display:none}
 dl.facts{grid-template-columns:1fr}

@@ -8,15 +8,15 @@ function Node(props: { node: PlacedNode; href: string; selected: boolean }) {
   const { node } = props;
   const left = -node.width / 2;
   const top = -node.height / 2;
+  // The link's name is its visible text: the id, then the type, progress and status line.
   return (
-    <a href={props.href} aria-label={`${node.id}: ${node.type}, ${node.status.replaceAll("_", " ")}`}>
+    <a href={props.href}>
       <g
         class={`node s-${node.status}${props.selected ? " selected" : ""}`}
         data-node-id={node.id}
         data-status={node.status}
         transform={`translate(${node.x},${node.y})`}
       >
-        <title>{`${node.id} (${node.type}): ${node.status}`}</title>
         <rect x={left} y={top} width={node.width} height={node.height} rx="6" />
         <text x="0" y="-3" text-anchor="middle">
           {node.id}

@@ -5,37 +5,39 @@ import { JsonBlock } from "./json-block";
 
 function Attempts(props: { step: StepReport }) {
   return (
-    <table>
-      <caption>Attempts</caption>
-      <thead>
-        <tr>
-          <th scope="col">#</th>
-          <th scope="col">Started</th>
-          <th scope="col">Took</th>
-          <th scope="col">Outcome</th>
-          <th scope="col">Error</th>
-        </tr>
-      </thead>
-      <tbody>
-        {props.step.history.map((attempt) => (
-          <tr data-attempt={attempt.attempt}>
-            <td>{attempt.attempt}</td>
-            <td>
-              <Time ms={attempt.startedAt} />
-            </td>
-            <td>{formatDuration(attempt.durationMs)}</td>
-            <td>{attempt.outcome ?? "running"}</td>
-            <td>
-              {attempt.errorCode ? (
-                <span>
-                  <code>{attempt.errorCode}</code> {attempt.errorMessage}
-                </span>
-              ) : null}
-            </td>
+    <div class="table-wrap">
+      <table>
+        <caption>Attempts</caption>
+        <thead>
+          <tr>
+            <th scope="col">#</th>
+            <th scope="col">Started</th>
+            <th scope="col">Took</th>
+            <th scope="col">Outcome</th>
+            <th scope="col">Error</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {props.step.history.map((attempt) => (
+            <tr data-attempt={attempt.attempt}>
+              <td>{attempt.attempt}</td>
+              <td>
+                <Time ms={attempt.startedAt} />
+              </td>
+              <td>{formatDuration(attempt.durationMs)}</td>
+              <td>{attempt.outcome ?? "running"}</td>
+              <td>
+                {attempt.errorCode ? (
+                  <span>
+                    <code>{attempt.errorCode}</code> {attempt.errorMessage}
+                  </span>
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
@@ -103,28 +105,30 @@ function Review(props: { review: NonNullable<StepReport["review"]> }) {
       {review.decisions.length === 0 ? (
         <p>No decision yet.</p>
       ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Who</th>
-              <th scope="col">Decision</th>
-              <th scope="col">When</th>
-              <th scope="col">Comment</th>
-            </tr>
-          </thead>
-          <tbody>
-            {review.decisions.map((decision) => (
+        <div class="table-wrap">
+          <table>
+            <thead>
               <tr>
-                <td>{decision.approver}</td>
-                <td>{decision.decision}</td>
-                <td>
-                  <Time ms={decision.at} />
-                </td>
-                <td>{decision.comment ?? ""}</td>
+                <th scope="col">Who</th>
+                <th scope="col">Decision</th>
+                <th scope="col">When</th>
+                <th scope="col">Comment</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {review.decisions.map((decision) => (
+                <tr>
+                  <td>{decision.approver}</td>
+                  <td>{decision.decision}</td>
+                  <td>
+                    <Time ms={decision.at} />
+                  </td>
+                  <td>{decision.comment ?? ""}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       {review.undelivered.length > 0 ? <p class="error">Not delivered to: {review.undelivered.join(", ")}</p> : null}
     </div>
@@ -163,7 +167,7 @@ function Children(props: { runId: string; children: NonNullable<StepReport["chil
 export function StepPanel(props: { runId: string; step: StepReport; versionHref: (version: number) => string }) {
   const { step } = props;
   return (
-    <section class="card" id="step" aria-labelledby="step-title" data-step-panel={step.nodeId}>
+    <section class="card step-panel" id="step" aria-labelledby="step-title" data-step-panel={step.nodeId}>
       <h2 id="step-title">
         Step <code>{step.nodeId}</code> <StatusBadge status={step.status} />
       </h2>

@@ -25,11 +25,11 @@ export function RunRow(props: { run: Row; now: number }) {
         ) : null}
       </td>
       <td>
-        <a href={`/ui/runs?workflow=${encodeURIComponent(run.workflowId)}`}>{run.workflowId}</a>
-        <span class="note"> v{run.version}</span>
+        <StatusBadge status={run.status} />
       </td>
       <td>
-        <StatusBadge status={run.status} />
+        <a href={`/ui/runs?workflow=${encodeURIComponent(run.workflowId)}`}>{run.workflowId}</a>
+        <span class="note"> v{run.version}</span>
       </td>
       <td class="hide-narrow">{run.triggerType}</td>
       <td class="hide-narrow">
@@ -46,8 +46,8 @@ export function RunTableHead() {
     <thead>
       <tr>
         <th scope="col">Run</th>
-        <th scope="col">Workflow</th>
         <th scope="col">Status</th>
+        <th scope="col">Workflow</th>
         <th scope="col" class="hide-narrow">
           Trigger
         </th>
