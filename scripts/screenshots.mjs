@@ -52,11 +52,30 @@ async function startServer() {
   return { baseUrl, token, stop };
 }
 
+/** A tab per size, signed in through the form (the sign-in page is captured on the way). */
+async function signedIn(browser, server, size) {
+  const context = await browser.newContext({ viewport: size.viewport });
+  const page = await context.newPage();
+  await page.goto(`${server.baseUrl}/ui/login`);
+  await page.screenshot({ path: join(outDir, `login-${size.name}.png`) });
+  await page.getByLabel("API token").fill(server.token);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(/\/ui\/runs/);
+  return { context, page };
+}
+
 async function main() {
   await mkdir(outDir, { recursive: true });
   const server = await startServer();
   const browser = await launchChromium();
   try {
+    const tabs = [];
+    for (const size of sizes) {
+      const tab = await signedIn(browser, server, size);
+      // Before any run exists: the empty state that says how to start one.
+      await tab.page.screenshot({ path: join(outDir, `runs-empty-${size.name}.png`), fullPage: true });
+      tabs.push({ size, ...tab });
+    }
     const deadPort = (await probePort(0)) ?? 9;
     const runs = await seedDemo(server.baseUrl, server.token, deadPort);
     const pages = [
@@ -68,14 +87,7 @@ async function main() {
       { file: "run-confirm", path: `/ui/runs/${runs.reminderWaiting}/confirm/cancel` },
       { file: "run-not-found", path: "/ui/runs/run_0000000000000000000000000a" },
     ];
-    for (const size of sizes) {
-      const context = await browser.newContext({ viewport: size.viewport });
-      const page = await context.newPage();
-      await page.goto(`${server.baseUrl}/ui/login`);
-      await page.screenshot({ path: join(outDir, `login-${size.name}.png`) });
-      await page.getByLabel("API token").fill(server.token);
-      await page.getByRole("button", { name: "Sign in" }).click();
-      await page.waitForURL(/\/ui\/runs/);
+    for (const { size, context, page } of tabs) {
       for (const entry of pages) {
         await page.goto(`${server.baseUrl}${entry.path}`);
         await page.screenshot({ path: join(outDir, `${entry.file}-${size.name}.png`), fullPage: true });

@@ -58,12 +58,17 @@ function EmptyState(props: { filtered: boolean; origin: string }) {
   return (
     <div class="card empty">
       <h2>No runs yet</h2>
-      <p>A run starts when a trigger fires. Register a workflow with a webhook trigger, then send it an event:</p>
-      <pre>{`curl -X POST ${props.origin}/api/workflows \\
-  -H "authorization: Bearer $API_TOKEN" -H "content-type: application/json" \\
-  -d @workflows/support-ticket.json
-curl -X POST ${props.origin}/hooks/support-ticket \\
-  -H "content-type: application/json" -d '{"subject": "Hello", "body": "First ticket"}'`}</pre>
+      <p>
+        A run starts when a trigger fires. <code>npm run dev</code> registers the workflows in <code>workflows/</code>;
+        send the support-ticket workflow its first webhook:
+      </p>
+      <pre>{`curl -X POST ${props.origin}/hooks/support-ticket \\
+  -H "content-type: application/json" \\
+  -d '{"id": "T-1", "name": "Ada", "text": "The site is down"}'`}</pre>
+      <p class="note">
+        Elsewhere, register a workflow first: <code>POST /api/workflows</code> with its definition (see
+        docs/definitions.md).
+      </p>
       <p class="note">The run shows up here at once, and in GET /api/runs.</p>
     </div>
   );
