@@ -59,8 +59,8 @@ function EmptyState(props: { filtered: boolean; origin: string }) {
     <div class="card empty">
       <h2>No runs yet</h2>
       <p>
-        A run starts when a trigger fires. <code>npm run dev</code> registers the workflows in <code>workflows/</code>;
-        send the support-ticket workflow its first webhook:
+        A run starts when a trigger fires. <code>npm run dev</code> registers the workflows in <code>workflows/</code>.
+        Send the support-ticket workflow its first webhook:
       </p>
       <pre>{`curl -X POST ${props.origin}/hooks/support-ticket \\
   -H "content-type: application/json" \\
