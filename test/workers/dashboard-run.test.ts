@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { csrfOf, page, signIn } from "./dashboard-support";
-import { register, settle, startManual } from "./helpers";
+import { api, register, settle, startManual } from "./helpers";
 
 const branching = {
   id: "dash-branch",
@@ -192,5 +192,53 @@ describe("actions on a run", () => {
     const deleted = await page(`/ui/runs/${runId}/actions/delete`, { cookie, form: { csrf } });
     expect(deleted.status).toBe(303);
     expect((await page(`/ui/runs/${runId}`, { cookie })).status).toBe(404);
+  });
+
+  it("replays from a step with edited context, refusing edits that are not a JSON object before sending anything", async () => {
+    const runId = await startManual("dash-branch", { amount: 2 });
+    expect((await settle(runId)).context.size).toBe("small");
+    const cookie = await signIn();
+    const csrf = await csrfOf(cookie);
+    const confirm = await (await page(`/ui/runs/${runId}/confirm/replay`, { cookie })).text();
+    expect([...confirm.matchAll(/<option value="([^"]+)"/g)].map((match) => match[1])).toEqual([
+      "score",
+      "route",
+      "small",
+    ]);
+
+    const operations = async () =>
+      ((await (await api(`/api/runs/${runId}/operations`)).json()) as { operations: unknown[] }).operations;
+    const bad = [
+      ["{not json", "not valid JSON"],
+      ["[1, 2]", "must be a JSON object"],
+      ['{"run": {"id": "x"}}', "cannot edit run"],
+    ];
+    for (const [context, reason] of bad) {
+      const refused = await page(`/ui/runs/${runId}/actions/replay`, {
+        cookie,
+        form: { csrf, fromNode: "score", context: context ?? "" },
+      });
+      expect(refused.status, context).toBe(422);
+      const html = await refused.text();
+      expect(html).toContain(reason);
+      expect(html).toContain('role="alert"');
+    }
+    expect(await operations()).toEqual([]);
+
+    const replayed = await page(`/ui/runs/${runId}/actions/replay`, {
+      cookie,
+      form: { csrf, fromNode: "score", context: '{"input": {"amount": 20}}' },
+    });
+    expect(replayed.status).toBe(303);
+    const location = replayed.headers.get("location") ?? "";
+    const newRunId = /^\/ui\/runs\/(run_[^?]+)\?did=replay$/.exec(location)?.[1] ?? "";
+    expect(newRunId).not.toBe(runId);
+    const report = await settle(newRunId);
+    expect(report.replayOf).toEqual({ runId, fromNode: "score" });
+    expect(report.context.size).toBe("big");
+    const shown = await (await page(location, { cookie })).text();
+    expect(shown).toContain("This is the replay");
+    expect(shown).toContain(`href="/ui/runs/${runId}"`);
+    expect(await operations()).toHaveLength(1);
   });
 });

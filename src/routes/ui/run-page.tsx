@@ -1,15 +1,17 @@
 import { type Context, Hono } from "hono";
 import { isRunId } from "../../lib/ids";
 import { deleteRun } from "../../run/delete-run";
+import type { ExecutionReport } from "../../run/report";
 import { database } from "../../store/db";
 import { operationsOf } from "../../store/operations";
 import { runStub } from "../../triggers/start-run";
 import { MessagePage } from "../../ui/pages/message-page";
-import { ConfirmPage } from "../../ui/pages/run/confirm-page";
+import { ConfirmPage, type ReplayForm } from "../../ui/pages/run/confirm-page";
 import { actionsFor, isRunAction, type RunAction } from "../../ui/pages/run/run-actions";
 import { RunPage } from "../../ui/pages/run/run-page";
-import { cancelRun, pauseRun, resumeRun, retryRun } from "../run-actions";
+import { cancelRun, pauseRun, replayRun, resumeRun, retryRun } from "../run-actions";
 import { requestedPath } from "./next-path";
+import { parseReplayForm } from "./replay-input";
 import { parseRunQuery, runContext, runGraph } from "./run-view";
 import type { UiEnv } from "./types";
 
@@ -43,7 +45,15 @@ const notices: Record<string, string> = {
   pause: "The run is paused.",
   resume: "The run was resumed.",
   retry: "The run is running again.",
+  replay: "This is the replay: a new run, started from the chosen step.",
 };
+
+/** The steps a replay may start from, and the one to offer first: where the run failed, if it did. */
+function replayForm(report: ExecutionReport): ReplayForm {
+  const nodes = report.steps.filter((step) => step.status !== "skipped").map((step) => step.nodeId);
+  const failed = report.steps.find((step) => step.status === "failed")?.nodeId;
+  return { nodes, ...(failed ? { fromNode: failed } : {}) };
+}
 
 runPageRoutes.get("/runs/:runId", async (c) => {
   const runId = c.req.param("runId");
@@ -93,11 +103,19 @@ runPageRoutes.get("/runs/:runId/confirm/:action", async (c) => {
       409,
     );
   }
-  return c.html(<ConfirmPage runId={runId} action={action} status={report.status} csrf={c.get("csrf")} />);
+  return c.html(
+    <ConfirmPage
+      runId={runId}
+      action={action}
+      status={report.status}
+      csrf={c.get("csrf")}
+      {...(action === "replay" ? { replay: replayForm(report) } : {})}
+    />,
+  );
 });
 
 /** The same functions the API's routes call, so an action from here is audited the same way. */
-async function perform(c: Context<UiEnv>, runId: string, action: RunAction, form: FormData) {
+async function perform(c: Context<UiEnv>, runId: string, action: Exclude<RunAction, "replay">, form: FormData) {
   switch (action) {
     case "cancel":
       return cancelRun(c.env, runId);
@@ -124,6 +142,7 @@ runPageRoutes.post("/runs/:runId/actions/:action", async (c) => {
   const runId = c.req.param("runId");
   const action = c.req.param("action");
   if (!isRunId(runId) || !isRunAction(action)) return notFound(c, runId);
+  if (action === "replay") return replay(c, runId);
   const result = await perform(c, runId, action, await c.req.formData());
   if (!result.ok) {
     if (result.error.code === "run.not_found") return notFound(c, runId);
@@ -139,3 +158,38 @@ runPageRoutes.post("/runs/:runId/actions/:action", async (c) => {
   if (action === "delete") return c.redirect(`/ui/runs?deleted=${encodeURIComponent(runId)}`, 303);
   return c.redirect(`/ui/runs/${runId}?did=${action}`, 303);
 });
+
+/** A replay's form is checked before anything is sent; a bad one comes back with the reason. */
+async function replay(c: Context<UiEnv>, runId: string) {
+  const report = await loadReport(c, runId);
+  if (!report) return notFound(c, runId);
+  const form = await c.req.formData();
+  const choices = replayForm(report);
+  const input = parseReplayForm(form, choices.nodes);
+  const again = (error: string, status: 409 | 422) => {
+    const fromNode = form.get("fromNode");
+    const context = form.get("context");
+    return c.html(
+      <ConfirmPage
+        runId={runId}
+        action="replay"
+        status={report.status}
+        csrf={c.get("csrf")}
+        replay={{
+          ...choices,
+          ...(typeof fromNode === "string" ? { fromNode } : {}),
+          ...(typeof context === "string" ? { context } : {}),
+          error,
+        }}
+      />,
+      status,
+    );
+  };
+  if (!input.ok) return again(input.error, 422);
+  const result = await replayRun(c.env, runId, {
+    fromNode: input.fromNode,
+    ...(input.context ? { context: input.context } : {}),
+  });
+  if (!result.ok) return again(result.error.message, 409);
+  return c.redirect(`/ui/runs/${result.value.runId}?did=replay`, 303);
+}

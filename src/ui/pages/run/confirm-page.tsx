@@ -1,8 +1,62 @@
 import { Shell } from "../../shell";
 import { actionText, type RunAction } from "./run-actions";
 
+export interface ReplayForm {
+  /** Steps a replay can start from: those that were not skipped. */
+  nodes: string[];
+  fromNode?: string;
+  context?: string;
+  error?: string;
+}
+
+function ReplayFields(props: { replay: ReplayForm }) {
+  const { replay } = props;
+  return (
+    <>
+      <p>
+        <label for="fromNode">Start from step</label>
+        <select id="fromNode" name="fromNode" required>
+          {replay.nodes.map((node) => (
+            <option value={node} selected={node === replay.fromNode}>
+              {node}
+            </option>
+          ))}
+        </select>
+      </p>
+      <p>
+        <label for="context">Context edits (a JSON object of top-level keys to replace)</label>
+        <textarea
+          id="context"
+          name="context"
+          spellcheck={false}
+          aria-describedby={replay.error ? "context-error" : "context-help"}
+          aria-invalid={replay.error ? "true" : undefined}
+        >
+          {replay.context ?? "{}"}
+        </textarea>
+      </p>
+      {replay.error ? (
+        <p id="context-error" class="error" role="alert">
+          {replay.error}
+        </p>
+      ) : (
+        <p id="context-help" class="note">
+          For example <code>{'{"input": {"amount": 20}}'}</code>. <code>run</code> and <code>trigger</code> belong to
+          the run and cannot be edited.
+        </p>
+      )}
+    </>
+  );
+}
+
 /** The one place an action is sent from: a POST form with the session's form token. */
-export function ConfirmPage(props: { runId: string; action: RunAction; status: string; csrf: string }) {
+export function ConfirmPage(props: {
+  runId: string;
+  action: RunAction;
+  status: string;
+  csrf: string;
+  replay?: ReplayForm;
+}) {
   const text = actionText[props.action];
   return (
     <Shell title={text.label} section="runs" csrf={props.csrf}>
@@ -22,6 +76,7 @@ export function ConfirmPage(props: { runId: string; action: RunAction; status: s
               </label>
             </p>
           ) : null}
+          {props.action === "replay" && props.replay ? <ReplayFields replay={props.replay} /> : null}
           {props.action === "pause" ? (
             <p>
               <label for="reason">Reason (optional)</label>

@@ -1,6 +1,6 @@
 import { isActiveStatus } from "../../../routes/ui/run-filters";
 
-export const runActions = ["cancel", "pause", "resume", "retry", "delete"] as const;
+export const runActions = ["cancel", "pause", "resume", "retry", "replay", "delete"] as const;
 export type RunAction = (typeof runActions)[number];
 
 export function isRunAction(value: string): value is RunAction {
@@ -29,6 +29,12 @@ export const actionText: Record<RunAction, { label: string; explain: string; dan
     explain: "The failed steps start again with a fresh retry budget; steps that succeeded are kept and not run again.",
     danger: false,
   },
+  replay: {
+    label: "Replay from a step",
+    explain:
+      "A new run starts from the chosen step, with what the steps before it wrote and the context edits below. This run stays as it is.",
+    danger: false,
+  },
   delete: {
     label: "Delete run",
     explain: "The run, its child runs, its stored values and its history are deleted for good.",
@@ -40,8 +46,8 @@ export const actionText: Record<RunAction, { label: string; explain: string; dan
 export function actionsFor(status: string): RunAction[] {
   if (status === "paused") return ["resume", "cancel"];
   if (isActiveStatus(status)) return ["pause", "cancel"];
-  if (status === "failed") return ["retry", "delete"];
-  return ["delete"];
+  if (status === "failed") return ["retry", "replay", "delete"];
+  return ["replay", "delete"];
 }
 
 /** Links to confirmation pages: a GET never changes anything, the confirmation's POST does. */
