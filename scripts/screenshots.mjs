@@ -81,6 +81,7 @@ async function main() {
     const pages = [
       { file: "runs", path: "/ui/runs" },
       { file: "runs-filtered", path: "/ui/runs?workflow=order-flow&status=failed" },
+      { file: "runs-bulk", path: "/ui/runs/bulk?workflow=order-flow&action=rerun" },
       { file: "run", path: `/ui/runs/${runs.greetingLoud}?step=shout#step` },
       { file: "run-failed", path: `/ui/runs/${runs.orderFailed}?step=charge` },
       { file: "run-diff", path: `/ui/runs/${runs.greetingQuiet}?from=0&to=4#diff` },

@@ -4,6 +4,7 @@ import { errorStatus, toErrorData } from "../../errors";
 import { MessagePage } from "../../ui/pages/message-page";
 import { limitBody } from "../request";
 import { assetRoutes } from "./assets";
+import { bulkRoutes } from "./bulk";
 import { checkForm, requireSession } from "./guard";
 import { securityHeaders } from "./headers";
 import { loginRoutes } from "./login";
@@ -60,6 +61,7 @@ dashboardRoutes.post("*", limitBody, async (c, next) => {
 dashboardRoutes.get("/", (c) => c.redirect("/ui/runs", 303));
 dashboardRoutes.get("", (c) => c.redirect("/ui/runs", 303));
 dashboardRoutes.route("/", runListRoutes);
+dashboardRoutes.route("/", bulkRoutes);
 dashboardRoutes.route("/", runPageRoutes);
 dashboardRoutes.route("/", placeholderRoutes);
 

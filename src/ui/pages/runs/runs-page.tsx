@@ -3,6 +3,7 @@ import { type RunFilters, runsHref } from "../../../routes/ui/run-filters";
 import type { RunRow as Row } from "../../../store/run-search";
 import { StatusBadge } from "../../components/status-badge";
 import { Shell } from "../../shell";
+import { BulkForm } from "./bulk-form";
 import { FilterForm } from "./filter-form";
 import { RunRow, RunTableHead } from "./run-row";
 
@@ -89,6 +90,7 @@ export function RunsPage(props: RunsPageData & { csrf: string }) {
         </div>
       ) : null}
       <StatusCounts filters={filters} counts={props.counts} />
+      {props.runs.length > 0 ? <BulkForm values={filters.values} /> : null}
       {props.runs.length === 0 ? (
         <EmptyState filtered={filtered || filters.cursor !== undefined} origin={props.origin} />
       ) : (
