@@ -87,6 +87,7 @@ async function main() {
       { file: "run-diff", path: `/ui/runs/${runs.greetingQuiet}?from=0&to=4#diff` },
       { file: "run-confirm", path: `/ui/runs/${runs.reminderWaiting}/confirm/cancel` },
       { file: "run-replay", path: `/ui/runs/${runs.orderFailed}/confirm/replay` },
+      { file: "dead-letters", path: "/ui/dead-letters" },
       { file: "run-not-found", path: "/ui/runs/run_0000000000000000000000000a" },
     ];
     for (const { size, context, page } of tabs) {

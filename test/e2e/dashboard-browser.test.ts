@@ -37,6 +37,8 @@ function otherSite(baseUrl: string, waitingRunId: string): Promise<Server> {
 
 /** A browser tab that records console errors and failed scripts as test problems. */
 async function watchedPage(context: BrowserContext): Promise<Page> {
+  // Each test starts with none: one test's expected refusals are not another's problems.
+  problems.length = 0;
   const page = await context.newPage();
   page.on("console", (message) => {
     // A refused form answers 422 on purpose (the test checks it), and Chromium logs every 4xx page as a failed load.
@@ -157,6 +159,26 @@ describe("the dashboard in a real browser", () => {
     await page.goto(`${elsewhereOrigin}/login`);
     expect((await refused).status()).toBe(403);
     await expect.poll(() => page.locator("h1").textContent()).toBe("Form refused");
+    await context.close();
+  });
+
+  it("requeues a dead letter, which runs its failed step again", async () => {
+    const context = await browser.newContext();
+    const page = await watchedPage(context);
+    await signIn(page, "/ui/dead-letters");
+    const row = page.locator(`tr[data-run-id="${runs.orderFailed}"]`);
+    await expect.poll(() => row.count()).toBe(1);
+    const before = await getReport(harness, runs.orderFailed);
+    await row.getByRole("button", { name: "Requeue" }).click();
+    await page.waitForURL(/requeued=/);
+    expect(await page.getByRole("status").textContent()).toContain(`Requeued ${runs.orderFailed}`);
+    const charge = (report: Awaited<ReturnType<typeof getReport>>) =>
+      report.steps.find((entry) => entry.nodeId === "charge")?.history.length ?? 0;
+    // The charge endpoint is still down: the requeued run fails again, after three more attempts.
+    const after = await waitForRunEnd(harness, runs.orderFailed);
+    expect(after.status).toBe("failed");
+    expect(charge(after)).toBe(charge(before) + 3);
+    expect(problems).toEqual([]);
     await context.close();
   });
 

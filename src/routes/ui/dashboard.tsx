@@ -5,6 +5,7 @@ import { MessagePage } from "../../ui/pages/message-page";
 import { limitBody } from "../request";
 import { assetRoutes } from "./assets";
 import { bulkRoutes } from "./bulk";
+import { deadLetterPageRoutes } from "./dead-letters";
 import { checkForm, requireSession } from "./guard";
 import { securityHeaders } from "./headers";
 import { loginRoutes } from "./login";
@@ -62,6 +63,7 @@ dashboardRoutes.get("/", (c) => c.redirect("/ui/runs", 303));
 dashboardRoutes.get("", (c) => c.redirect("/ui/runs", 303));
 dashboardRoutes.route("/", runListRoutes);
 dashboardRoutes.route("/", bulkRoutes);
+dashboardRoutes.route("/", deadLetterPageRoutes);
 dashboardRoutes.route("/", runPageRoutes);
 dashboardRoutes.route("/", placeholderRoutes);
 

@@ -9,7 +9,6 @@ export const placeholderRoutes = new Hono<UiEnv>();
 const pending: { section: Section; path: string; title: string; api: string }[] = [
   { section: "workflows", path: "/workflows", title: "Workflows", api: "GET /api/workflows" },
   { section: "approvals", path: "/approvals", title: "Approvals", api: "GET /api/outbox (approval emails)" },
-  { section: "dead-letters", path: "/dead-letters", title: "Dead letters", api: "GET /api/dead-letters" },
   { section: "metrics", path: "/metrics", title: "Metrics", api: "GET /api/metrics" },
 ];
 
