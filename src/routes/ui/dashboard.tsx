@@ -14,6 +14,7 @@ import { refusedPage } from "./refused";
 import { runPageRoutes } from "./run-page";
 import { runListRoutes } from "./runs";
 import type { UiEnv } from "./types";
+import { workflowPageRoutes } from "./workflows";
 
 /**
  * The dashboard under /ui: server-rendered pages, readable without scripts. Everything but the
@@ -64,6 +65,7 @@ dashboardRoutes.get("", (c) => c.redirect("/ui/runs", 303));
 dashboardRoutes.route("/", runListRoutes);
 dashboardRoutes.route("/", bulkRoutes);
 dashboardRoutes.route("/", deadLetterPageRoutes);
+dashboardRoutes.route("/", workflowPageRoutes);
 dashboardRoutes.route("/", runPageRoutes);
 dashboardRoutes.route("/", placeholderRoutes);
 

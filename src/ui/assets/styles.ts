@@ -113,6 +113,9 @@ main{padding:.75rem}
 .nav a{padding:.3rem .45rem;font-size:.92rem;white-space:nowrap}
 .filters{grid-template-columns:repeat(2,minmax(0,1fr))}
 td a.mono{word-break:break-all;font-size:.8rem}
+.stack-narrow thead{display:none}
+.stack-narrow tr{display:block;border-bottom:1px solid var(--line)}
+.stack-narrow td{display:block;border:0;padding:.3rem .6rem}
 th,td{padding:.4rem .5rem}
 .hide-narrow{display:none}
 dl.facts{grid-template-columns:1fr}

@@ -98,8 +98,8 @@ export function DeadLettersPage(props: {
         </div>
       ) : (
         <div class="table-wrap">
-          <table id="dead-letters">
-            <caption>{props.count} failed runs, newest first</caption>
+          <table id="dead-letters" class="stack-narrow">
+            <caption>{props.count === 1 ? "1 failed run" : `${props.count} failed runs`}, newest first</caption>
             <thead>
               <tr>
                 <th scope="col">Run</th>

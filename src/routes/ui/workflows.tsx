@@ -1,0 +1,145 @@
+import { type Context, Hono } from "hono";
+import { toErrorData } from "../../errors";
+import type { Json } from "../../lib/json";
+import { database } from "../../store/db";
+import { searchRuns } from "../../store/run-search";
+import { schedules } from "../../store/schema";
+import { getScheduleRow, loadWorkflow } from "../../store/triggers";
+import { getVersion, listVersions, listWorkflows } from "../../store/workflows";
+import { startRun } from "../../triggers/start-run";
+import { layoutGraph } from "../../ui/graph/dag-layout";
+import { MessagePage } from "../../ui/pages/message-page";
+import { WorkflowPage } from "../../ui/pages/workflows/workflow-page";
+import { WorkflowsPage } from "../../ui/pages/workflows/workflows-page";
+import { disableWorkflow, enableWorkflow } from "../workflow-state";
+import type { UiEnv } from "./types";
+
+/** The workflows list, one workflow's page, starting a run, enabling and disabling. */
+export const workflowPageRoutes = new Hono<UiEnv>();
+
+workflowPageRoutes.get("/workflows", async (c) => {
+  const db = database(c.env.DB);
+  const [rows, ticks] = await Promise.all([
+    listWorkflows(db),
+    db.select({ workflowId: schedules.workflowId, nextAt: schedules.nextAt }).from(schedules),
+  ]);
+  const next = new Map(ticks.map((row) => [row.workflowId, row.nextAt]));
+  const live = rows.filter((row) => row.deletedAt === null);
+  const definitions = await Promise.all(live.map((row) => getVersion(db, row.id, row.latestVersion)));
+  return c.html(
+    <WorkflowsPage
+      csrf={c.get("csrf")}
+      workflows={live.map((row, index) => ({
+        id: row.id,
+        name: row.name,
+        latestVersion: row.latestVersion,
+        enabled: row.disabledAt === null,
+        updatedAt: row.updatedAt,
+        triggers: definitions[index]?.definition.triggers.map((trigger) => trigger.type) ?? [],
+        nextTick: row.disabledAt === null ? (next.get(row.id) ?? null) : null,
+      }))}
+    />,
+  );
+});
+
+function notFound(c: Context<UiEnv>, workflowId: string) {
+  return c.html(
+    <MessagePage
+      title="Workflow not found"
+      message={`There is no workflow ${workflowId.slice(0, 200)}. It may have been deleted, or the id is mistyped.`}
+      csrf={c.get("csrf")}
+      section="workflows"
+    >
+      <p>
+        <a href="/ui/workflows">See every workflow</a>
+      </p>
+    </MessagePage>,
+    404,
+  );
+}
+
+/** The manual trigger's first schema example, as the start form's starting text. */
+function exampleInput(triggers: { type: string; schema?: Record<string, unknown> }[]): string {
+  const manual = triggers.find((trigger) => trigger.type === "manual");
+  const examples = manual?.schema?.examples;
+  const first = Array.isArray(examples) ? examples[0] : undefined;
+  return JSON.stringify(first ?? {}, null, 2);
+}
+
+async function renderWorkflow(
+  c: Context<UiEnv>,
+  workflowId: string,
+  options: { version?: number; start?: { input: string; error?: string }; status?: 200 | 422 } = {},
+) {
+  if (workflowId.length > 200) return notFound(c, workflowId);
+  const db = database(c.env.DB);
+  const current = await loadWorkflow(db, workflowId);
+  if (!current || current.deletedAt !== null) return notFound(c, workflowId);
+  const stored =
+    (options.version !== undefined ? await getVersion(db, workflowId, options.version) : undefined) ?? current;
+  const [versions, runs, schedule] = await Promise.all([
+    listVersions(db, workflowId),
+    searchRuns(db, { workflowId }, { limit: 10 }),
+    getScheduleRow(db, workflowId),
+  ]);
+  const graph = layoutGraph(
+    stored.definition.nodes.map((node) => ({ id: node.id, type: node.type, status: "defined", detail: node.type })),
+    stored.definition.edges.map((edge) => ({ ...edge, state: "pending" as const })),
+  );
+  const notice = c.req.query("did");
+  return c.html(
+    <WorkflowPage
+      definition={stored.definition}
+      version={stored.version}
+      latestVersion={current.version}
+      enabled={current.disabledAt === null}
+      versions={versions}
+      graph={graph}
+      runs={runs.runs}
+      nextTick={current.disabledAt === null ? (schedule?.nextAt ?? null) : null}
+      origin={new URL(c.req.url).origin}
+      now={Date.now()}
+      start={options.start ?? { input: exampleInput(current.definition.triggers) }}
+      csrf={c.get("csrf")}
+      {...(notice === "enable" || notice === "disable" ? { notice: `The workflow is ${notice}d.` } : {})}
+    />,
+    options.status ?? 200,
+  );
+}
+
+workflowPageRoutes.get("/workflows/:id", async (c) => {
+  const param = c.req.query("version");
+  const version = param !== undefined && /^\d{1,9}$/.test(param) ? Number(param) : undefined;
+  return renderWorkflow(c, c.req.param("id"), version === undefined ? {} : { version });
+});
+
+workflowPageRoutes.post("/workflows/:id/runs", async (c) => {
+  const workflowId = c.req.param("id");
+  const form = await c.req.formData();
+  const text = form.get("input");
+  const inputText = typeof text === "string" ? text : "";
+  let input: Json;
+  try {
+    input = inputText.trim() === "" ? {} : (JSON.parse(inputText) as Json);
+  } catch (thrown) {
+    const error = `The input is not valid JSON: ${(thrown as Error).message}`;
+    return renderWorkflow(c, workflowId, { start: { input: inputText, error }, status: 422 });
+  }
+  try {
+    const started = await startRun(c.env, { workflowId, triggerType: "manual", input, receivedAt: Date.now() });
+    return c.redirect(`/ui/runs/${started.runId}`, 303);
+  } catch (thrown) {
+    const error = toErrorData(thrown);
+    if (error.code === "workflow.not_found") return notFound(c, workflowId);
+    // An input the trigger's schema refuses, a disabled workflow: said in the form, nothing started.
+    return renderWorkflow(c, workflowId, { start: { input: inputText, error: error.message }, status: 422 });
+  }
+});
+
+workflowPageRoutes.post("/workflows/:id/:change{enable|disable}", async (c) => {
+  const workflowId = c.req.param("id");
+  const change = c.req.param("change");
+  const done = change === "enable" ? await enableWorkflow(c.env, workflowId) : await disableWorkflow(c.env, workflowId);
+  if (!done) return notFound(c, workflowId);
+  return c.redirect(`/ui/workflows/${encodeURIComponent(workflowId)}?did=${change}`, 303);
+});
