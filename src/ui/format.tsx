@@ -25,3 +25,8 @@ export function Time(props: { ms: number | null | undefined }) {
   const iso = isoTime(props.ms);
   return iso ? <time datetime={iso}>{formatTime(props.ms)}</time> : <span>—</span>;
 }
+
+/** "1 run", "3 runs". */
+export function count(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}

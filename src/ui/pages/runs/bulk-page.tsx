@@ -1,4 +1,5 @@
 import { StatusBadge } from "../../components/status-badge";
+import { count } from "../../format";
 import { Shell } from "../../shell";
 import { HiddenFilters } from "./bulk-form";
 
@@ -86,7 +87,7 @@ export function BulkPreviewPage(props: {
           ) : null}
           <div class="actions">
             <button type="submit" class="primary">
-              {`${preview.action} ${preview.wouldAct} runs`}
+              {`${preview.action} ${count(preview.wouldAct, "run")}`}
             </button>
             <a href={props.backHref}>Back to the runs</a>
           </div>
