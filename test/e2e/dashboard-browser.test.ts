@@ -182,7 +182,7 @@ describe("the dashboard in a real browser", () => {
     await context.close();
   });
 
-  it("has no serious accessibility violations on the runs list and a run's page", async () => {
+  it("has no serious accessibility violations on any page", async () => {
     // axe is injected as a script of its own, which the pages' CSP would rightly block.
     const context = await browser.newContext({ bypassCSP: true });
     const page = await context.newPage();
@@ -193,6 +193,11 @@ describe("the dashboard in a real browser", () => {
       `/ui/runs/${runs.greetingLoud}?step=shout`,
       `/ui/runs/${runs.greetingQuiet}?from=0&to=4`,
       `/ui/runs/${runs.reminderWaiting}/confirm/cancel`,
+      `/ui/runs/${runs.orderFailed}/confirm/replay`,
+      "/ui/workflows",
+      "/ui/workflows/order-flow",
+      "/ui/dead-letters",
+      "/ui/approvals",
     ]) {
       await page.goto(`${harness.baseUrl}${path}`);
       await page.addScriptTag({ path: axePath });

@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { errorStatus, toErrorData } from "../../errors";
 import { MessagePage } from "../../ui/pages/message-page";
 import { limitBody } from "../request";
+import { approvalInboxRoutes } from "./approvals";
 import { assetRoutes } from "./assets";
 import { bulkRoutes } from "./bulk";
 import { deadLetterPageRoutes } from "./dead-letters";
@@ -66,6 +67,7 @@ dashboardRoutes.route("/", runListRoutes);
 dashboardRoutes.route("/", bulkRoutes);
 dashboardRoutes.route("/", deadLetterPageRoutes);
 dashboardRoutes.route("/", workflowPageRoutes);
+dashboardRoutes.route("/", approvalInboxRoutes);
 dashboardRoutes.route("/", runPageRoutes);
 dashboardRoutes.route("/", placeholderRoutes);
 

@@ -7,7 +7,6 @@ import type { UiEnv } from "./types";
 export const placeholderRoutes = new Hono<UiEnv>();
 
 const pending: { section: Section; path: string; title: string; api: string }[] = [
-  { section: "approvals", path: "/approvals", title: "Approvals", api: "GET /api/outbox (approval emails)" },
   { section: "metrics", path: "/metrics", title: "Metrics", api: "GET /api/metrics" },
 ];
 
