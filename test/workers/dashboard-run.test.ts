@@ -242,3 +242,44 @@ describe("actions on a run", () => {
     expect(await operations()).toHaveLength(1);
   });
 });
+
+describe("delivering an event from the run page", () => {
+  it("fills in the awaited event's name, refuses a payload that is not JSON, and delivers one that is", async () => {
+    await register({
+      id: "dash-event",
+      name: "Dashboard event",
+      triggers: [{ type: "manual" }],
+      nodes: [{ id: "hold", type: "wait", config: { event: "go", timeout: "1h", output: "got" } }],
+      edges: [],
+    });
+    const runId = await startManual("dash-event");
+    expect((await settle(runId)).status).toBe("waiting");
+    const cookie = await signIn();
+    const csrf = await csrfOf(cookie);
+    const confirm = await (await page(`/ui/runs/${runId}/confirm/event`, { cookie })).text();
+    expect(confirm).toContain('name="name" type="text" required="" maxlength="100" value="go"');
+
+    const badName = await page(`/ui/runs/${runId}/actions/event`, {
+      cookie,
+      form: { csrf, name: "no spaces", payload: "{}" },
+    });
+    expect(badName.status).toBe(422);
+    const badPayload = await page(`/ui/runs/${runId}/actions/event`, {
+      cookie,
+      form: { csrf, name: "go", payload: "{" },
+    });
+    expect(badPayload.status).toBe(422);
+    expect(await badPayload.text()).toContain("not valid JSON");
+    expect((await settle(runId)).status).toBe("waiting");
+
+    const delivered = await page(`/ui/runs/${runId}/actions/event`, {
+      cookie,
+      form: { csrf, name: "go", payload: '{"ok": true}', id: "e-1" },
+    });
+    expect(delivered.status).toBe(303);
+    expect(delivered.headers.get("location")).toBe(`/ui/runs/${runId}?did=event-consumed`);
+    const report = await settle(runId);
+    expect(report.status).toBe("success");
+    expect(JSON.stringify(report.context.got)).toContain('"ok":true');
+  });
+});

@@ -12,6 +12,7 @@ import { RunPage } from "../../ui/pages/run/run-page";
 import { cancelRun, pauseRun, replayRun, resumeRun, retryRun } from "../run-actions";
 import { requestedPath } from "./next-path";
 import { parseReplayForm } from "./replay-input";
+import { deliverEventForm, eventFormFor } from "./run-event";
 import { parseRunQuery, runContext, runGraph } from "./run-view";
 import type { UiEnv } from "./types";
 
@@ -46,6 +47,9 @@ const notices: Record<string, string> = {
   resume: "The run was resumed.",
   retry: "The run is running again.",
   replay: "This is the replay: a new run, started from the chosen step.",
+  "event-consumed": "The event was delivered: the step waiting for it took it.",
+  "event-buffered": "The event was delivered: the run keeps it until a step waits for it.",
+  "event-duplicate": "An event with this id was delivered before; nothing changed.",
 };
 
 /** The steps a replay may start from, and the one to offer first: where the run failed, if it did. */
@@ -110,12 +114,18 @@ runPageRoutes.get("/runs/:runId/confirm/:action", async (c) => {
       status={report.status}
       csrf={c.get("csrf")}
       {...(action === "replay" ? { replay: replayForm(report) } : {})}
+      {...(action === "event" ? { event: eventFormFor(report) } : {})}
     />,
   );
 });
 
 /** The same functions the API's routes call, so an action from here is audited the same way. */
-async function perform(c: Context<UiEnv>, runId: string, action: Exclude<RunAction, "replay">, form: FormData) {
+async function perform(
+  c: Context<UiEnv>,
+  runId: string,
+  action: Exclude<RunAction, "replay" | "event">,
+  form: FormData,
+) {
   switch (action) {
     case "cancel":
       return cancelRun(c.env, runId);
@@ -143,6 +153,10 @@ runPageRoutes.post("/runs/:runId/actions/:action", async (c) => {
   const action = c.req.param("action");
   if (!isRunId(runId) || !isRunAction(action)) return notFound(c, runId);
   if (action === "replay") return replay(c, runId);
+  if (action === "event") {
+    const report = await loadReport(c, runId);
+    return report ? deliverEventForm(c, report) : notFound(c, runId);
+  }
   const result = await perform(c, runId, action, await c.req.formData());
   if (!result.ok) {
     if (result.error.code === "run.not_found") return notFound(c, runId);

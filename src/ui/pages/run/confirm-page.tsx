@@ -49,6 +49,46 @@ function ReplayFields(props: { replay: ReplayForm }) {
   );
 }
 
+export interface EventForm {
+  name?: string;
+  payload?: string;
+  id?: string;
+  error?: string;
+}
+
+function EventFields(props: { event: EventForm }) {
+  const { event } = props;
+  return (
+    <>
+      <p>
+        <label for="event-name">Event name</label>
+        <input id="event-name" name="name" type="text" required maxlength={100} value={event.name ?? ""} />
+      </p>
+      <p>
+        <label for="event-payload">Payload (JSON)</label>
+        <textarea
+          id="event-payload"
+          name="payload"
+          spellcheck={false}
+          aria-describedby={event.error ? "event-error" : undefined}
+          aria-invalid={event.error ? "true" : undefined}
+        >
+          {event.payload ?? "{}"}
+        </textarea>
+      </p>
+      <p>
+        <label for="event-id">Event id (optional, makes a redelivery a no-op)</label>
+        <input id="event-id" name="id" type="text" maxlength={200} value={event.id ?? ""} />
+      </p>
+      {event.error ? (
+        <p id="event-error" class="error" role="alert">
+          {event.error}
+        </p>
+      ) : null}
+    </>
+  );
+}
+
 /** The one place an action is sent from: a POST form with the session's form token. */
 export function ConfirmPage(props: {
   runId: string;
@@ -56,6 +96,7 @@ export function ConfirmPage(props: {
   status: string;
   csrf: string;
   replay?: ReplayForm;
+  event?: EventForm;
 }) {
   const text = actionText[props.action];
   return (
@@ -77,6 +118,7 @@ export function ConfirmPage(props: {
             </p>
           ) : null}
           {props.action === "replay" && props.replay ? <ReplayFields replay={props.replay} /> : null}
+          {props.action === "event" ? <EventFields event={props.event ?? {}} /> : null}
           {props.action === "pause" ? (
             <p>
               <label for="reason">Reason (optional)</label>

@@ -1,6 +1,6 @@
 import { isActiveStatus } from "../../../routes/ui/run-filters";
 
-export const runActions = ["cancel", "pause", "resume", "retry", "replay", "delete"] as const;
+export const runActions = ["cancel", "pause", "resume", "retry", "replay", "event", "delete"] as const;
 export type RunAction = (typeof runActions)[number];
 
 export function isRunAction(value: string): value is RunAction {
@@ -35,6 +35,12 @@ export const actionText: Record<RunAction, { label: string; explain: string; dan
       "A new run starts from the chosen step, with what the steps before it wrote and the context edits below. This run stays as it is.",
     danger: false,
   },
+  event: {
+    label: "Deliver an event",
+    explain:
+      "A step waiting for this event takes it at once; otherwise the run keeps it until a step waits for it. Delivering the same id twice changes nothing.",
+    danger: false,
+  },
   delete: {
     label: "Delete run",
     explain: "The run, its child runs, its stored values and its history are deleted for good.",
@@ -44,8 +50,8 @@ export const actionText: Record<RunAction, { label: string; explain: string; dan
 
 /** The actions that apply to a run in this status, as the API would accept them. */
 export function actionsFor(status: string): RunAction[] {
-  if (status === "paused") return ["resume", "cancel"];
-  if (isActiveStatus(status)) return ["pause", "cancel"];
+  if (status === "paused") return ["resume", "event", "cancel"];
+  if (isActiveStatus(status)) return ["pause", "event", "cancel"];
   if (status === "failed") return ["retry", "replay", "delete"];
   return ["replay", "delete"];
 }
