@@ -283,3 +283,25 @@ describe("delivering an event from the run page", () => {
     expect(JSON.stringify(report.context.got)).toContain('"ok":true');
   });
 });
+
+describe("large context values", () => {
+  it("shows them as references, and opens them when asked", async () => {
+    await register({
+      id: "dash-big",
+      name: "Dashboard big value",
+      triggers: [{ type: "manual" }],
+      nodes: [{ id: "fill", type: "transform", config: { set: { big: "$pad('start', 70000, 'y')" } } }],
+      edges: [],
+    });
+    const runId = await startManual("dash-big");
+    expect((await settle(runId)).status).toBe("success");
+    const cookie = await signIn();
+    const html = await (await page(`/ui/runs/${runId}`, { cookie })).text();
+    expect(html).toContain("&quot;$signalbox.blob&quot;");
+    expect(html).toContain(`href="/ui/runs/${runId}?version=1&amp;inline=1#context"`);
+    expect(html).not.toContain("startyyyy");
+    const opened = await (await page(`/ui/runs/${runId}?version=1&inline=1`, { cookie })).text();
+    expect(opened).toContain("&quot;big&quot;: &quot;startyyyy");
+    expect(opened).toContain("Show them as references");
+  });
+});

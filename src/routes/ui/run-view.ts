@@ -41,8 +41,8 @@ export async function runGraph(env: Env, report: ExecutionReport) {
   return layoutGraph(nodes, edges);
 }
 
-async function contextAt(env: Env, runId: string, version: number) {
-  const result = await runStub(env, runId).contextAt(version);
+async function contextAt(env: Env, runId: string, version: number, inline = false) {
+  const result = await runStub(env, runId).contextAt(version, { inline });
   if (!result) return { error: "The run is gone." };
   if ("error" in result && isErrorData(result.error)) return { error: result.error.message };
   return result as { version: number; context: Json };
@@ -52,15 +52,18 @@ async function contextAt(env: Env, runId: string, version: number) {
 export async function runContext(
   env: Env,
   report: ExecutionReport,
-  choice: { version?: number; from?: number; to?: number },
+  choice: { version?: number; from?: number; to?: number; inline?: boolean },
 ): Promise<ContextData | { error: string }> {
   const version = choice.version ?? report.contextVersion;
+  const inline = choice.inline === true;
+  // Large values are references in the report; resolving them (from R2) is asked for, not done by default.
   const shown =
-    version === report.contextVersion
+    version === report.contextVersion && !inline
       ? { version, context: report.context }
-      : await contextAt(env, report.runId, version);
+      : await contextAt(env, report.runId, version, inline);
   if ("error" in shown) return shown;
-  if (choice.from === undefined || choice.to === undefined) return { version: shown.version, context: shown.context };
+  const base = { version: shown.version, context: shown.context, inline };
+  if (choice.from === undefined || choice.to === undefined) return base;
   const [before, after] = await Promise.all([
     contextAt(env, report.runId, choice.from),
     contextAt(env, report.runId, choice.to),
@@ -68,8 +71,7 @@ export async function runContext(
   if ("error" in before) return before;
   if ("error" in after) return after;
   return {
-    version: shown.version,
-    context: shown.context,
+    ...base,
     diff: { from: before.version, to: after.version, changes: diffJson(before.context, after.context) },
   };
 }
@@ -95,5 +97,6 @@ export function parseRunQuery(query: Record<string, string>, report: ExecutionRe
   const version = number("version");
   const from = number("from");
   const to = number("to");
-  return { step, version, from, to, problems };
+  const inline = query.inline === "1" || query.inline === "true";
+  return { step, version, from, to, inline, problems };
 }

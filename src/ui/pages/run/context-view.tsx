@@ -6,6 +6,8 @@ import { JsonBlock } from "./json-block";
 export interface ContextData {
   version: number;
   context: unknown;
+  /** Large values resolved from R2 instead of shown as references. */
+  inline?: boolean;
   diff?: { from: number; to: number; changes: JsonChange[] };
 }
 
@@ -65,8 +67,21 @@ export function ContextView(props: {
             at <Time ms={entry.createdAt} />
           </>
         ) : null}
-        . Large values are stored apart and shown as references (<code>$signalbox.blob</code>).
+        .
       </p>
+      {data.inline ? (
+        <p class="note">
+          Large values are shown in full.{" "}
+          <a href={`/ui/runs/${props.runId}?version=${data.version}#context`}>Show them as references</a>
+        </p>
+      ) : JSON.stringify(data.context).includes('"$signalbox.blob"') ? (
+        <p class="note">
+          Large values are stored apart and shown as references (<code>$signalbox.blob</code>).{" "}
+          <a href={`/ui/runs/${props.runId}?version=${data.version}&inline=1#context`} data-open-blobs>
+            Open them
+          </a>
+        </p>
+      ) : null}
       <JsonBlock value={data.context} label={`Context at version ${data.version}`} />
       <h3 id="diff">Compare versions</h3>
       <form method="get" action={`/ui/runs/${props.runId}#diff`} class="actions">
