@@ -89,6 +89,7 @@ async function main() {
       { file: "run-replay", path: `/ui/runs/${runs.orderFailed}/confirm/replay` },
       { file: "dead-letters", path: "/ui/dead-letters" },
       { file: "approvals", path: "/ui/approvals" },
+      { file: "metrics", path: "/ui/metrics?window=1h" },
       { file: "workflows", path: "/ui/workflows" },
       { file: "workflow", path: "/ui/workflows/order-flow" },
       { file: "run-not-found", path: "/ui/runs/run_0000000000000000000000000a" },

@@ -198,6 +198,7 @@ describe("the dashboard in a real browser", () => {
       "/ui/workflows/order-flow",
       "/ui/dead-letters",
       "/ui/approvals",
+      "/ui/metrics",
     ]) {
       await page.goto(`${harness.baseUrl}${path}`);
       await page.addScriptTag({ path: axePath });

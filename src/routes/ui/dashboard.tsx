@@ -10,7 +10,7 @@ import { deadLetterPageRoutes } from "./dead-letters";
 import { checkForm, requireSession } from "./guard";
 import { securityHeaders } from "./headers";
 import { loginRoutes } from "./login";
-import { placeholderRoutes } from "./placeholders";
+import { metricsPageRoutes } from "./metrics";
 import { refusedPage } from "./refused";
 import { runPageRoutes } from "./run-page";
 import { runListRoutes } from "./runs";
@@ -68,8 +68,8 @@ dashboardRoutes.route("/", bulkRoutes);
 dashboardRoutes.route("/", deadLetterPageRoutes);
 dashboardRoutes.route("/", workflowPageRoutes);
 dashboardRoutes.route("/", approvalInboxRoutes);
+dashboardRoutes.route("/", metricsPageRoutes);
 dashboardRoutes.route("/", runPageRoutes);
-dashboardRoutes.route("/", placeholderRoutes);
 
 dashboardRoutes.all("*", (c) =>
   c.html(

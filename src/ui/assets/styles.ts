@@ -100,6 +100,16 @@ dl.facts dd{margin:0;overflow-wrap:anywhere}
 .timeline .step-link{font-weight:600}
 .diff .add{color:var(--success)}.diff .remove{color:var(--failed)}.diff .replace{color:var(--needs_review)}
 .card dd{overflow-wrap:anywhere}
+.figures{display:grid;grid-template-columns:repeat(auto-fill,minmax(10rem,1fr));gap:.75rem;margin-bottom:.5rem}
+.figures .card{margin:0;padding:.6rem .9rem}
+.figure-value{font-size:1.35rem;font-weight:600}
+.chart{display:block;width:100%;height:auto}
+.chart .axis line{stroke:#e3e7ec}
+.chart .axis text{font-size:11px;fill:var(--muted)}
+.chart .bar{fill:var(--pending)}
+.chart .bar.value{fill:var(--accent)}
+.chart .bar.s-running{fill:var(--running)}.chart .bar.s-waiting{fill:var(--waiting)}.chart .bar.s-needs_review{fill:var(--needs_review)}
+.chart .bar.s-success{fill:var(--success)}.chart .bar.s-failed{fill:var(--failed)}.chart .bar.s-cancelled{fill:var(--cancelled)}.chart .bar.s-paused{fill:var(--paused)}
 .confirm{border-left:4px solid var(--needs_review)}
 .flash{padding:.6rem .9rem;border-radius:6px;margin-bottom:1rem;border:1px solid}
 .flash.ok{background:#e9f6ec;border-color:var(--success)}
