@@ -2,7 +2,7 @@ import type { MetricsReport } from "../../../routes/metrics-format";
 import type { SeriesBucket } from "../../../store/metrics-series";
 import { formatDuration } from "../../format";
 import { Shell } from "../../shell";
-import { BarChart, RunsChart } from "./charts";
+import { BarChart, RunsChart, StatusLegend } from "./charts";
 
 export const metricWindows = { "1h": 300_000, "24h": 3_600_000, "7d": 21_600_000, "30d": 86_400_000 } as const;
 export type MetricWindow = keyof typeof metricWindows;
@@ -75,7 +75,8 @@ export function MetricsPage(props: {
       </div>
       <h2>Runs over time</h2>
       <div class="card">
-        <RunsChart buckets={props.series} />
+        <RunsChart buckets={props.series} to={report.window.to} />
+        <StatusLegend buckets={props.series} />
       </div>
       <h2>LLM cost over time</h2>
       <div class="card">
@@ -84,6 +85,8 @@ export function MetricsPage(props: {
           title="LLM cost per interval, USD"
           values={props.series.map((bucket) => bucket.costUsd)}
           label={(value) => `$${value.toFixed(2)}`}
+          from={report.window.from}
+          to={report.window.to}
         />
       </div>
       <h2>Steps by p95 duration</h2>
