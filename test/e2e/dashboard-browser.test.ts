@@ -182,6 +182,30 @@ describe("the dashboard in a real browser", () => {
     await context.close();
   });
 
+  it("refreshes a live run's page and a live row by themselves when the run moves on", async () => {
+    const context = await browser.newContext();
+    const page = await watchedPage(context);
+    await signIn(page, `/ui/runs/${runs.reminderWaiting}`);
+    const live = page.locator("#live");
+    expect(await live.getAttribute("data-run-status")).toBe("waiting");
+    const list = await context.newPage();
+    await list.goto(`${harness.baseUrl}/ui/runs?workflow=reminder`);
+    const row = list.locator(`tr[data-run-id="${runs.reminderWaiting}"]`);
+    expect(await row.getAttribute("data-status")).toBe("waiting");
+
+    const cancelled = await harness.api(`/api/runs/${runs.reminderWaiting}/cancel`, { method: "POST" });
+    expect(cancelled.status).toBe(200);
+    // htmx polls (3 s on the page, 5 s per row): the new state arrives without a reload.
+    await expect
+      .poll(() => page.locator("#live").getAttribute("data-run-status"), { timeout: 15_000 })
+      .toBe("cancelled");
+    await expect.poll(() => row.getAttribute("data-status"), { timeout: 15_000 }).toBe("cancelled");
+    expect(await page.locator("#live").getAttribute("hx-trigger")).toBeNull();
+    expect(await row.getAttribute("hx-trigger")).toBeNull();
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
   it("has no serious accessibility violations on any page", async () => {
     // axe is injected as a script of its own, which the pages' CSP would rightly block.
     const context = await browser.newContext({ bypassCSP: true });
@@ -192,7 +216,7 @@ describe("the dashboard in a real browser", () => {
       "/ui/runs",
       `/ui/runs/${runs.greetingLoud}?step=shout`,
       `/ui/runs/${runs.greetingQuiet}?from=0&to=4`,
-      `/ui/runs/${runs.reminderWaiting}/confirm/cancel`,
+      `/ui/runs/${runs.purchaseReview}/confirm/cancel`,
       `/ui/runs/${runs.orderFailed}/confirm/replay`,
       "/ui/workflows",
       "/ui/workflows/order-flow",
