@@ -47,6 +47,14 @@ describe("the workflows pages", () => {
     expect([...detail.matchAll(/<tr data-version="(\d+)"/g)].map((match) => match[1])).toEqual(["2", "1"]);
     expect(detail).toContain("&quot;name&quot;: &quot;Ada&quot;");
     expect(await (await page("/ui/workflows/dash-greeter?version=1", { cookie })).text()).toContain("Graph of v1");
+    const diff = await (await page("/ui/workflows/dash-greeter?from=1&to=2", { cookie })).text();
+    expect(diff).toContain('data-diff="1-2"');
+    expect(
+      [...diff.matchAll(/<tr class="(\w+)" data-op="\w+"><td>\w+<\/td><td><code>([^<]+)<\/code>/g)].map((m) => [
+        m[1],
+        m[2],
+      ]),
+    ).toEqual([["replace", "/name"]]);
   });
 
   it("starts a run from the form, refusing input that is not JSON or not what the schema asks", async () => {
@@ -95,7 +103,7 @@ describe("the workflows pages", () => {
     expect(await response.text()).toContain("Workflow not found");
   });
 
-  it.each(["version=999", "version=-1", "version=abc", "did=%00", "version=1e3"])(
+  it.each(["version=999", "version=-1", "version=abc", "did=%00", "version=1e3", "from=1&to=999", "from=x&to=2"])(
     "answers ?%s without a server error",
     async (query) => {
       const cookie = await signIn();

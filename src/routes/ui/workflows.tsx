@@ -1,6 +1,7 @@
 import { type Context, Hono } from "hono";
 import { toErrorData } from "../../errors";
 import type { Json } from "../../lib/json";
+import { diffJson } from "../../lib/json-diff";
 import { database } from "../../store/db";
 import { searchRuns } from "../../store/run-search";
 import { schedules } from "../../store/schema";
@@ -69,7 +70,12 @@ function exampleInput(triggers: { type: string; schema?: Record<string, unknown>
 async function renderWorkflow(
   c: Context<UiEnv>,
   workflowId: string,
-  options: { version?: number; start?: { input: string; error?: string }; status?: 200 | 422 } = {},
+  options: {
+    version?: number;
+    compare?: { from: number; to: number };
+    start?: { input: string; error?: string };
+    status?: 200 | 422;
+  } = {},
 ) {
   if (workflowId.length > 200) return notFound(c, workflowId);
   const db = database(c.env.DB);
@@ -87,6 +93,18 @@ async function renderWorkflow(
     stored.definition.edges.map((edge) => ({ ...edge, state: "pending" as const })),
   );
   const notice = c.req.query("did");
+  const compare = options.compare;
+  const [before, after] = compare
+    ? await Promise.all([getVersion(db, workflowId, compare.from), getVersion(db, workflowId, compare.to)])
+    : [undefined, undefined];
+  const diff =
+    compare && before && after
+      ? {
+          from: before.version,
+          to: after.version,
+          changes: diffJson(asJson(before.definition), asJson(after.definition)),
+        }
+      : undefined;
   return c.html(
     <WorkflowPage
       definition={stored.definition}
@@ -102,15 +120,30 @@ async function renderWorkflow(
       start={options.start ?? { input: exampleInput(current.definition.triggers) }}
       csrf={c.get("csrf")}
       {...(notice === "enable" || notice === "disable" ? { notice: `The workflow is ${notice}d.` } : {})}
+      {...(diff ? { diff } : {})}
     />,
     options.status ?? 200,
   );
 }
 
+/** A version number from the query, or undefined for anything else. */
+function versionParam(value: string | undefined): number | undefined {
+  return value !== undefined && /^\d{1,9}$/.test(value) ? Number(value) : undefined;
+}
+
+/** A stored definition is JSON through and through; the diff takes it as such. */
+function asJson(definition: unknown): Json {
+  return JSON.parse(JSON.stringify(definition)) as Json;
+}
+
 workflowPageRoutes.get("/workflows/:id", async (c) => {
-  const param = c.req.query("version");
-  const version = param !== undefined && /^\d{1,9}$/.test(param) ? Number(param) : undefined;
-  return renderWorkflow(c, c.req.param("id"), version === undefined ? {} : { version });
+  const version = versionParam(c.req.query("version"));
+  const from = versionParam(c.req.query("from"));
+  const to = versionParam(c.req.query("to"));
+  return renderWorkflow(c, c.req.param("id"), {
+    ...(version === undefined ? {} : { version }),
+    ...(from !== undefined && to !== undefined ? { compare: { from, to } } : {}),
+  });
 });
 
 workflowPageRoutes.post("/workflows/:id/runs", async (c) => {

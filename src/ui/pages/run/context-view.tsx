@@ -1,5 +1,6 @@
 import type { JsonChange } from "../../../lib/json-diff";
 import type { ExecutionReport } from "../../../run/report";
+import { ChangeRow } from "../../components/change-row";
 import { Time } from "../../format";
 import { JsonBlock } from "./json-block";
 
@@ -20,20 +21,6 @@ function VersionOptions(props: { versions: ExecutionReport["contextVersions"]; s
         </option>
       ))}
     </>
-  );
-}
-
-function Change(props: { change: JsonChange }) {
-  const { change } = props;
-  return (
-    <tr class={change.op} data-op={change.op}>
-      <td>{change.op}</td>
-      <td>
-        <code>{change.path}</code>
-      </td>
-      <td>{"old" in change ? <pre>{JSON.stringify(change.old, null, 2)}</pre> : null}</td>
-      <td>{"value" in change ? <pre>{JSON.stringify(change.value, null, 2)}</pre> : null}</td>
-    </tr>
   );
 }
 
@@ -118,7 +105,7 @@ export function ContextView(props: {
               </thead>
               <tbody>
                 {diff.changes.map((change) => (
-                  <Change change={change} />
+                  <ChangeRow change={change} />
                 ))}
               </tbody>
             </table>

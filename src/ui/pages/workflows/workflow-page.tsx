@@ -1,5 +1,7 @@
 import type { WorkflowDefinition } from "../../../definition/schema";
+import type { JsonChange } from "../../../lib/json-diff";
 import type { RunRow as Row } from "../../../store/run-search";
+import { ChangeRow } from "../../components/change-row";
 import { Time } from "../../format";
 import type { GraphLayout } from "../../graph/dag-layout";
 import { DagSvg } from "../../graph/dag-svg";
@@ -21,6 +23,65 @@ export interface WorkflowPageData {
   now: number;
   start: { input: string; error?: string };
   notice?: string;
+  diff?: { from: number; to: number; changes: JsonChange[] };
+}
+
+function VersionDiff(props: {
+  workflowId: string;
+  versions: WorkflowPageData["versions"];
+  diff: WorkflowPageData["diff"];
+}) {
+  const latest = props.versions[0]?.version ?? 1;
+  const options = (selected: number) =>
+    props.versions.map((entry) => (
+      <option value={String(entry.version)} selected={entry.version === selected}>
+        v{entry.version}
+      </option>
+    ));
+  return (
+    <section class="card" id="diff" aria-labelledby="diff-title">
+      <h2 id="diff-title">Compare versions</h2>
+      <form class="actions" method="get" action={`/ui/workflows/${encodeURIComponent(props.workflowId)}#diff`}>
+        <label for="wf-from">From</label>
+        <select id="wf-from" name="from">
+          {options(props.diff?.from ?? Math.max(1, latest - 1))}
+        </select>
+        <label for="wf-to">To</label>
+        <select id="wf-to" name="to">
+          {options(props.diff?.to ?? latest)}
+        </select>
+        <button type="submit">Compare</button>
+      </form>
+      {props.diff ? (
+        props.diff.changes.length === 0 ? (
+          <p data-diff="empty">
+            v{props.diff.from} and v{props.diff.to} are the same definition.
+          </p>
+        ) : (
+          <div class="table-wrap diff">
+            <table data-diff={`${props.diff.from}-${props.diff.to}`}>
+              <caption>
+                From v{props.diff.from} to v{props.diff.to}: {props.diff.changes.length} changes
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">Change</th>
+                  <th scope="col">Path</th>
+                  <th scope="col">Before</th>
+                  <th scope="col">After</th>
+                </tr>
+              </thead>
+              <tbody>
+                {props.diff.changes.map((change) => (
+                  <ChangeRow change={change} />
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )
+      ) : null}
+    </section>
+  );
 }
 
 function StartForm(props: { workflowId: string; start: WorkflowPageData["start"]; csrf: string; enabled: boolean }) {
@@ -126,6 +187,9 @@ export function WorkflowPage(props: WorkflowPageData & { csrf: string }) {
           </div>
         </div>
       </div>
+      {props.versions.length > 1 ? (
+        <VersionDiff workflowId={definition.id} versions={props.versions} diff={props.diff} />
+      ) : null}
       <StartForm workflowId={definition.id} start={props.start} csrf={props.csrf} enabled={props.enabled} />
       <h2>Recent runs</h2>
       {props.runs.length === 0 ? (
