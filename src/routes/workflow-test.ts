@@ -3,13 +3,13 @@ import { compilePlan } from "../definition/compile";
 import { validateDefinition } from "../definition/validate";
 import type { RunState } from "../engine/state";
 import type { Env } from "../env";
-import { errorData, fail } from "../errors";
+import { type ErrorData, errorData, fail } from "../errors";
 import type { Json } from "../lib/json";
-import { dryRun } from "../run/dry-run";
+import { type DryRunReport, dryRun } from "../run/dry-run";
 import { parseMocks } from "../run/dry-run-mocks";
 import { llmAttemptInput } from "../run/llm-shell";
 import { loadPlan } from "../run/plans";
-import { runTestCase } from "../run/test-cases";
+import { runTestCase, type TestResult } from "../run/test-cases";
 import { database } from "../store/db";
 import { getVersion } from "../store/workflows";
 import { errorResponse } from "./http-errors";
@@ -57,12 +57,33 @@ async function planFor(env: Env, workflowId: string, body: Record<string, Json>)
 }
 
 workflowTestRoutes.post("/:id/test", limitBody, async (c) => {
-  const body = await readJson(c, { allowEmpty: true });
+  const result = await testWorkflow(c.env, c.req.param("id"), await readJson(c, { allowEmpty: true }));
+  if (!result.ok) return errorResponse(c, result.error);
+  return c.json(result.value);
+});
+
+export interface TestCasesResult {
+  workflowId: string;
+  version: number;
+  passed: number;
+  failed: number;
+  results: TestResult[];
+}
+
+/**
+ * A dry run, or the definition's test cases (`tests`), as the route and the dashboard ask for
+ * them. Bad requests throw their error as routes do; mocks that do not fit come back as data.
+ */
+export async function testWorkflow(
+  env: Env,
+  workflowId: string,
+  body: Json,
+): Promise<{ ok: true; value: DryRunReport | TestCasesResult } | { ok: false; error: ErrorData }> {
   if (!isObject(body))
     fail("request.invalid", "expected a JSON object {input?, mocks?, http?, llm?, version?, definition?, tests?}");
-  const { plan, configs, definition } = await planFor(c.env, c.req.param("id"), body);
+  const { plan, configs, definition } = await planFor(env, workflowId, body);
   // What a real run's shell tells an llm attempt: its model, the run's spend, budget and prices.
-  const llmContext = (state: RunState, nodeId: string) => llmAttemptInput(c.env, plan, state, nodeId, () => {});
+  const llmContext = (state: RunState, nodeId: string) => llmAttemptInput(env, plan, state, nodeId, () => {});
   if (body.tests !== undefined) {
     const wanted = body.tests;
     if (wanted !== true && !(Array.isArray(wanted) && wanted.every((name) => typeof name === "string"))) {
@@ -76,19 +97,16 @@ workflowTestRoutes.post("/:id/test", limitBody, async (c) => {
     const results = [];
     for (const test of chosen) results.push(await runTestCase(plan, configs, test, llmContext));
     const passed = results.filter((result) => result.passed).length;
-    return c.json({
-      workflowId: plan.workflowId,
-      version: plan.version,
-      passed,
-      failed: results.length - passed,
-      results,
-    });
+    return {
+      ok: true,
+      value: { workflowId: plan.workflowId, version: plan.version, passed, failed: results.length - passed, results },
+    };
   }
   const mocks = parseMocks(plan, body.mocks, body.http, body.llm);
-  if (!mocks.ok) return errorResponse(c, mocks.error);
+  if (!mocks.ok) return { ok: false, error: mocks.error };
   const now = body.now;
   if (now !== undefined && !(typeof now === "number" && Number.isSafeInteger(now) && now > 0)) {
-    return errorResponse(c, errorData("request.invalid", "now must be epoch milliseconds"));
+    return { ok: false, error: errorData("request.invalid", "now must be epoch milliseconds") };
   }
   const report = await dryRun({
     plan,
@@ -98,5 +116,5 @@ workflowTestRoutes.post("/:id/test", limitBody, async (c) => {
     llmContext,
     ...(typeof now === "number" ? { now } : {}),
   });
-  return c.json(report);
-});
+  return { ok: true, value: report };
+}
