@@ -110,4 +110,52 @@ describe("the workflows pages", () => {
       expect((await page(`/ui/workflows/dash-greeter?${query}`, { cookie })).status).toBe(200);
     },
   );
+
+  it("dry-runs with mocks and runs the test cases, recording nothing", async () => {
+    await register({
+      ...greeter,
+      id: "dash-tested",
+      tests: [
+        { name: "greets Ada", input: { name: "Ada" }, expect: { context: { greeting: "Hello, Ada" } } },
+        { name: "expects too much", input: { name: "Bo" }, expect: { context: { greeting: "Hi" } } },
+      ],
+    });
+    const cookie = await signIn();
+    const csrf = await csrfOf(cookie);
+    const shown = await (await page("/ui/workflows/dash-tested", { cookie })).text();
+    expect(shown).toContain("Run the 2 test cases");
+    expect(shown).toContain("&quot;input&quot;: {\n    &quot;name&quot;: &quot;Ada&quot;");
+
+    const dry = await page("/ui/workflows/dash-tested/test", {
+      cookie,
+      form: {
+        csrf,
+        mode: "dry-run",
+        request: '{"input": {"name": "Lin"}, "mocks": {"greet": {"output": {"greeting": "mocked"}}}}',
+      },
+    });
+    expect(dry.status).toBe(200);
+    const html = await dry.text();
+    expect(html).toContain('data-dry-run="success"');
+    expect(html).toContain("&quot;greeting&quot;: &quot;mocked&quot;");
+
+    const tests = await (
+      await page("/ui/workflows/dash-tested/test", { cookie, form: { csrf, mode: "tests" } })
+    ).text();
+    expect([...tests.matchAll(/data-test="([^"]+)" data-passed="(\w+)"/g)].map((m) => [m[1], m[2]])).toEqual([
+      ["greets Ada", "true"],
+      ["expects too much", "false"],
+    ]);
+
+    const bad = await page("/ui/workflows/dash-tested/test", { cookie, form: { csrf, mode: "dry-run", request: "{" } });
+    expect(bad.status).toBe(422);
+    expect(await bad.text()).toContain("not valid JSON");
+    const badMock = await page("/ui/workflows/dash-tested/test", {
+      cookie,
+      form: { csrf, mode: "dry-run", request: '{"mocks": {"nope": {"output": {}}}}' },
+    });
+    expect(badMock.status).toBe(422);
+    const runs = (await (await api("/api/runs?workflow=dash-tested")).json()) as { runs: unknown[] };
+    expect(runs.runs).toEqual([]);
+  });
 });

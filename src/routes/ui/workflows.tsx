@@ -1,5 +1,5 @@
 import { type Context, Hono } from "hono";
-import { toErrorData } from "../../errors";
+import { errorStatus, toErrorData } from "../../errors";
 import type { Json } from "../../lib/json";
 import { diffJson } from "../../lib/json-diff";
 import { database } from "../../store/db";
@@ -10,9 +10,11 @@ import { getVersion, listVersions, listWorkflows } from "../../store/workflows";
 import { startRun } from "../../triggers/start-run";
 import { layoutGraph } from "../../ui/graph/dag-layout";
 import { MessagePage } from "../../ui/pages/message-page";
+import type { Trial } from "../../ui/pages/workflows/trial";
 import { WorkflowPage } from "../../ui/pages/workflows/workflow-page";
 import { WorkflowsPage } from "../../ui/pages/workflows/workflows-page";
 import { disableWorkflow, enableWorkflow } from "../workflow-state";
+import { testWorkflow } from "../workflow-test";
 import type { UiEnv } from "./types";
 
 /** The workflows list, one workflow's page, starting a run, enabling and disabling. */
@@ -59,12 +61,11 @@ function notFound(c: Context<UiEnv>, workflowId: string) {
   );
 }
 
-/** The manual trigger's first schema example, as the start form's starting text. */
-function exampleInput(triggers: { type: string; schema?: Record<string, unknown> }[]): string {
+/** The manual trigger's first schema example: the start form's and the dry run's starting input. */
+function exampleInput(triggers: { type: string; schema?: Record<string, unknown> }[]): unknown {
   const manual = triggers.find((trigger) => trigger.type === "manual");
   const examples = manual?.schema?.examples;
-  const first = Array.isArray(examples) ? examples[0] : undefined;
-  return JSON.stringify(first ?? {}, null, 2);
+  return (Array.isArray(examples) ? examples[0] : undefined) ?? {};
 }
 
 async function renderWorkflow(
@@ -74,6 +75,7 @@ async function renderWorkflow(
     version?: number;
     compare?: { from: number; to: number };
     start?: { input: string; error?: string };
+    trial?: { request: string; result?: Trial };
     status?: 200 | 422;
   } = {},
 ) {
@@ -93,6 +95,7 @@ async function renderWorkflow(
     stored.definition.edges.map((edge) => ({ ...edge, state: "pending" as const })),
   );
   const notice = c.req.query("did");
+  const example = exampleInput(current.definition.triggers);
   const compare = options.compare;
   const [before, after] = compare
     ? await Promise.all([getVersion(db, workflowId, compare.from), getVersion(db, workflowId, compare.to)])
@@ -117,7 +120,8 @@ async function renderWorkflow(
       nextTick={current.disabledAt === null ? (schedule?.nextAt ?? null) : null}
       origin={new URL(c.req.url).origin}
       now={Date.now()}
-      start={options.start ?? { input: exampleInput(current.definition.triggers) }}
+      start={options.start ?? { input: JSON.stringify(example, null, 2) }}
+      trial={options.trial ?? { request: JSON.stringify({ input: example, mocks: {} }, null, 2) }}
       csrf={c.get("csrf")}
       {...(notice === "enable" || notice === "disable" ? { notice: `The workflow is ${notice}d.` } : {})}
       {...(diff ? { diff } : {})}
@@ -164,6 +168,7 @@ workflowPageRoutes.post("/workflows/:id/runs", async (c) => {
   } catch (thrown) {
     const error = toErrorData(thrown);
     if (error.code === "workflow.not_found") return notFound(c, workflowId);
+    if (errorStatus[error.code] >= 500) throw thrown;
     // An input the trigger's schema refuses, a disabled workflow: said in the form, nothing started.
     return renderWorkflow(c, workflowId, { start: { input: inputText, error: error.message }, status: 422 });
   }
@@ -175,4 +180,35 @@ workflowPageRoutes.post("/workflows/:id/:change{enable|disable}", async (c) => {
   const done = change === "enable" ? await enableWorkflow(c.env, workflowId) : await disableWorkflow(c.env, workflowId);
   if (!done) return notFound(c, workflowId);
   return c.redirect(`/ui/workflows/${encodeURIComponent(workflowId)}?did=${change}`, 303);
+});
+
+/** A dry run or the test cases, shown in the workflow's page; nothing is sent or recorded. */
+workflowPageRoutes.post("/workflows/:id/test", async (c) => {
+  const workflowId = c.req.param("id");
+  const form = await c.req.formData();
+  const text = form.get("request");
+  const request = typeof text === "string" ? text : "";
+  const mode = form.get("mode") === "tests" ? "tests" : "dry-run";
+  const show = (result: Trial, status: 200 | 422 = 200) =>
+    renderWorkflow(c, workflowId, { trial: { request, result }, status });
+  let body: Json = {};
+  if (mode === "dry-run" && request.trim() !== "") {
+    try {
+      body = JSON.parse(request) as Json;
+    } catch (thrown) {
+      return show({ kind: "error", message: `The request is not valid JSON: ${(thrown as Error).message}` }, 422);
+    }
+  }
+  try {
+    const result = await testWorkflow(c.env, workflowId, mode === "tests" ? { tests: true } : body);
+    if (!result.ok) return show({ kind: "error", message: result.error.message }, 422);
+    return show(
+      "results" in result.value ? { kind: "tests", result: result.value } : { kind: "dry-run", report: result.value },
+    );
+  } catch (thrown) {
+    const error = toErrorData(thrown);
+    if (error.code === "workflow.not_found") return notFound(c, workflowId);
+    if (errorStatus[error.code] >= 500) throw thrown;
+    return show({ kind: "error", message: error.message }, 422);
+  }
 });

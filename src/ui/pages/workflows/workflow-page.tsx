@@ -7,6 +7,7 @@ import type { GraphLayout } from "../../graph/dag-layout";
 import { DagSvg } from "../../graph/dag-svg";
 import { Shell } from "../../shell";
 import { RunRow, RunTableHead } from "../runs/run-row";
+import { type Trial, TrialSection } from "./trial";
 import { TriggerList } from "./triggers";
 import { EnabledBadge } from "./workflows-page";
 
@@ -24,6 +25,7 @@ export interface WorkflowPageData {
   start: { input: string; error?: string };
   notice?: string;
   diff?: { from: number; to: number; changes: JsonChange[] };
+  trial: { request: string; result?: Trial };
 }
 
 function VersionDiff(props: {
@@ -191,6 +193,13 @@ export function WorkflowPage(props: WorkflowPageData & { csrf: string }) {
         <VersionDiff workflowId={definition.id} versions={props.versions} diff={props.diff} />
       ) : null}
       <StartForm workflowId={definition.id} start={props.start} csrf={props.csrf} enabled={props.enabled} />
+      <TrialSection
+        workflowId={definition.id}
+        request={props.trial.request}
+        tests={definition.tests?.length ?? 0}
+        csrf={props.csrf}
+        {...(props.trial.result ? { trial: props.trial.result } : {})}
+      />
       <h2>Recent runs</h2>
       {props.runs.length === 0 ? (
         <p class="note">No runs yet.</p>
