@@ -99,7 +99,7 @@ dl.facts dd{margin:0;overflow-wrap:anywhere}
 .timeline tr.selected td{background:#f0f5fc}
 .timeline .step-link{font-weight:600}
 .diff .add{color:var(--success)}.diff .remove{color:var(--failed)}.diff .replace{color:var(--needs_review)}
-.card dd{overflow-wrap:anywhere}
+.card dd,[data-triggers] code{overflow-wrap:anywhere}
 .figures{display:grid;grid-template-columns:repeat(auto-fill,minmax(10rem,1fr));gap:.75rem;margin-bottom:.5rem}
 .figures .card{margin:0;padding:.6rem .9rem}
 .figure-value{font-size:1.35rem;font-weight:600}
