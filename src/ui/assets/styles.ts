@@ -118,8 +118,7 @@ dl.facts dd{margin:0;overflow-wrap:anywhere}
 main{padding:.75rem}
 .topbar{gap:.4rem;padding:.5rem .75rem}
 .brand{flex:1}
-.topbar nav{order:3;flex-basis:100%;overflow-x:auto}
-.nav{flex-wrap:nowrap}
+.topbar nav{order:3;flex-basis:100%}
 .nav a{padding:.3rem .45rem;font-size:.92rem;white-space:nowrap}
 .filters{grid-template-columns:repeat(2,minmax(0,1fr))}
 td a.mono{word-break:break-all;font-size:.8rem}
