@@ -15,6 +15,7 @@ import { outboxRoutes } from "./outbox";
 import { runEventRoutes } from "./run-events";
 import { runOperationRoutes } from "./run-operations";
 import { runRoutes } from "./runs";
+import { dashboardRoutes } from "./ui/dashboard";
 import { workflowSchemaRoutes } from "./workflow-schema";
 import { workflowTestRoutes } from "./workflow-test";
 import { workflowRoutes } from "./workflows";
@@ -24,13 +25,15 @@ export function createApp() {
   app.onError(handleError);
   app.notFound((c) => errorResponse(c, errorData("route.not_found", `no route ${c.req.method} ${c.req.path}`)));
 
-  app.get("/", (c) =>
-    c.json({
+  // A browser asking for the root gets the dashboard; API clients get the map of the API.
+  app.get("/", (c) => {
+    if (/\btext\/html\b/.test(c.req.header("accept") ?? "")) return c.redirect("/ui/", 303);
+    return c.json({
       name: "Signalbox",
       api: `${new URL(c.req.url).origin}/api`,
       hooks: `${new URL(c.req.url).origin}/hooks/:workflowId`,
-    }),
-  );
+    });
+  });
   app.get("/health", (c) => c.json({ ok: true }));
 
   app.route("/api/schema", workflowSchemaRoutes);
@@ -50,5 +53,6 @@ export function createApp() {
   app.route("/api/dead-letters", deadLetterRoutes);
   app.route("/api/metrics", metricsRoutes);
   app.route("/api/workflows", workflowTestRoutes);
+  app.route("/ui", dashboardRoutes);
   return app;
 }

@@ -3,14 +3,14 @@ import { compilePlan } from "../definition/compile";
 import { validateDefinition } from "../definition/validate";
 import type { RunState } from "../engine/state";
 import type { Env } from "../env";
-import { errorData, fail } from "../errors";
+import { type ErrorData, errorData, fail } from "../errors";
 import type { Json } from "../lib/json";
 import { publicUrl } from "../lib/public-url";
-import { dryRun } from "../run/dry-run";
+import { type DryRunReport, dryRun } from "../run/dry-run";
 import { parseMocks } from "../run/dry-run-mocks";
 import { llmAttemptInput } from "../run/llm-shell";
 import { loadPlan } from "../run/plans";
-import { runTestCase } from "../run/test-cases";
+import { runTestCase, type TestResult } from "../run/test-cases";
 import { database } from "../store/db";
 import { getVersion } from "../store/workflows";
 import { errorResponse } from "./http-errors";
@@ -58,12 +58,33 @@ async function planFor(env: Env, workflowId: string, body: Record<string, Json>)
 }
 
 workflowTestRoutes.post("/:id/test", limitBody, async (c) => {
-  const body = await readJson(c, { allowEmpty: true });
+  const result = await testWorkflow(c.env, c.req.param("id"), await readJson(c, { allowEmpty: true }));
+  if (!result.ok) return errorResponse(c, result.error);
+  return c.json(result.value);
+});
+
+export interface TestCasesResult {
+  workflowId: string;
+  version: number;
+  passed: number;
+  failed: number;
+  results: TestResult[];
+}
+
+/**
+ * A dry run, or the definition's test cases (`tests`), as the route and the dashboard ask for
+ * them. Bad requests throw their error as routes do; mocks that do not fit come back as data.
+ */
+export async function testWorkflow(
+  env: Env,
+  workflowId: string,
+  body: Json,
+): Promise<{ ok: true; value: DryRunReport | TestCasesResult } | { ok: false; error: ErrorData }> {
   if (!isObject(body))
     fail("request.invalid", "expected a JSON object {input?, mocks?, http?, llm?, version?, definition?, tests?}");
-  const { plan, configs, definition } = await planFor(c.env, c.req.param("id"), body);
+  const { plan, configs, definition } = await planFor(env, workflowId, body);
   // What a real run's shell tells an llm attempt: its model, the run's spend, budget and prices.
-  const llmContext = (state: RunState, nodeId: string) => llmAttemptInput(c.env, plan, state, nodeId, () => {});
+  const llmContext = (state: RunState, nodeId: string) => llmAttemptInput(env, plan, state, nodeId, () => {});
   if (body.tests !== undefined) {
     const wanted = body.tests;
     if (wanted !== true && !(Array.isArray(wanted) && wanted.every((name) => typeof name === "string"))) {
@@ -75,21 +96,18 @@ workflowTestRoutes.post("/:id/test", limitBody, async (c) => {
     if (missing.length > 0) fail("request.invalid", `no test named ${missing.join(", ")}`);
     const chosen = Array.isArray(wanted) ? cases.filter((test) => wanted.includes(test.name)) : cases;
     const results = [];
-    for (const test of chosen) results.push(await runTestCase(plan, configs, test, llmContext, publicUrl(c.env)));
+    for (const test of chosen) results.push(await runTestCase(plan, configs, test, llmContext, publicUrl(env)));
     const passed = results.filter((result) => result.passed).length;
-    return c.json({
-      workflowId: plan.workflowId,
-      version: plan.version,
-      passed,
-      failed: results.length - passed,
-      results,
-    });
+    return {
+      ok: true,
+      value: { workflowId: plan.workflowId, version: plan.version, passed, failed: results.length - passed, results },
+    };
   }
   const mocks = parseMocks(plan, body.mocks, body.http, body.llm);
-  if (!mocks.ok) return errorResponse(c, mocks.error);
+  if (!mocks.ok) return { ok: false, error: mocks.error };
   const now = body.now;
   if (now !== undefined && !(typeof now === "number" && Number.isSafeInteger(now) && now > 0)) {
-    return errorResponse(c, errorData("request.invalid", "now must be epoch milliseconds"));
+    return { ok: false, error: errorData("request.invalid", "now must be epoch milliseconds") };
   }
   const report = await dryRun({
     plan,
@@ -97,8 +115,8 @@ workflowTestRoutes.post("/:id/test", limitBody, async (c) => {
     input: body.input ?? {},
     mocks: mocks.mocks,
     llmContext,
-    publicUrl: publicUrl(c.env),
+    publicUrl: publicUrl(env),
     ...(typeof now === "number" ? { now } : {}),
   });
-  return c.json(report);
-});
+  return { ok: true, value: report };
+}

@@ -6,13 +6,14 @@ import { errorData, fail } from "../errors";
 import { hashJson } from "../lib/hash";
 import { database } from "../store/db";
 import { emailConflicts } from "../store/email";
-import { getScheduleRow, loadWorkflow, markDeleted, setDisabled, triggerStatements } from "../store/triggers";
+import { getScheduleRow, loadWorkflow, markDeleted, triggerStatements } from "../store/triggers";
 import { getVersion, listVersions, listWorkflows, registerVersion } from "../store/workflows";
 import { filesBucketName } from "../triggers/r2-events";
 import { applySchedule, configFromRow, scheduleStub } from "../triggers/schedules";
 import { startRun } from "../triggers/start-run";
 import { errorResponse } from "./http-errors";
 import { isObject, limitBody, queryInteger, readJson } from "./request";
+import { disableWorkflow, enableWorkflow, stopSchedule } from "./workflow-state";
 
 export const workflowRoutes = new Hono<{ Bindings: Env }>();
 
@@ -144,20 +145,20 @@ workflowRoutes.delete("/:id", async (c) => {
 /** Disabling keeps the workflow and its versions but starts nothing; its schedule stops. */
 workflowRoutes.post("/:id/disable", async (c) => {
   const workflowId = c.req.param("id");
-  const db = database(c.env.DB);
-  if (!(await setDisabled(db, workflowId, Date.now()))) fail("workflow.not_found", `no workflow ${workflowId}`);
-  if (await getScheduleRow(db, workflowId)) await stopSchedule(c.env, workflowId);
+  if (!(await disableWorkflow(c.env, workflowId))) fail("workflow.not_found", `no workflow ${workflowId}`);
   return c.json({ workflowId, enabled: false });
 });
 
 /** Enabling starts the schedule again from its next tick; ticks while disabled are not caught up. */
 workflowRoutes.post("/:id/enable", async (c) => {
   const workflowId = c.req.param("id");
-  const db = database(c.env.DB);
-  if (!(await setDisabled(db, workflowId, null))) fail("workflow.not_found", `no workflow ${workflowId}`);
-  const row = await getScheduleRow(db, workflowId);
-  const schedule = row ? await scheduleStub(c.env, workflowId).configure(configFromRow(row), Date.now()) : null;
-  return c.json({ workflowId, enabled: true, ...(schedule ? { schedule: { nextAt: schedule.nextAt } } : {}) });
+  const enabled = await enableWorkflow(c.env, workflowId);
+  if (!enabled) fail("workflow.not_found", `no workflow ${workflowId}`);
+  return c.json({
+    workflowId,
+    enabled: true,
+    ...(enabled.nextAt !== null ? { schedule: { nextAt: enabled.nextAt } } : {}),
+  });
 });
 
 /** The schedule as its object runs it: next tick, armed alarm, a pending retry, recent ticks. */
@@ -185,13 +186,4 @@ function definitionIssues(c: Context, issues: DefinitionIssue[]): Response {
   const message = first ? `${first.message} (at ${first.path.join(".") || "/"})` : "invalid definition";
   // The first issue's code leads; every issue, with its path, is in details.
   return errorResponse(c, errorData(first?.code ?? "definition.invalid", message, { details: { issues } }));
-}
-
-async function stopSchedule(env: Env, workflowId: string): Promise<void> {
-  try {
-    await scheduleStub(env, workflowId).stop();
-  } catch (thrown) {
-    // The object stops itself at its next alarm: it finds the workflow gone or disabled.
-    console.log(JSON.stringify({ level: "warn", message: "schedule stop failed", workflowId, error: String(thrown) }));
-  }
 }

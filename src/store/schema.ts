@@ -52,6 +52,8 @@ export const runs = sqliteTable(
     index("runs_parent").on(table.parentRunId),
     index("runs_workflow_created").on(table.workflowId, table.createdAt, table.id),
     index("runs_status_created").on(table.status, table.createdAt, table.id),
+    // The dashboard's error code filter, newest first.
+    index("runs_error_created").on(table.errorCode, table.createdAt, table.id),
   ],
 );
 

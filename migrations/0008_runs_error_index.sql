@@ -1,0 +1,1 @@
+CREATE INDEX `runs_error_created` ON `runs` (`error_code`,`created_at`,`id`);

@@ -1,0 +1,149 @@
+// Workflows and runs that show the dashboard's pages in every state: a branch taken and
+// skipped, retries that fail, a run waiting on a timer and one waiting for a person.
+
+/** An http step against a port nothing listens on: it fails fast, and retries with backoff. */
+function orderFlow(deadPort) {
+  return {
+    id: "order-flow",
+    name: "Order flow",
+    triggers: [{ type: "webhook" }, { type: "manual" }],
+    nodes: [
+      { id: "validate", type: "transform", config: { set: { total: "input.quantity * input.price" } } },
+      {
+        id: "route",
+        type: "branch",
+        config: { cases: [{ when: "total > 100", to: "review-large" }], default: "auto-approve" },
+      },
+      { id: "review-large", type: "transform", config: { set: { approved: "total < 1000" } } },
+      { id: "auto-approve", type: "transform", config: { set: { approved: "true" } } },
+      {
+        id: "charge",
+        type: "http",
+        config: {
+          method: "POST",
+          url: `http://127.0.0.1:${deadPort}/charge`,
+          body: "{ 'amount': total }",
+          output: "payment",
+        },
+        retry: { maxAttempts: 3, backoff: "exponential", initialDelay: "200ms" },
+      },
+      { id: "notify", type: "log", config: { message: "order {{ input.id }} charged" } },
+    ],
+    edges: [
+      { from: "validate", to: "route" },
+      { from: "route", to: "review-large" },
+      { from: "route", to: "auto-approve" },
+      { from: "review-large", to: "charge" },
+      { from: "auto-approve", to: "charge" },
+      { from: "charge", to: "notify" },
+    ],
+  };
+}
+
+const greeting = {
+  id: "greeting",
+  name: "Greeting",
+  triggers: [{ type: "manual" }],
+  nodes: [
+    { id: "compose", type: "transform", config: { set: { greeting: "'Hello, ' & input.name & '!'" } } },
+    {
+      id: "tone",
+      type: "branch",
+      config: { cases: [{ when: "input.loud = true", to: "shout" }], default: "whisper" },
+    },
+    { id: "shout", type: "transform", config: { set: { message: "$uppercase(greeting)" } } },
+    { id: "whisper", type: "transform", config: { set: { message: "$lowercase(greeting)" } } },
+    { id: "send", type: "log", config: { message: "{{ message }}" } },
+  ],
+  edges: [
+    { from: "compose", to: "tone" },
+    { from: "tone", to: "shout" },
+    { from: "tone", to: "whisper" },
+    { from: "shout", to: "send" },
+    { from: "whisper", to: "send" },
+  ],
+};
+
+const reminder = {
+  id: "reminder",
+  name: "Reminder",
+  triggers: [{ type: "manual" }],
+  nodes: [
+    { id: "plan", type: "transform", config: { set: { note: "'call ' & input.who" } } },
+    { id: "later", type: "wait", config: { duration: "1h" } },
+    { id: "remind", type: "log", config: { message: "{{ note }}" } },
+  ],
+  edges: [
+    { from: "plan", to: "later" },
+    { from: "later", to: "remind" },
+  ],
+};
+
+const purchase = {
+  id: "purchase",
+  name: "Purchase approval",
+  triggers: [{ type: "manual" }],
+  nodes: [
+    {
+      id: "ask",
+      type: "human",
+      config: {
+        to: ["ann@example.com"],
+        subject: "Approve {{ input.item }}",
+        body: "{{ input.requester }} asks to buy {{ input.item }}.",
+        expiresIn: "2d",
+      },
+    },
+    { id: "buy", type: "transform", config: { set: { outcome: "'bought ' & input.item" } } },
+  ],
+  edges: [{ from: "ask", to: "buy" }],
+};
+
+export function demoWorkflows(deadPort) {
+  return [orderFlow(deadPort), greeting, reminder, purchase];
+}
+
+async function call(baseUrl, token, path, body) {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`POST ${path}: ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
+async function report(baseUrl, token, runId) {
+  const response = await fetch(`${baseUrl}/api/runs/${runId}`, { headers: { authorization: `Bearer ${token}` } });
+  return response.json();
+}
+
+/** Polls the run's report until `done(report)`; the run's own alarms move it, nothing here waits on time. */
+export async function waitForRun(baseUrl, token, runId, done, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const current = await report(baseUrl, token, runId);
+    if (done(current)) return current;
+    if (Date.now() > deadline) throw new Error(`run ${runId} stayed ${current.status}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const settled = (report) => ["success", "failed", "cancelled", "waiting", "needs_review"].includes(report.status);
+
+/** Registers the demo workflows and starts one run in each state; answers their ids. */
+export async function seedDemo(baseUrl, token, deadPort) {
+  for (const definition of demoWorkflows(deadPort)) await call(baseUrl, token, "/api/workflows", definition);
+  const start = async (workflowId, input) => {
+    const { runId } = await call(baseUrl, token, `/api/workflows/${workflowId}/runs`, { input });
+    await waitForRun(baseUrl, token, runId, settled);
+    return runId;
+  };
+  return {
+    greetingLoud: await start("greeting", { name: "Ada", loud: true }),
+    greetingQuiet: await start("greeting", { name: "Grace", loud: false }),
+    orderFailed: await start("order-flow", { id: "A-17", quantity: 3, price: 50 }),
+    reminderWaiting: await start("reminder", { who: "Lin" }),
+    purchaseReview: await start("purchase", { item: "a standing desk", requester: "Grace" }),
+  };
+}

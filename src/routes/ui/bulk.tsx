@@ -1,0 +1,79 @@
+import { type Context, Hono } from "hono";
+import type { Json, JsonObject } from "../../lib/json";
+import { MessagePage } from "../../ui/pages/message-page";
+import { bulkFilterValues } from "../../ui/pages/runs/bulk-form";
+import { BulkOutcomePage, BulkPreviewPage } from "../../ui/pages/runs/bulk-page";
+import { bulkAction, bulkActions } from "../bulk";
+import { parseRunFilters, runsHref } from "./run-filters";
+import type { UiEnv } from "./types";
+
+/** Bulk actions on the runs the list's filters match, through the bulk API: a dry run first, then the real one. */
+export const bulkRoutes = new Hono<UiEnv>();
+
+interface BulkRequest {
+  action: string;
+  filters: Record<string, string>;
+  body: JsonObject;
+}
+
+/** The values as the runs list checks them, turned into the bulk API's filter; undefined if nothing usable. */
+function bulkRequest(values: Record<string, string>): BulkRequest | { problem: string } {
+  const action = values.action ?? "";
+  if (!(bulkActions as readonly string[]).includes(action)) {
+    return { problem: `Choose one of ${bulkActions.join(", ")}.` };
+  }
+  const parsed = parseRunFilters(values);
+  if (parsed.problems.length > 0) return { problem: parsed.problems.join("; ") };
+  const filters = bulkFilterValues(parsed.values);
+  const { search } = parsed;
+  const filter: Record<string, Json> = {};
+  if (search.workflowId) filter.workflow = search.workflowId;
+  if (search.status) filter.status = search.status;
+  if (search.errorCode) filter.errorCode = search.errorCode;
+  if (search.createdFrom !== undefined) filter.from = search.createdFrom;
+  if (search.createdTo !== undefined) filter.to = search.createdTo;
+  if (Object.keys(filter).length === 0) {
+    return { problem: "A bulk action needs a filter by workflow, status, error code or time." };
+  }
+  const body: JsonObject = { action, filter, limit: 100 };
+  if (action === "rerun" && values.latest === "true") body.version = "latest";
+  return { action, filters, body };
+}
+
+function refused(c: Context<UiEnv>, problem: string) {
+  return c.html(
+    <MessagePage title="Bulk action not possible" message={problem} csrf={c.get("csrf")} section="runs">
+      <p>
+        <a href="/ui/runs">Back to the runs</a>
+      </p>
+    </MessagePage>,
+    400,
+  );
+}
+
+bulkRoutes.get("/runs/bulk", async (c) => {
+  const request = bulkRequest(c.req.query());
+  if ("problem" in request) return refused(c, request.problem);
+  const preview = await bulkAction(c.env, { ...request.body, dryRun: true });
+  if (!("wouldAct" in preview)) return refused(c, "The bulk API did not answer with a preview.");
+  return c.html(
+    <BulkPreviewPage
+      preview={preview}
+      filters={request.filters}
+      backHref={runsHref(request.filters, {})}
+      csrf={c.get("csrf")}
+    />,
+  );
+});
+
+bulkRoutes.post("/runs/bulk", async (c) => {
+  const form = await c.req.formData();
+  const values = Object.fromEntries(
+    [...form.entries()].flatMap(([key, value]) => (typeof value === "string" ? [[key, value]] : [])),
+  );
+  const request = bulkRequest(values);
+  if ("problem" in request) return refused(c, request.problem);
+  const outcome = await bulkAction(c.env, request.body);
+  if (!("bulkId" in outcome)) return refused(c, "The bulk API did not act.");
+  return c.html(<BulkOutcomePage outcome={outcome} backHref={runsHref(request.filters, {})} csrf={c.get("csrf")} />);
+});

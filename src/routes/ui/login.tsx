@@ -1,0 +1,56 @@
+import { Hono } from "hono";
+import { sameSecret } from "../../lib/tokens";
+import { LoginPage } from "../../ui/pages/login-page";
+import { limitBody } from "../request";
+import { checkForm } from "./guard";
+import { safeNextPath } from "./next-path";
+import { refusedPage } from "./refused";
+import { endSession, readSession, sessionSecret, startSession } from "./session";
+import type { UiEnv } from "./types";
+
+/** Sign-in and sign-out. Signing in trades the API token for a session cookie. */
+export const loginRoutes = new Hono<UiEnv>();
+
+loginRoutes.get("/login", async (c) => {
+  const next = safeNextPath(c.req.query("next"));
+  const state = await readSession(c);
+  if ("session" in state) return c.redirect(next, 303);
+  const notice =
+    "expired" in state
+      ? "Your session ended. Sign in again to go on where you were."
+      : c.req.query("signed-out") !== undefined
+        ? "You are signed out."
+        : undefined;
+  if ("expired" in state) endSession(c);
+  return c.html(
+    <LoginPage next={next} notice={notice} configured={sessionSecret(c.env) !== undefined && !!c.env.API_TOKEN} />,
+  );
+});
+
+loginRoutes.post("/login", limitBody, async (c) => {
+  const check = await checkForm(c, { token: false });
+  if (!check.ok) return refusedPage(c, check.reason, false);
+  const next = safeNextPath(check.form.get("next"));
+  const expected = c.env.API_TOKEN;
+  if (!expected) return c.html(<LoginPage next={next} configured={false} />, 503);
+  const given = check.form.get("token");
+  if (typeof given !== "string" || given === "" || !(await sameSecret(given.trim(), expected))) {
+    return c.html(<LoginPage next={next} configured error="That token is not this Worker's API token." />, 401);
+  }
+  await startSession(c, "api-token");
+  return c.redirect(next, 303);
+});
+
+/** Signing out needs the session's form token: another site cannot sign a person out either. */
+loginRoutes.post("/logout", limitBody, async (c) => {
+  const state = await readSession(c);
+  if (!("session" in state)) {
+    endSession(c);
+    return c.redirect("/ui/login?signed-out", 303);
+  }
+  c.set("session", state.session);
+  const check = await checkForm(c, { token: true });
+  if (!check.ok) return refusedPage(c, check.reason, false);
+  endSession(c);
+  return c.redirect("/ui/login?signed-out", 303);
+});

@@ -1,0 +1,52 @@
+import { and, asc, eq, gt } from "drizzle-orm";
+import type { Database } from "./db";
+import { approvals } from "./schema";
+
+export interface OpenReview {
+  runId: string;
+  workflowId: string;
+  nodeId: string;
+  attempt: number;
+  round: number;
+  kind: string;
+  createdAt: number;
+  expiresAt: number;
+  /** Approvers whose links are still unused. */
+  pending: string[];
+}
+
+/**
+ * Reviews with at least one unused, unexpired link, oldest first: one entry per run, step,
+ * attempt and round, whatever the number of approvers asked.
+ */
+export async function openReviews(db: Database, now: number, limit: number): Promise<OpenReview[]> {
+  const rows = await db
+    .select()
+    .from(approvals)
+    .where(and(eq(approvals.status, "pending"), gt(approvals.expiresAt, now)))
+    .orderBy(asc(approvals.createdAt), asc(approvals.id))
+    .limit(limit * 10)
+    .all();
+  const reviews = new Map<string, OpenReview>();
+  for (const row of rows) {
+    const key = `${row.runId}\u0000${row.nodeId}\u0000${row.attempt}\u0000${row.round}`;
+    const review = reviews.get(key);
+    if (review) {
+      review.pending.push(row.approver);
+      continue;
+    }
+    if (reviews.size >= limit) continue;
+    reviews.set(key, {
+      runId: row.runId,
+      workflowId: row.workflowId,
+      nodeId: row.nodeId,
+      attempt: row.attempt,
+      round: row.round,
+      kind: row.kind,
+      createdAt: row.createdAt,
+      expiresAt: row.expiresAt,
+      pending: [row.approver],
+    });
+  }
+  return [...reviews.values()];
+}

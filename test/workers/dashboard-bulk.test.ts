@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { csrfOf, page, signIn } from "./dashboard-support";
+import { register, settle, startManual } from "./helpers";
+
+const waiting = {
+  id: "dash-bulk",
+  name: "Dashboard bulk",
+  triggers: [{ type: "manual" }],
+  nodes: [{ id: "hold", type: "wait", config: { duration: "1h" } }],
+  edges: [],
+};
+
+function rows(html: string, attribute: string): [string, string][] {
+  return [...html.matchAll(new RegExp(`<tr data-run-id="([^"]+)" ${attribute}="([^"]+)"`, "g"))].map((match) => [
+    match[1] ?? "",
+    match[2] ?? "",
+  ]);
+}
+
+describe("bulk actions from the runs list", () => {
+  it("previews with the bulk API's dry run, changes nothing until confirmed, then acts on every matching run", async () => {
+    await register(waiting);
+    const runIds = [await startManual("dash-bulk"), await startManual("dash-bulk"), await startManual("dash-bulk")];
+    for (const runId of runIds) expect((await settle(runId)).status).toBe("waiting");
+    const cookie = await signIn();
+    const list = await (await page("/ui/runs?workflow=dash-bulk", { cookie })).text();
+    expect(list).toContain('action="/ui/runs/bulk"');
+    expect(list).toContain('<input type="hidden" name="workflow" value="dash-bulk"');
+
+    const preview = await page("/ui/runs/bulk?workflow=dash-bulk&action=pause", { cookie });
+    expect(preview.status).toBe(200);
+    const planned = rows(await preview.text(), "data-will");
+    expect(planned.map(([id]) => id).sort()).toEqual([...runIds].sort());
+    expect(planned.every(([, will]) => will === "pause")).toBe(true);
+    for (const runId of runIds) expect((await settle(runId)).status).toBe("waiting");
+
+    const forged = await page("/ui/runs/bulk", { cookie, form: { csrf: "x", action: "pause", workflow: "dash-bulk" } });
+    expect(forged.status).toBe(403);
+    for (const runId of runIds) expect((await settle(runId)).status).toBe("waiting");
+
+    const done = await page("/ui/runs/bulk", {
+      cookie,
+      form: { csrf: await csrfOf(cookie), action: "pause", workflow: "dash-bulk" },
+    });
+    expect(done.status).toBe(200);
+    const outcome = await done.text();
+    expect(outcome).toContain("3 done, 0 skipped, 0 refused");
+    expect(rows(outcome, "data-outcome").every(([, result]) => result === "done")).toBe(true);
+    for (const runId of runIds) expect((await settle(runId)).status).toBe("paused");
+
+    const again = await (await page("/ui/runs/bulk?workflow=dash-bulk&action=pause", { cookie })).text();
+    expect(rows(again, "data-will").every(([, will]) => will === "skip")).toBe(true);
+    expect(again).toContain("Nothing to do");
+  });
+
+  const refusals = [
+    "action=pause",
+    "action=explode&workflow=dash-bulk",
+    "workflow=dash-bulk",
+    "action=cancel&status=bogus",
+    "action=cancel&q=run_01234567",
+  ];
+  it.each(refusals)("refuses ?%s with a page that says why", async (query) => {
+    const cookie = await signIn();
+    const response = await page(`/ui/runs/bulk?${query}`, { cookie });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain("Bulk action not possible");
+  });
+});
