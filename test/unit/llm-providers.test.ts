@@ -1,7 +1,7 @@
 import { APICallError } from "ai";
 import { describe, expect, it } from "vitest";
-import { classifyError } from "../../src/adapters/llm/ai-sdk";
 import { envPrices, type ResolvedProvider, resolveProvider } from "../../src/adapters/llm/config";
+import { classifyError } from "../../src/adapters/llm/provider-call";
 import { redactError, redactText } from "../../src/adapters/llm/redact";
 import { compilePlan } from "../../src/definition/compile";
 import { validateDefinition } from "../../src/definition/validate";
