@@ -99,6 +99,23 @@ export function budgetBreach(
   return undefined;
 }
 
+/** The report's record of a call the provider failed: no usage, no cost, the error and its outcome. */
+export function failedCallRecord(
+  base: Pick<LlmCallRecord, "attempt" | "call" | "purpose" | "provider" | "model" | "startedAt">,
+  response: { error: ErrorData; latencyMs: number },
+): LlmCallRecord {
+  return {
+    ...base,
+    latencyMs: response.latencyMs,
+    outcome: callOutcomeOf(response.error.code),
+    finishReason: null,
+    usage: noUsage,
+    costUsd: null,
+    cached: false,
+    error: { code: response.error.code, message: response.error.message },
+  };
+}
+
 /** What a failed call counts as in the report. */
 export function callOutcomeOf(code: ErrorCode): LlmCallOutcome {
   switch (code) {

@@ -3,16 +3,7 @@ import { duration } from "../definition/schema";
 import { type ErrorCode, errorData } from "../errors";
 import { evaluate } from "../expr/jsonata";
 import { parseDuration } from "../lib/duration";
-import {
-  addCalls,
-  budgetBreach,
-  callOutcomeOf,
-  costOf,
-  emptyTotals,
-  estimateCall,
-  noUsage,
-  priceOf,
-} from "../llm/policy";
+import { addCalls, budgetBreach, costOf, emptyTotals, estimateCall, failedCallRecord, priceOf } from "../llm/policy";
 import type { LlmAttemptContext, LlmCallRecord } from "../llm/types";
 import { providerName } from "./llm-config";
 import { defineNode, type NodeContext, type NodeOutcome } from "./types";
@@ -121,16 +112,7 @@ async function runAttempt(c: EmbedConfig, node: NodeContext): Promise<NodeOutcom
     });
     const base = { attempt: node.attempt, call, purpose: "embed", provider, model, startedAt } as const;
     if (!response.ok) {
-      calls.push({
-        ...base,
-        latencyMs: response.latencyMs,
-        outcome: callOutcomeOf(response.error.code),
-        finishReason: null,
-        usage: noUsage,
-        costUsd: null,
-        cached: false,
-        error: { code: response.error.code, message: response.error.message },
-      });
+      calls.push(failedCallRecord(base, response));
       return { type: "failure", error: response.error, llm: { calls } };
     }
     const record: LlmCallRecord = {

@@ -6,13 +6,12 @@ import { canonicalJson, type Json, type JsonObject, toJson } from "../lib/json";
 import {
   addCalls,
   budgetBreach,
-  callOutcomeOf,
   checkAnswer,
   costOf,
   emptyTotals,
   estimateCall,
+  failedCallRecord,
   isLowConfidence,
-  noUsage,
   priceOf,
   readPath,
   repairPrompt,
@@ -111,16 +110,7 @@ async function runAttempt(config: LlmConfig, node: NodeContext): Promise<NodeOut
       startedAt,
     };
     if (!response.ok) {
-      calls.push({
-        ...base,
-        latencyMs: response.latencyMs,
-        outcome: callOutcomeOf(response.error.code),
-        finishReason: null,
-        usage: noUsage,
-        costUsd: null,
-        cached: false,
-        error: { code: response.error.code, message: response.error.message },
-      });
+      calls.push(failedCallRecord(base, response));
       return { type: "failure", error: response.error, llm };
     }
     if (key && !hit && port.cachePut) {
