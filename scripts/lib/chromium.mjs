@@ -4,9 +4,11 @@ import { chromium } from "playwright-core";
 
 export const chromiumPath = "/usr/bin/chromium";
 
-export async function launchChromium() {
-  if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} is missing: apt-get install -y chromium`);
-  return chromium.launch({
+/** What playwright launches Debian's Chromium with: headless, nothing fetched on its own. */
+export function chromiumOptions() {
+  if (!existsSync(chromiumPath))
+    throw new Error(`${chromiumPath} is missing: apt-get install -y chromium (.ci/run does)`);
+  return {
     executablePath: chromiumPath,
     headless: true,
     args: [
@@ -18,5 +20,9 @@ export async function launchChromium() {
       "--disable-sync",
       "--no-first-run",
     ],
-  });
+  };
+}
+
+export async function launchChromium() {
+  return chromium.launch(chromiumOptions());
 }

@@ -1,35 +1,21 @@
-import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromiumOptions } from "../../scripts/lib/chromium.mjs";
 import { approvalLink, outboxOf, waitForStatus } from "./approvals";
 import { getReport, type Harness, registerWorkflow, startHarness, step, uniqueId, waitForRunEnd } from "./harness";
 
-const chromiumPath = "/usr/bin/chromium";
 let harness: Harness;
 let browser: BrowserContext;
 let profile: string;
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath))
-    throw new Error(`${chromiumPath} is missing: apt-get install -y chromium (.ci/run does)`);
+  const options = chromiumOptions();
   harness = await startHarness();
   profile = await mkdtemp(join(tmpdir(), "signalbox-chromium-"));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  browser = await chromium.launchPersistentContext(profile, options);
 });
 
 afterAll(async () => {
