@@ -7,6 +7,7 @@ import { docx, textPdf } from "../support/documents";
 import { type LlmRecordedRequest, type LlmReply, type LlmServer, startLlmServer } from "../support/llm-server";
 import { startTestServer } from "../support/test-server";
 import { approvalLink, decideByForm, waitForStatus } from "./approvals";
+import { runCli } from "./cli-process";
 import { type Harness, registerWorkflow, startHarness, step, type TestServer, waitFor, waitForRunEnd } from "./harness";
 
 /**
@@ -346,4 +347,14 @@ describe("the examples' own test cases", () => {
       expect(body.passed).toBe(definition.tests?.length);
     });
   }
+
+  it("signalbox test runs the same test cases from the files", async () => {
+    const env = { SIGNALBOX_URL: harness.baseUrl, SIGNALBOX_TOKEN: harness.token };
+    for (const file of ["invoice-intake.json", "document-triage.json"]) {
+      const result = await runCli(["test", join("workflows", file)], { env });
+      expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
+      const count = (await example(file)).tests?.length;
+      expect(result.stdout).toContain(`${count} passed, 0 failed`);
+    }
+  });
 });
