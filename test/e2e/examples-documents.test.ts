@@ -358,3 +358,26 @@ describe("the examples' own test cases", () => {
     }
   });
 });
+
+describe("invoice-intake as shipped, booking with the local stand-in accounting system", () => {
+  it("books an invoice through the stand-in, and the same invoice mailed again is answered as a duplicate", async () => {
+    await registerWorkflow(harness, await example("invoice-intake.json"));
+    const pdf = invoicePdf("Globex Logistics", "GL-2001", [["Freight", 3, 120]]);
+    const booking = async (messageId: string) => {
+      await mailInvoice(messageId, { filename: "GL-2001.pdf", contentType: "application/pdf", data: pdf });
+      const report = await waitForRunEnd(harness, await runOfMessage("invoice-intake", messageId));
+      expect(report.status, JSON.stringify(report.error)).toBe("success");
+      return report.context.booking as { status: number; body: { runId: string; status: string } };
+    };
+    const first = await booking("<gl-2001@globex.example>");
+    expect(first).toMatchObject({ status: 202, body: { status: "queued" } });
+    const booked = await waitForRunEnd(harness, first.body.runId);
+    expect(booked.workflowId).toBe("stand-in-accounting");
+    expect(booked.context.input).toMatchObject({ vendorId: "V-200", number: "GL-2001", total: 360 });
+
+    // Another message, the same invoice: the same Idempotency-Key, so the stand-in books nothing new.
+    const again = await booking("<gl-2001-resent@globex.example>");
+    expect(again).toMatchObject({ status: 200, body: { runId: first.body.runId, status: "duplicate" } });
+    expect(bookings("GL-2001")).toEqual([]);
+  });
+});
