@@ -152,6 +152,12 @@ function printUsage(entries) {
         say(
           `  curl -s -X PUT ${auth} -H 'content-type: text/plain' --data-binary 'hello' ${baseUrl}/api/files/${trigger.prefix ?? ""}hello${trigger.suffix ?? ".txt"}`,
         );
+      } else if (trigger.type === "email") {
+        // A raw message is no one-liner (the README and docs/workflows-by-example.md build one), so only the endpoint.
+        const to = trigger.address.replace(/^\*@/, "mail@");
+        const from = (trigger.allowFrom?.[0] ?? "sender@example.com").replace(/^\*@/, "sender@");
+        say(`email    ${trigger.address} -> ${definition.id}`);
+        say(`  curl -s -X POST '${baseUrl}/cdn-cgi/local/email?from=${from}&to=${to}' --data-binary @message.eml`);
       }
     }
   }

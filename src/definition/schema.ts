@@ -82,10 +82,14 @@ export const emailAddressPattern = z
     "expected an email address such as invoices@example.com, or *@example.com for every address of the domain",
   );
 
-/** A message size: bytes, or a size string such as 512KiB or 10MiB. */
+/**
+ * A message size: bytes, or a size string such as 512KiB or 10MiB, its unit in any case. The
+ * cases are spelled out rather than left to the `i` flag, which the generated JSON Schema cannot
+ * carry: editors would then refuse `10MiB`.
+ */
 const byteSize = z.union([
   z.number().int().min(1),
-  z.string().regex(/^\d+(?:\.\d+)?\s*(?:b|kb|mb|gb|kib|mib|gib)?$/i, "expected a size such as 512KiB or 10MiB"),
+  z.string().regex(/^\d+(?:\.\d+)?\s*(?:[bB]|[kKmMgG][iI]?[bB])?$/, "expected a size such as 512KiB or 10MiB"),
 ]);
 
 export const triggerSchema = z.discriminatedUnion("type", [

@@ -75,6 +75,10 @@ describe("npm run dev on another PORT", () => {
     expect(output).toContain("POST /api/workflows 201");
     expect(output).not.toMatch(/POST \/api\/workflows 4\d\d/);
     expect(output).toContain(`[signalbox] webhook  ${baseUrl}/hooks/support-ticket`);
+    expect(output).toContain("[signalbox] email    invoices@example.com -> invoice-intake");
+    expect(output).toContain(
+      `[signalbox]   curl -s -X POST '${baseUrl}/cdn-cgi/local/email?from=sender@example.com&to=invoices@example.com' --data-binary @message.eml`,
+    );
   });
 
   it("pages support-ticket's stand-in pager on its own origin", async () => {

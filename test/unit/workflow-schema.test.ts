@@ -48,6 +48,26 @@ describe("the workflow JSON Schema", () => {
   });
 });
 
+describe("email size limits", () => {
+  const withSize = (maxBytes: unknown) => ({
+    id: "w",
+    name: "w",
+    triggers: [{ type: "email", address: "invoices@example.com", maxBytes }],
+    nodes: [{ id: "a", type: "log", config: { message: "hi" } }],
+  });
+
+  it("the JSON Schema and registration agree on sizes in any case, and on what is not a size", () => {
+    for (const size of ["10MiB", "512kib", "5 MB", "64KiB", "100b", "1.5GiB", 65536]) {
+      expect(validator().validate(withSize(size)).valid, String(size)).toBe(true);
+      expect(validateDefinition(withSize(size)).ok, String(size)).toBe(true);
+    }
+    for (const size of ["10 MiBs", "ten", "5iB", "MiB", 0]) {
+      expect(validator().validate(withSize(size)).valid, String(size)).toBe(false);
+      expect(validateDefinition(withSize(size)).ok, String(size)).toBe(false);
+    }
+  });
+});
+
 describe("$schema in a definition", () => {
   it("is accepted and left out of the stored definition, so it never makes a new version", async () => {
     const plain = { id: "w", name: "w", nodes: [{ id: "a", type: "log", config: { message: "hi" } }] };
