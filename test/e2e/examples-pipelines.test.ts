@@ -141,24 +141,60 @@ async function deliver(workflowId: string, payload: unknown): Promise<string> {
 interface TestRun {
   passed: number;
   failed: number;
-  results: { name: string; passed: boolean; failures: unknown[] }[];
+  results: {
+    name: string;
+    passed: boolean;
+    failures: unknown[];
+    report: { logs: { nodeId: string; message: string }[] };
+  }[];
+}
+
+async function runTestCases(workflowId: string): Promise<TestRun> {
+  const response = await harness.api(`/api/workflows/${workflowId}/test`, {
+    method: "POST",
+    body: JSON.stringify({ tests: true }),
+  });
+  expect(response.status).toBe(200);
+  return (await response.json()) as TestRun;
+}
+
+/** The log lines a test case's dry run wrote, by node. */
+function logsOf(run: TestRun, name: string): Record<string, string> {
+  const result = run.results.find((entry) => entry.name === name);
+  if (!result) throw new Error(`no test case named ${name}`);
+  return Object.fromEntries(result.report.logs.map((line) => [line.nodeId, line.message]));
 }
 
 describe("the definitions' own test cases", () => {
   for (const workflowId of ["lead-score", "lead-enrichment", "content-draft", "content-pipeline"]) {
     it(`${workflowId}: every test case passes through POST /api/workflows/:id/test`, async () => {
-      const response = await harness.api(`/api/workflows/${workflowId}/test`, {
-        method: "POST",
-        body: JSON.stringify({ tests: true }),
-      });
-      expect(response.status).toBe(200);
-      const run = (await response.json()) as TestRun;
+      const run = await runTestCases(workflowId);
       const failures = run.results.filter((result) => !result.passed).map(({ name, failures }) => ({ name, failures }));
       expect(failures).toEqual([]);
       expect(run.passed).toBeGreaterThanOrEqual(2);
       expect(run.failed).toBe(0);
     });
   }
+
+  it("the log lines say what happened to every lead and every article", async () => {
+    const leads = await runTestCases("lead-enrichment");
+    expect(logsOf(leads, "the best leads go to sales best first, the rest are logged")).toEqual({
+      "log-rest": "1 lead below 70: grace@tiny.example 30",
+      done: "2 of 3 leads to sales (taken up by sales@example.com)",
+    });
+    expect(logsOf(leads, "a lead that could not be scored is left out of both lists")).toEqual({
+      "log-rest": "0 leads below 70; not scored: barbara@down.example",
+      done: "1 of 2 leads to sales (passed on)",
+    });
+    const content = await runTestCases("content-pipeline");
+    expect(logsOf(content, "an approved draft with an edited title is formatted and published once")).toEqual({
+      done: '"Checkpoints": published as /why-checkpoints-matter (the endpoint answered 201) after 2 rounds',
+    });
+    expect(logsOf(content, "a rejected draft is not published")).toEqual({
+      shelve: '"Checkpoints" not published: rejected by editor@example.com (needs an example)',
+      done: '"Checkpoints": not published after 3 rounds',
+    });
+  });
 
   it("signalbox test runs a workflow file's cases the same way", async () => {
     const env = { SIGNALBOX_URL: harness.baseUrl, SIGNALBOX_TOKEN: harness.token };
