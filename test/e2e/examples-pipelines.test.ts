@@ -49,6 +49,12 @@ async function startProviders(): Promise<Providers> {
       const path = request.url ?? "/";
       const key = request.headers["idempotency-key"];
       calls.push({ path, body, idempotencyKey: Array.isArray(key) ? key[0] : key });
+      // The CRM refuses to look up addresses at refused.example, as it would with a bad key.
+      if (path === "/crm" && body.email?.endsWith("@refused.example")) {
+        response.writeHead(403, { "content-type": "application/json" });
+        response.end(JSON.stringify({ error: "forbidden" }));
+        return;
+      }
       const found = path === "/crm" ? crmRecords[body.email ?? ""] : companies[body.domain ?? ""];
       response.writeHead(found ? 200 : 404, { "content-type": "application/json" });
       response.end(JSON.stringify(found ?? { error: "not found" }));
@@ -91,10 +97,10 @@ const section = (words: number, word = "durable") => Array.from({ length: words 
 
 /**
  * Writes for content-draft: a first draft without the "Next steps" section, and a revision
- * (the prompt starts with "Revise") that has it.
+ * (the prompt starts with "Revise") that has it, except for a topic that says "stubborn".
  */
 function writeDraft(prompt: string): LlmReply {
-  const revising = prompt.startsWith("Revise");
+  const revising = prompt.startsWith("Revise") && !/^Topic: .*stubborn/m.test(prompt);
   const sections = [{ heading: "Summary", body: `${section(12)}\n\n${section(10, "steps")}` }];
   if (revising) sections.push({ heading: "Next steps", body: section(8, "try") });
   return { json: { title: "Durable steps", sections }, usage: { input: 300, output: 200 } };
@@ -220,6 +226,7 @@ const draftingRequests = () =>
 describe("lead-enrichment", () => {
   it("looks up and scores each of 5 leads, sends the best two to sales with outreach, and logs the rest", async () => {
     const scoredBefore = scoringRequests().length;
+    const callsBefore = providers.calls.length;
     const runId = await deliver("lead-enrichment", {
       leads,
       salesTo: "sales-team@example.com",
@@ -230,8 +237,9 @@ describe("lead-enrichment", () => {
     expect(step(review, "enrich").children?.maxRunning).toBeLessThanOrEqual(3);
 
     // Each lead was looked up once at each provider, and scored once by the model.
-    const crm = providers.calls.filter((call) => call.path === "/crm").map((call) => call.body.email);
-    const company = providers.calls.filter((call) => call.path === "/company").map((call) => call.body.domain);
+    const calls = providers.calls.slice(callsBefore);
+    const crm = calls.filter((call) => call.path === "/crm").map((call) => call.body.email);
+    const company = calls.filter((call) => call.path === "/company").map((call) => call.body.domain);
     expect(crm.sort()).toEqual(leads.map((lead) => lead.email).sort());
     expect(company.sort()).toEqual(leads.map((lead) => lead.email.split("@")[1]).sort());
     const scoring = scoringRequests().slice(scoredBefore);
@@ -267,8 +275,45 @@ describe("lead-enrichment", () => {
     });
     expect(step(report, "log-rest").status).toBe("success");
     // No lookup or model call was repeated after the decision.
-    expect(providers.calls).toHaveLength(10);
+    expect(providers.calls.length - callsBefore).toBe(10);
     expect(scoringRequests().length - scoredBefore).toBe(5);
+  });
+
+  it("leaves out a lead the CRM refuses, and fails the run once more than a fifth are refused", async () => {
+    const before = providers.calls.length;
+    const tolerated = await deliver("lead-enrichment", {
+      leads: [...leads.slice(0, 4), { name: "Mallory", email: "mallory@refused.example" }],
+      providers: { crm: `${providers.url}/crm`, company: `${providers.url}/company` },
+    });
+    const review = await waitForStatus(harness, tolerated, "needs_review", 60_000);
+    expect(step(review, "enrich").children).toMatchObject({ total: 5, succeeded: 4, failed: 1 });
+    expect(review.context.unscored).toMatchObject([{ index: 4 }]);
+    expect(review.context.scored).toHaveLength(5);
+    expect((review.context.scored as unknown[])[4]).toBeNull();
+    const link = await approvalLink(harness, tolerated, "sales@example.com");
+    expect((await decideByForm(harness, link, { decision: "reject" })).status).toBe(200);
+    const settled = await waitForRunEnd(harness, tolerated);
+    expect(settled.status, JSON.stringify(settled.error)).toBe("success");
+    expect(settled.output).toEqual({
+      top: ["ada@acme.example", "edsger@big.example"],
+      rest: ["grace@tiny.example", "linus@solo.example"],
+      handoff: "reject",
+    });
+
+    const failing = await deliver("lead-enrichment", {
+      leads: [
+        ...leads.slice(0, 3),
+        { name: "Mallory", email: "mallory@refused.example" },
+        { name: "Trent", email: "trent@refused.example" },
+      ],
+      providers: { crm: `${providers.url}/crm`, company: `${providers.url}/company` },
+    });
+    const failed = await waitForRunEnd(harness, failing, 60_000);
+    expect(failed.status).toBe("failed");
+    expect(failed.error).toMatchObject({ code: "map.too_many_failures", details: { failed: 2, tolerated: 1 } });
+    // Each refused lead was asked once: a 403 is not retried.
+    const refused = providers.calls.slice(before).filter((call) => call.body.email?.endsWith("@refused.example"));
+    expect(refused).toHaveLength(3);
   });
 
   it("runs against the local stand-ins without providers: they know nobody, so nobody reaches sales", async () => {
@@ -344,6 +389,33 @@ describe("content-pipeline", () => {
     expect(article.html).toContain("<h1>Durable steps, explained</h1>\n<h2>Summary</h2>\n<p>durable");
     expect(article.html).toContain("<h2>Next steps</h2>\n<p>try try");
     expect(article.markdown).toMatch(/^# Durable steps, explained\n\n## Summary\n\n/);
+  });
+
+  it("a draft still failing its checks after 3 rounds reaches the editor with its problems, and a rejection publishes nothing", async () => {
+    const before = draftingRequests().length;
+    const published = testServer.requests.filter((request) => request.path === "/publish-stubborn").length;
+    const runId = await deliver("content-pipeline", {
+      topic: "A stubborn draft",
+      brief: "The model never adds the last section.",
+      sections: ["Summary", "Next steps"],
+      minWords: 20,
+      publishUrl: `${testServer.url}/publish-stubborn`,
+    });
+    const review = await waitForStatus(harness, runId, "needs_review", 60_000);
+    expect(draftingRequests().length - before).toBe(3);
+    expect(review.context.writing).toMatchObject({
+      iterations: 3,
+      last: { passed: false, problems: ["missing section: Next steps"] },
+    });
+    const link = await approvalLink(harness, runId, "editor@example.com");
+    const page = await (await fetch(link)).text();
+    expect(page).toContain("It still fails these checks: missing section: Next steps.");
+    expect((await decideByForm(harness, link, { decision: "reject", comment: "needs next steps" })).status).toBe(200);
+    const report = await waitForRunEnd(harness, runId);
+    expect(report.status, JSON.stringify(report.error)).toBe("success");
+    expect(report.output).toEqual({ rounds: 3, passed: false, decision: "reject", slug: null, published: false });
+    expect(step(report, "publish").status).toBe("skipped");
+    expect(testServer.requests.filter((request) => request.path === "/publish-stubborn")).toHaveLength(published);
   });
 
   it("publishes to the local stand-in without a publishUrl", async () => {
