@@ -446,5 +446,14 @@ describe("content-pipeline", () => {
       slug: "durable-steps",
       approvedBy: "editor@example.com",
     });
+
+    // The same post again, as a retry after a lost answer would send it: the stand-in honours
+    // the key, as a publishing API should, and starts nothing new.
+    const again = await fetch(`${harness.baseUrl}/hooks/stand-in-publisher`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "idempotency-key": `${runId}:publish` },
+      body: JSON.stringify(posted.context.input),
+    });
+    expect(await again.json()).toMatchObject({ runId: publishedRunId, status: "duplicate" });
   });
 });
