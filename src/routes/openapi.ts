@@ -16,10 +16,92 @@ const inlineParam = { name: "inline", in: "query", schema: { type: "boolean" } }
 const limitParam = { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 200, default: 50 } };
 const stringParams = (...names: string[]) => names.map((name) => ({ name, in: "query", schema: { type: "string" } }));
 
+const keyView = {
+  type: "object",
+  properties: {
+    id: { type: "string" },
+    name: { type: "string" },
+    role: { enum: ["viewer", "operator", "trigger", "admin"] },
+    workflows: { oneOf: [{ type: "null" }, { type: "array", items: { type: "string" } }] },
+    createdAt: { type: "integer" },
+    expiresAt: { type: ["integer", "null"] },
+    lastUsedAt: { type: ["integer", "null"] },
+    revokedAt: { type: ["integer", "null"] },
+  },
+};
+
+const keyPaths = {
+  "/api/keys": {
+    get: {
+      summary: "List API keys without their secrets (admin)",
+      responses: {
+        "200": json({ type: "object", properties: { keys: { type: "array", items: keyView } } }),
+        ...errorResponses(401, 403),
+      },
+    },
+    post: {
+      summary: "Make an API key; the answer holds the key itself, shown this once (admin)",
+      requestBody: json({
+        type: "object",
+        required: ["name", "role"],
+        properties: {
+          name: { type: "string", maxLength: 100 },
+          role: { enum: ["viewer", "operator", "trigger", "admin"] },
+          workflows: { type: "array", items: { type: "string" }, description: "limit the key to these workflows" },
+          expiresIn: { type: "string", description: "a duration such as 30d; absent: never" },
+        },
+      }),
+      responses: {
+        "201": json({ ...keyView, properties: { ...keyView.properties, key: { type: "string" } } }),
+        ...errorResponses(400, 401, 403, 413, 422),
+      },
+    },
+  },
+  "/api/keys/{id}": {
+    get: {
+      summary: "One API key, without its secret (admin)",
+      parameters: [idParam("id")],
+      responses: { "200": json(keyView), ...errorResponses(401, 403, 404) },
+    },
+    delete: {
+      summary: "Revoke an API key: refused from the next request on (admin)",
+      parameters: [idParam("id")],
+      responses: {
+        "200": json({ ...keyView, properties: { ...keyView.properties, revoked: { const: true } } }),
+        ...errorResponses(401, 403, 404),
+      },
+    },
+  },
+};
+
+type Operation = { responses: Record<string, unknown> };
+
+/**
+ * Every route that needs a token may also be refused for the role: 403 `auth.forbidden`, its
+ * details naming the permission (docs/security.md has the table).
+ */
+function withForbidden<T extends Record<string, Record<string, Operation>>>(paths: T): T {
+  for (const [path, operations] of Object.entries(paths)) {
+    // Hooks and approval links are not behind roles: their 401s are signatures and link tokens.
+    if (!path.startsWith("/api/")) continue;
+    for (const operation of Object.values(operations)) {
+      if ("401" in operation.responses && !("403" in operation.responses)) {
+        operation.responses["403"] = { description: "error", ...json(error) };
+      }
+    }
+  }
+  return paths;
+}
+
 /** The API as OpenAPI 3.1: paths and their error statuses; node configs live in docs/definitions.md. */
 export const openApiDocument = {
   openapi: "3.1.0",
-  info: { title: "Signalbox", version: "0.1.0", description: "Durable workflow runs on Cloudflare Workers." },
+  info: {
+    title: "Signalbox",
+    version: "0.1.0",
+    description:
+      "Durable workflow runs on Cloudflare Workers. A bearer token is the API_TOKEN or an API key; what each role may call is in docs/security.md.",
+  },
   components: {
     securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
     schemas: {
@@ -68,7 +150,8 @@ export const openApiDocument = {
     },
   },
   security: [{ bearer: [] }],
-  paths: {
+  paths: withForbidden({
+    ...keyPaths,
     "/api/workflows": {
       get: { summary: "List workflows", responses: { "200": { description: "workflows" }, ...errorResponses(401) } },
       post: {
@@ -408,5 +491,5 @@ export const openApiDocument = {
         },
       },
     },
-  },
-} as const;
+  }),
+};
