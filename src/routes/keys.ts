@@ -14,6 +14,7 @@ import { isObject, limitBody, readJson } from "./request";
 export const keyRoutes = new Hono<{ Bindings: Env }>();
 
 const maxWorkflows = 100;
+const maxLifetimeMs = 3650 * 86_400_000;
 
 function invalid(field: string, message: string): never {
   fail("key.invalid", message, { details: { field } });
@@ -53,7 +54,9 @@ function parseKeyRequest(body: Json): KeyRequest {
   let expiresInMs: number | null = null;
   if (expiresIn !== undefined && expiresIn !== null) {
     const ms = typeof expiresIn === "string" ? parseDuration(expiresIn) : undefined;
-    if (ms === undefined || ms <= 0) invalid("expiresIn", "expiresIn must be a duration such as 30d, 12h or 90m");
+    if (ms === undefined || ms <= 0 || ms > maxLifetimeMs) {
+      invalid("expiresIn", "expiresIn must be a duration such as 30d, 12h or 90m, at most 3650d");
+    }
     expiresInMs = ms;
   }
   return { name: name.trim(), role, workflows: list, expiresInMs };

@@ -104,6 +104,7 @@ describe("API keys", () => {
       [{ name: "x", role: "viewer", expiresIn: "soon" }, 422, "key.invalid", "expiresIn"],
       [{ name: "x", role: "viewer", expiresIn: 3600 }, 422, "key.invalid", "expiresIn"],
       [{ name: "x", role: "viewer", expiresIn: "0s" }, 422, "key.invalid", "expiresIn"],
+      [{ name: "x", role: "viewer", expiresIn: "3651d" }, 422, "key.invalid", "expiresIn"],
     ];
     for (const [json, status, code, field] of cases) {
       const body = await expectError(await api("/api/keys", { method: "POST", json }), status, code);
