@@ -1,7 +1,8 @@
+import { serializeSigned } from "hono/utils/cookie";
 import { describe, expect, it } from "vitest";
 import { asKey, makeKey, setExpiry } from "./access-support";
 import { cookiePair, page } from "./dashboard-support";
-import { api, register, settle, startManual } from "./helpers";
+import { api, register, settle, startManual, token } from "./helpers";
 
 const definition = {
   id: "dash-keys",
@@ -94,5 +95,17 @@ describe("signing in to the dashboard with an API key", () => {
       expect(response.headers.get("set-cookie")).toBeNull();
     }
     expect((await asKey(limited.key, "/api/workflows/dash-keys")).status).toBe(200);
+  });
+
+  it("keeps a session signed in before keys existed as the API token's, an admin, until it expires", async () => {
+    const secret = `signalbox-dashboard-session:${token}`;
+    const old = cookiePair(
+      await serializeSigned("signalbox_session", `v1|${Date.now() + 60_000}|abc|api-token`, secret, { path: "/ui" }),
+    );
+    expect((await page("/ui/runs", { cookie: old })).status).toBe(200);
+    const csrf = await csrfOf(old);
+    const disable = await page("/ui/workflows/dash-keys/disable", { cookie: old, form: { csrf } });
+    expect(disable.status).toBe(303);
+    expect((await page("/ui/workflows/dash-keys/enable", { cookie: old, form: { csrf } })).status).toBe(303);
   });
 });
