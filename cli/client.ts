@@ -32,6 +32,7 @@ const nextStep: Record<string, string> = {
   "workflow.version_not_found": "see its versions with `signalbox push --dry-run` or the API",
   "run.node_not_found": "see the run's nodes with `signalbox runs show <run>`",
   "auth.not_configured": "set the server's API_TOKEN (`wrangler secret put API_TOKEN`)",
+  "auth.forbidden": "this key's role does not allow it: ask an admin for a key that does (docs/security.md)",
 };
 
 /**
@@ -100,7 +101,7 @@ export class Client {
   private keyHint(): string {
     switch (this.connection.tokenSource) {
       case "SIGNALBOX_TOKEN":
-        return `SIGNALBOX_TOKEN is not ${this.connection.url}'s key: set it to the server's API_TOKEN`;
+        return `SIGNALBOX_TOKEN is not ${this.connection.url}'s key: set it to the server's API_TOKEN or a live API key`;
       case "login":
         return `the stored key is not ${this.connection.url}'s: run \`signalbox login\` again`;
       case ".dev.vars":

@@ -14,6 +14,15 @@ export const errorStatus = {
   "auth.missing_token": 401,
   "auth.invalid_token": 401,
   "auth.not_configured": 401,
+  // API keys: one not in the issued form, one no row matches, and one that was revoked or ran out.
+  "auth.key_malformed": 401,
+  "auth.key_unknown": 401,
+  "auth.key_revoked": 401,
+  "auth.key_expired": 401,
+  // Signed in, but the role (or the key's workflows) does not allow this: details name the permission.
+  "auth.forbidden": 403,
+  "key.invalid": 422,
+  "key.not_found": 404,
   "route.not_found": 404,
   "definition.invalid": 422,
   "definition.duplicate_node": 422,

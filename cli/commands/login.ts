@@ -2,7 +2,7 @@ import { rm } from "node:fs/promises";
 import type { Command } from "commander";
 import { createApi } from "../api";
 import { usageError } from "../cli-error";
-import { Client } from "../client";
+import { ApiError, Client } from "../client";
 import { configPath, resolveConnection, writeLogin } from "../config";
 import { contextOf } from "../context";
 import { printJson } from "../format";
@@ -60,8 +60,13 @@ export function registerLogin(program: Command): void {
       const { url } = await context.connection();
       const token = await readKey();
       if (!token) throw usageError("no API key given: pipe it in or type it at the prompt");
-      // A key is stored only once the server has taken it.
-      await createApi(new Client({ url, token, tokenSource: "login" })).runs({ limit: 1 });
+      // A key is stored only once the server has taken it. A key whose role may not read runs (a
+      // trigger key) was still taken: its 403 comes after the key was checked.
+      try {
+        await createApi(new Client({ url, token, tokenSource: "login" })).runs({ limit: 1 });
+      } catch (thrown) {
+        if (!(thrown instanceof ApiError && thrown.code === "auth.forbidden")) throw thrown;
+      }
       const path = await writeLogin({ url, token });
       if (context.json) printJson({ url, config: path });
       else process.stdout.write(`logged in to ${url}; the key is in ${path} (mode 0600)\n`);

@@ -2,13 +2,14 @@ import { Hono } from "hono";
 import type { Env } from "../env";
 import { errorData } from "../errors";
 import { approvalRoutes } from "./approvals";
-import { requireApiToken } from "./auth";
+import { allow, requireApiToken } from "./auth";
 import { deadLetterRoutes } from "./dead-letters";
 import { emailRoutes } from "./email";
 import { eventRoutes } from "./events";
 import { fileRoutes } from "./files";
 import { hookRoutes } from "./hooks";
 import { errorResponse, handleError } from "./http-errors";
+import { keyRoutes } from "./keys";
 import { metricsRoutes } from "./metrics";
 import { openApiDocument } from "./openapi";
 import { outboxRoutes } from "./outbox";
@@ -38,7 +39,8 @@ export function createApp() {
 
   app.route("/api/schema", workflowSchemaRoutes);
   app.use("/api/*", requireApiToken);
-  app.get("/api/openapi.json", (c) => c.json(openApiDocument));
+  app.get("/api/openapi.json", allow("api.read", { filtered: true }), (c) => c.json(openApiDocument));
+  app.route("/api/keys", keyRoutes);
   app.route("/api/workflows", workflowRoutes);
   app.route("/api/runs", runRoutes);
   app.route("/api/runs", runEventRoutes);

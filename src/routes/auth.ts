@@ -1,24 +1,90 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import { authenticateToken, lastUsedEvery } from "../auth/authenticate";
+import { inScope, type Permission, type Principal, roleAllows } from "../auth/roles";
 import type { Env } from "../env";
 import { fail } from "../errors";
+import { touchApiKey } from "../store/api-keys";
+import { database } from "../store/db";
+import { runWorkflowId } from "./run-scope";
 
-const encoder = new TextEncoder();
-
-/** Compares digests, so neither length nor content leaks through timing. */
-async function sameSecret(given: string, expected: string): Promise<boolean> {
-  const [a, b] = await Promise.all([
-    crypto.subtle.digest("SHA-256", encoder.encode(given)),
-    crypto.subtle.digest("SHA-256", encoder.encode(expected)),
-  ]);
-  return crypto.subtle.timingSafeEqual(a, b);
+declare module "hono" {
+  interface ContextVariableMap {
+    /** Who made an /api request: set by `requireApiToken`, read by `allow` and handlers that filter. */
+    principal: Principal;
+  }
 }
 
+/** Runs a write after the answer when the runtime allows it (tests without a context await it). */
+function afterResponse(c: Context, work: Promise<unknown>): void {
+  const logged = work.catch((thrown) =>
+    console.log(JSON.stringify({ level: "warn", message: "api key last-used write failed", error: String(thrown) })),
+  );
+  try {
+    c.executionCtx.waitUntil(logged);
+  } catch {
+    // No execution context: the promise still runs; nothing waits on it.
+  }
+}
+
+/** Every /api route: a bearer token that is the API_TOKEN or a live API key. */
 export const requireApiToken: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
-  const expected = c.env.API_TOKEN;
-  if (!expected) fail("auth.not_configured", "API_TOKEN is not set: add it with `wrangler secret put API_TOKEN`");
   const header = c.req.header("authorization") ?? "";
   const match = /^Bearer\s+(.+)$/i.exec(header);
   if (!match?.[1]) fail("auth.missing_token", "missing `Authorization: Bearer <token>` header");
-  if (!(await sameSecret(match[1].trim(), expected))) fail("auth.invalid_token", "invalid API token");
+  const now = Date.now();
+  const result = await authenticateToken(c.env, match[1].trim(), now);
+  if ("error" in result) fail(result.error.code, result.error.message);
+  c.set("principal", result.principal);
+  if (result.touch) afterResponse(c, touchApiKey(database(c.env.DB), result.touch.keyId, now, lastUsedEvery));
   await next();
 };
+
+export interface AllowOptions {
+  /** The route parameter holding a workflow id: a key limited to other workflows gets 404. */
+  workflow?: string;
+  /** The route parameter holding a run id: the run's workflow must be one the key may see, or 404. */
+  run?: string;
+  /** The handler narrows its answer to the key's workflows itself (lists, event fan-out). */
+  filtered?: boolean;
+}
+
+const declared = new WeakMap<object, Permission>();
+
+/** The permission an `allow` middleware checks; the route-coverage test reads it. */
+export function declaredPermission(handler: unknown): Permission | undefined {
+  return typeof handler === "function" ? declared.get(handler) : undefined;
+}
+
+export function forbidden(principal: Principal, permission: Permission, reason?: string): never {
+  fail("auth.forbidden", reason ?? `the ${principal.role} role does not have the ${permission} permission`, {
+    details: { permission, role: principal.role, ...(principal.workflows ? { workflows: principal.workflows } : {}) },
+  });
+}
+
+/**
+ * Declared on each /api route: the permission it needs. A key limited to some workflows reaches
+ * a route only when the route names one of them or filters its answer to them; elsewhere (cross-
+ * workflow views such as metrics) it is refused. A workflow or run outside its list answers 404,
+ * as one that does not exist would, so a key cannot probe for others' ids.
+ */
+export function allow(permission: Permission, options: AllowOptions = {}): MiddlewareHandler<{ Bindings: Env }> {
+  const handler: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
+    const principal = c.get("principal");
+    if (!roleAllows(principal.role, permission)) forbidden(principal, permission);
+    if (principal.workflows !== null) {
+      if (options.workflow !== undefined) {
+        const workflowId = c.req.param(options.workflow) ?? "";
+        if (!inScope(principal, workflowId)) fail("workflow.not_found", `no workflow ${workflowId}`);
+      } else if (options.run !== undefined) {
+        const runId = c.req.param(options.run) ?? "";
+        const workflowId = await runWorkflowId(c.env, runId);
+        if (workflowId === undefined || !inScope(principal, workflowId)) fail("run.not_found", `no run ${runId}`);
+      } else if (!options.filtered) {
+        forbidden(principal, permission, `a key limited to some workflows cannot use ${c.req.method} ${c.req.path}`);
+      }
+    }
+    await next();
+  };
+  declared.set(handler, permission);
+  return handler;
+}

@@ -3,6 +3,7 @@ import type { Env } from "../env";
 import { fail } from "../errors";
 import { listDeadLetters } from "../store/operations";
 import { decodeCursor, encodeCursor } from "../store/runs";
+import { allow } from "./auth";
 import { errorResponse } from "./http-errors";
 import { isObject, limitBody, listLimit, readJson } from "./request";
 import { retryRun } from "./run-actions";
@@ -15,7 +16,7 @@ import { checkRunId } from "./runs";
  */
 export const deadLetterRoutes = new Hono<{ Bindings: Env }>();
 
-deadLetterRoutes.get("/", async (c) => {
+deadLetterRoutes.get("/", allow("runs.read"), async (c) => {
   const { workflow, cursor: cursorParam } = c.req.query();
   const limit = listLimit(c);
   const cursor = cursorParam === undefined ? undefined : decodeCursor(cursorParam);
@@ -33,7 +34,7 @@ deadLetterRoutes.get("/", async (c) => {
 });
 
 /** Requeue: retry the run from its failed steps, on its own version or `{version: "latest" | N}`. */
-deadLetterRoutes.post("/:runId/requeue", limitBody, async (c) => {
+deadLetterRoutes.post("/:runId/requeue", allow("runs.act", { run: "runId" }), limitBody, async (c) => {
   const runId = checkRunId(c.req.param("runId"));
   const body = await readJson(c, { allowEmpty: true });
   if (!isObject(body)) fail("request.invalid", 'expected a JSON object {version?: "latest" | number}');

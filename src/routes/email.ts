@@ -3,6 +3,7 @@ import type { Env } from "../env";
 import { fail } from "../errors";
 import { database } from "../store/db";
 import { listRejections } from "../store/email";
+import { allow } from "./auth";
 import { listLimit } from "./request";
 
 /**
@@ -11,7 +12,7 @@ import { listLimit } from "./request";
  */
 export const emailRoutes = new Hono<{ Bindings: Env }>();
 
-emailRoutes.get("/rejections", async (c) => {
+emailRoutes.get("/rejections", allow("runs.read"), async (c) => {
   const { workflow, cursor } = c.req.query();
   if (cursor !== undefined && !/^rej_[0-9a-z]{26}$/.test(cursor)) {
     fail("request.invalid", "cursor is not one this API returned");

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { Env } from "../env";
 import { fail } from "../errors";
 import { filesBucketName, notificationFor } from "../triggers/r2-events";
+import { allow } from "./auth";
 
 export const fileRoutes = new Hono<{ Bindings: Env }>();
 
@@ -36,7 +37,7 @@ function keyOf(path: string): string {
  * Locally R2 sends no notifications, so this route is how uploads reach workflows; set
  * FILES_EMIT_NOTIFICATIONS=false where R2's own notifications are configured.
  */
-fileRoutes.put("/*", async (c) => {
+fileRoutes.put("/*", allow("files.write"), async (c) => {
   const key = keyOf(new URL(c.req.url).pathname);
   const length = Number(c.req.header("content-length") ?? Number.NaN);
   if (Number.isFinite(length) && length > maxUploadBytes) {
@@ -53,7 +54,7 @@ fileRoutes.put("/*", async (c) => {
 });
 
 /** Reads a file back: how a run follows the reference an r2 trigger put in its input. */
-fileRoutes.get("/*", async (c) => {
+fileRoutes.get("/*", allow("files.read"), async (c) => {
   const key = keyOf(new URL(c.req.url).pathname);
   const object = await c.env.FILES.get(key);
   if (!object) fail("file.not_found", `no file ${key}`);

@@ -3,6 +3,7 @@ import type { Env } from "../env";
 import { fail } from "../errors";
 import { parseDuration } from "../lib/duration";
 import { readMetrics } from "../store/metrics";
+import { allow } from "./auth";
 import { metricsReport, prometheusText } from "./metrics-format";
 
 /**
@@ -25,7 +26,7 @@ function wantsText(accept: string | undefined, format: string | undefined): bool
   return text !== -1 && (json === -1 || text < json);
 }
 
-metricsRoutes.get("/", async (c) => {
+metricsRoutes.get("/", allow("runs.read"), async (c) => {
   const { window: param = "1h", workflow, format } = c.req.query();
   const ms = parseDuration(param);
   if (ms === undefined || ms <= 0 || ms > maxWindowMs) {

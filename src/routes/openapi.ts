@@ -1,25 +1,46 @@
 import { runStatuses, skipReasons, stepStatuses } from "../engine/state";
 import { errorStatus } from "../errors";
+import { error, errorResponses, idParam, json } from "./openapi-common";
+import { keyPaths } from "./openapi-keys";
 
-const error = { $ref: "#/components/schemas/Error" };
-const json = (schema: unknown) => ({ content: { "application/json": { schema } } });
-const errorResponses = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((status) => [String(status), { description: "error", ...json(error) }]));
 const runStart = json({
   type: "object",
   properties: { runId: { type: "string" }, status: { enum: ["queued", "duplicate"] }, version: { type: "integer" } },
 });
-const idParam = (name: string) => ({ name, in: "path", required: true, schema: { type: "string" } });
 /** Large context values are references (`{"$signalbox.blob", size, type}`) unless this is true. */
 const inlineParam = { name: "inline", in: "query", schema: { type: "boolean" } };
 /** Plain decimal digits only; anything else is 400 `request.invalid` naming the parameter. */
 const limitParam = { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 200, default: 50 } };
 const stringParams = (...names: string[]) => names.map((name) => ({ name, in: "query", schema: { type: "string" } }));
 
+type Operation = { responses: Record<string, unknown> };
+
+/**
+ * Every route that needs a token may also be refused for the role: 403 `auth.forbidden`, its
+ * details naming the permission (docs/security.md has the table).
+ */
+function withForbidden<T extends Record<string, Record<string, Operation>>>(paths: T): T {
+  for (const [path, operations] of Object.entries(paths)) {
+    // Hooks and approval links are not behind roles: their 401s are signatures and link tokens.
+    if (!path.startsWith("/api/")) continue;
+    for (const operation of Object.values(operations)) {
+      if ("401" in operation.responses && !("403" in operation.responses)) {
+        operation.responses["403"] = { description: "error", ...json(error) };
+      }
+    }
+  }
+  return paths;
+}
+
 /** The API as OpenAPI 3.1: paths and their error statuses; node configs live in docs/definitions.md. */
 export const openApiDocument = {
   openapi: "3.1.0",
-  info: { title: "Signalbox", version: "0.1.0", description: "Durable workflow runs on Cloudflare Workers." },
+  info: {
+    title: "Signalbox",
+    version: "0.1.0",
+    description:
+      "Durable workflow runs on Cloudflare Workers. A bearer token is the API_TOKEN or an API key; what each role may call is in docs/security.md.",
+  },
   components: {
     securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
     schemas: {
@@ -68,7 +89,8 @@ export const openApiDocument = {
     },
   },
   security: [{ bearer: [] }],
-  paths: {
+  paths: withForbidden({
+    ...keyPaths,
     "/api/workflows": {
       get: { summary: "List workflows", responses: { "200": { description: "workflows" }, ...errorResponses(401) } },
       post: {
@@ -408,5 +430,5 @@ export const openApiDocument = {
         },
       },
     },
-  },
-} as const;
+  }),
+};

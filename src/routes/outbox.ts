@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { Env } from "../env";
 import { database } from "../store/db";
 import { listOutbox } from "../store/outbox";
+import { allow } from "./auth";
 import { listLimit } from "./request";
 
 /**
@@ -10,7 +11,7 @@ import { listLimit } from "./request";
  */
 export const outboxRoutes = new Hono<{ Bindings: Env }>();
 
-outboxRoutes.get("/", async (c) => {
+outboxRoutes.get("/", allow("outbox.read"), async (c) => {
   const { run, to } = c.req.query();
   const limit = listLimit(c);
   const rows = await listOutbox(database(c.env.DB), { runId: run, to, limit });

@@ -4,6 +4,7 @@ import { fail, isErrorData } from "../errors";
 import { isRunId } from "../lib/ids";
 import { eventName } from "../nodes/wait";
 import { humanLoopStub } from "../run/human-loop-api";
+import { allow } from "./auth";
 import { errorResponse } from "./http-errors";
 import { isObject, limitBody, readJson } from "./request";
 
@@ -14,7 +15,7 @@ import { isObject, limitBody, readJson } from "./request";
  */
 export const runEventRoutes = new Hono<{ Bindings: Env }>();
 
-runEventRoutes.post("/:runId/events/:name", limitBody, async (c) => {
+runEventRoutes.post("/:runId/events/:name", allow("runs.act", { run: "runId" }), limitBody, async (c) => {
   const runId = c.req.param("runId");
   const name = c.req.param("name");
   if (!isRunId(runId)) fail("run.not_found", `no run ${runId}`);

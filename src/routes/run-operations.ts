@@ -7,6 +7,7 @@ import { diffJson } from "../lib/json-diff";
 import { database } from "../store/db";
 import { operationsOf } from "../store/operations";
 import { runStub } from "../triggers/start-run";
+import { allow } from "./auth";
 import { bulkAction } from "./bulk";
 import { errorResponse } from "./http-errors";
 import { isObject, limitBody, queryInteger, readJson } from "./request";
@@ -30,9 +31,11 @@ export function retryVersion(body: Record<string, Json>): "latest" | number | un
   fail("request.invalid", 'version must be "latest" or a version number');
 }
 
-runOperationRoutes.post("/bulk", limitBody, async (c) => c.json(await bulkAction(c.env, await readJson(c))));
+runOperationRoutes.post("/bulk", allow("runs.act"), limitBody, async (c) =>
+  c.json(await bulkAction(c.env, await readJson(c))),
+);
 
-runOperationRoutes.post("/:runId/retry", limitBody, async (c) => {
+runOperationRoutes.post("/:runId/retry", allow("runs.act", { run: "runId" }), limitBody, async (c) => {
   const runId = checkRunId(c.req.param("runId"));
   const body = await readJson(c, { allowEmpty: true });
   if (!isObject(body)) fail("request.invalid", 'expected a JSON object {version?: "latest" | number}');
@@ -40,7 +43,7 @@ runOperationRoutes.post("/:runId/retry", limitBody, async (c) => {
   return answer(c, runId, await retryRun(c.env, runId, version === undefined ? {} : { version }));
 });
 
-runOperationRoutes.post("/:runId/replay", limitBody, async (c) => {
+runOperationRoutes.post("/:runId/replay", allow("runs.act", { run: "runId" }), limitBody, async (c) => {
   const runId = checkRunId(c.req.param("runId"));
   const body = await readJson(c);
   if (!isObject(body) || typeof body.fromNode !== "string" || body.fromNode === "") {
@@ -64,7 +67,7 @@ runOperationRoutes.post("/:runId/replay", limitBody, async (c) => {
   return c.json(result.value, 202);
 });
 
-runOperationRoutes.post("/:runId/pause", limitBody, async (c) => {
+runOperationRoutes.post("/:runId/pause", allow("runs.act", { run: "runId" }), limitBody, async (c) => {
   const runId = checkRunId(c.req.param("runId"));
   const body = await readJson(c, { allowEmpty: true });
   if (!isObject(body)) fail("request.invalid", "expected a JSON object {reason?}");
@@ -75,19 +78,19 @@ runOperationRoutes.post("/:runId/pause", limitBody, async (c) => {
   return answer(c, runId, await pauseRun(c.env, runId, reason ? { reason } : {}));
 });
 
-runOperationRoutes.post("/:runId/resume", async (c) => {
+runOperationRoutes.post("/:runId/resume", allow("runs.act", { run: "runId" }), async (c) => {
   const runId = checkRunId(c.req.param("runId"));
   return answer(c, runId, await resumeRun(c.env, runId));
 });
 
 // Through cancelRun, as a bulk cancel goes, so the run's operations record it the same way.
-runOperationRoutes.post("/:runId/cancel", async (c) => {
+runOperationRoutes.post("/:runId/cancel", allow("runs.act", { run: "runId" }), async (c) => {
   const runId = checkRunId(c.req.param("runId"));
   return answer(c, runId, await cancelRun(c.env, runId));
 });
 
 /** What changed between two context versions, as JSON Pointer changes; `to` defaults to the latest, `from` to the one before. */
-runOperationRoutes.get("/:runId/context/diff", async (c) => {
+runOperationRoutes.get("/:runId/context/diff", allow("runs.read", { run: "runId" }), async (c) => {
   const runId = checkRunId(c.req.param("runId"));
   const to = queryInteger(c, "to", { min: 0 });
   const from = queryInteger(c, "from", { min: 0 });
@@ -103,7 +106,7 @@ runOperationRoutes.get("/:runId/context/diff", async (c) => {
   return c.json({ runId, from: before.version, to: after.version, changes: diffJson(before.context, after.context) });
 });
 
-runOperationRoutes.get("/:runId/operations", async (c) => {
+runOperationRoutes.get("/:runId/operations", allow("runs.read", { run: "runId" }), async (c) => {
   const runId = checkRunId(c.req.param("runId"));
   return c.json({ runId, operations: await operationsOf(database(c.env.DB), runId) });
 });

@@ -7,6 +7,7 @@ import { deleteRun } from "../run/delete-run";
 import { database } from "../store/db";
 import { decodeCursor, listRuns } from "../store/runs";
 import { runStub } from "../triggers/start-run";
+import { allow } from "./auth";
 import { errorResponse } from "./http-errors";
 import { listLimit, queryInteger } from "./request";
 
@@ -18,7 +19,7 @@ export function checkRunId(runId: string): string {
   return runId;
 }
 
-runRoutes.get("/", async (c) => {
+runRoutes.get("/", allow("runs.read", { filtered: true }), async (c) => {
   const { workflow, status, parent, cursor: cursorParam } = c.req.query();
   const limit = listLimit(c);
   if (status !== undefined && !(runStatuses as readonly string[]).includes(status)) {
@@ -26,8 +27,16 @@ runRoutes.get("/", async (c) => {
   }
   const cursor = cursorParam === undefined ? undefined : decodeCursor(cursorParam);
   if (cursorParam !== undefined && !cursor) fail("request.invalid", "cursor is not one this API returned");
+  const { workflows } = c.get("principal");
   return c.json(
-    await listRuns(database(c.env.DB), { workflowId: workflow, status, parentRunId: parent, limit, cursor }),
+    await listRuns(database(c.env.DB), {
+      workflowId: workflow,
+      ...(workflows !== null ? { workflowIds: workflows } : {}),
+      status,
+      parentRunId: parent,
+      limit,
+      cursor,
+    }),
   );
 });
 
@@ -38,14 +47,14 @@ function inlineParam(value: string | undefined): boolean {
   fail("request.invalid", "inline must be true or false");
 }
 
-runRoutes.get("/:runId", async (c) => {
+runRoutes.get("/:runId", allow("runs.read", { run: "runId" }), async (c) => {
   const runId = checkRunId(c.req.param("runId"));
   const report = await runStub(c.env, runId).report({ inline: inlineParam(c.req.query("inline")) });
   if (!report) fail("run.not_found", `no run ${runId}`);
   return c.json(report);
 });
 
-runRoutes.get("/:runId/context", async (c) => {
+runRoutes.get("/:runId/context", allow("runs.read", { run: "runId" }), async (c) => {
   const runId = checkRunId(c.req.param("runId"));
   const version = queryInteger(c, "version", { min: 0 });
   const result = await runStub(c.env, runId).contextAt(version, { inline: inlineParam(c.req.query("inline")) });
@@ -55,7 +64,7 @@ runRoutes.get("/:runId/context", async (c) => {
 });
 
 /** Deletes an ended run: its blobs, its object's storage and its D1 rows. Later reads are 404. */
-runRoutes.delete("/:runId", async (c) => {
+runRoutes.delete("/:runId", allow("runs.delete", { run: "runId" }), async (c) => {
   const runId = checkRunId(c.req.param("runId"));
   const result = await deleteRun(c.env, runId);
   if ("error" in result) return errorResponse(c, result.error);

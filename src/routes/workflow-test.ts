@@ -13,6 +13,7 @@ import { loadPlan } from "../run/plans";
 import { runTestCase, type TestResult } from "../run/test-cases";
 import { database } from "../store/db";
 import { getVersion } from "../store/workflows";
+import { allow } from "./auth";
 import { errorResponse } from "./http-errors";
 import { isObject, limitBody, readJson } from "./request";
 
@@ -57,7 +58,7 @@ async function planFor(env: Env, workflowId: string, body: Record<string, Json>)
   return { ...loaded, definition: stored.definition };
 }
 
-workflowTestRoutes.post("/:id/test", limitBody, async (c) => {
+workflowTestRoutes.post("/:id/test", allow("workflows.test", { workflow: "id" }), limitBody, async (c) => {
   const result = await testWorkflow(c.env, c.req.param("id"), await readJson(c, { allowEmpty: true }));
   if (!result.ok) return errorResponse(c, result.error);
   return c.json(result.value);

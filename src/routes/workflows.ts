@@ -1,4 +1,5 @@
 import { type Context, Hono } from "hono";
+import { inScope } from "../auth/roles";
 import { type DefinitionIssue, validateDefinition } from "../definition/validate";
 import { checkWorkflowCalls } from "../definition/workflow-calls";
 import type { Env } from "../env";
@@ -11,13 +12,14 @@ import { getVersion, listVersions, listWorkflows, registerVersion } from "../sto
 import { filesBucketName } from "../triggers/r2-events";
 import { applySchedule, configFromRow, scheduleStub } from "../triggers/schedules";
 import { startRun } from "../triggers/start-run";
+import { allow } from "./auth";
 import { errorResponse } from "./http-errors";
 import { isObject, limitBody, queryInteger, readJson } from "./request";
 import { disableWorkflow, enableWorkflow, stopSchedule } from "./workflow-state";
 
 export const workflowRoutes = new Hono<{ Bindings: Env }>();
 
-workflowRoutes.post("/", limitBody, async (c) => {
+workflowRoutes.post("/", allow("workflows.write"), limitBody, async (c) => {
   const raw = await readJson(c);
   const result = validateDefinition(raw);
   if (!result.ok) return definitionIssues(c, result.issues);
@@ -81,8 +83,11 @@ workflowRoutes.post("/", limitBody, async (c) => {
   );
 });
 
-workflowRoutes.get("/", async (c) => {
-  const rows = (await listWorkflows(database(c.env.DB))).filter((row) => row.deletedAt === null);
+workflowRoutes.get("/", allow("workflows.read", { filtered: true }), async (c) => {
+  const principal = c.get("principal");
+  const rows = (await listWorkflows(database(c.env.DB))).filter(
+    (row) => row.deletedAt === null && inScope(principal, row.id),
+  );
   return c.json({
     workflows: rows.map((row) => ({
       workflowId: row.id,
@@ -95,7 +100,7 @@ workflowRoutes.get("/", async (c) => {
   });
 });
 
-workflowRoutes.get("/:id", async (c) => {
+workflowRoutes.get("/:id", allow("workflows.read", { workflow: "id" }), async (c) => {
   const workflowId = c.req.param("id");
   const version = queryInteger(c, "version", { min: 1 });
   const db = database(c.env.DB);
@@ -111,7 +116,7 @@ workflowRoutes.get("/:id", async (c) => {
   return c.json({ ...stored, enabled: current.disabledAt === null, versions: await listVersions(db, workflowId) });
 });
 
-workflowRoutes.post("/:id/runs", limitBody, async (c) => {
+workflowRoutes.post("/:id/runs", allow("runs.start", { workflow: "id" }), limitBody, async (c) => {
   const body = await readJson(c, { allowEmpty: true });
   if (!isObject(body)) fail("request.invalid", "expected a JSON object {input, idempotencyKey?}");
   const { input = {}, idempotencyKey } = body;
@@ -133,7 +138,7 @@ workflowRoutes.post("/:id/runs", limitBody, async (c) => {
 });
 
 /** Deletes a workflow: no trigger starts it any more, its schedule stops, its runs stay. */
-workflowRoutes.delete("/:id", async (c) => {
+workflowRoutes.delete("/:id", allow("workflows.write"), async (c) => {
   const workflowId = c.req.param("id");
   const db = database(c.env.DB);
   const hadSchedule = (await getScheduleRow(db, workflowId)) !== undefined;
@@ -143,14 +148,14 @@ workflowRoutes.delete("/:id", async (c) => {
 });
 
 /** Disabling keeps the workflow and its versions but starts nothing; its schedule stops. */
-workflowRoutes.post("/:id/disable", async (c) => {
+workflowRoutes.post("/:id/disable", allow("workflows.write"), async (c) => {
   const workflowId = c.req.param("id");
   if (!(await disableWorkflow(c.env, workflowId))) fail("workflow.not_found", `no workflow ${workflowId}`);
   return c.json({ workflowId, enabled: false });
 });
 
 /** Enabling starts the schedule again from its next tick; ticks while disabled are not caught up. */
-workflowRoutes.post("/:id/enable", async (c) => {
+workflowRoutes.post("/:id/enable", allow("workflows.write"), async (c) => {
   const workflowId = c.req.param("id");
   const enabled = await enableWorkflow(c.env, workflowId);
   if (!enabled) fail("workflow.not_found", `no workflow ${workflowId}`);
@@ -162,7 +167,7 @@ workflowRoutes.post("/:id/enable", async (c) => {
 });
 
 /** The schedule as its object runs it: next tick, armed alarm, a pending retry, recent ticks. */
-workflowRoutes.get("/:id/schedule", async (c) => {
+workflowRoutes.get("/:id/schedule", allow("workflows.read", { workflow: "id" }), async (c) => {
   const workflowId = c.req.param("id");
   const db = database(c.env.DB);
   const workflow = await loadWorkflow(db, workflowId);

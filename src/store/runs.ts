@@ -1,9 +1,11 @@
-import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, or, type SQL } from "drizzle-orm";
 import type { Database } from "./db";
 import { runs } from "./schema";
 
 export interface RunFilter {
   workflowId?: string;
+  /** Only runs of these workflows (a key limited to them); an empty list matches none. */
+  workflowIds?: readonly string[];
   status?: string;
   /** Child runs of this run (map items, loop iterations, subworkflow calls). */
   parentRunId?: string;
@@ -29,6 +31,7 @@ export function decodeCursor(cursor: string): { createdAt: number; id: string } 
 export async function listRuns(db: Database, filter: RunFilter) {
   const conditions: SQL[] = [];
   if (filter.workflowId) conditions.push(eq(runs.workflowId, filter.workflowId));
+  if (filter.workflowIds) conditions.push(inArray(runs.workflowId, [...filter.workflowIds]));
   if (filter.status) conditions.push(eq(runs.status, filter.status));
   if (filter.parentRunId) conditions.push(eq(runs.parentRunId, filter.parentRunId));
   if (filter.cursor) {

@@ -285,3 +285,27 @@ export const emailRejections = sqliteTable(
   },
   (table) => [index("email_rejections_received").on(table.receivedAt)],
 );
+
+// ---- access: API keys --------------------------------------------------------------------------
+
+/**
+ * API keys (`POST /api/keys`). The secret is shown once; only its SHA-256 is kept. A revoked
+ * key keeps its row, so the list still says who had access and until when.
+ */
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    /** viewer, operator, trigger or admin (src/auth/roles.ts). */
+    role: text("role").notNull(),
+    /** JSON array of workflow ids the key is limited to; null: every workflow. */
+    workflows: text("workflows"),
+    secretHash: text("secret_hash").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at"),
+    lastUsedAt: integer("last_used_at"),
+    revokedAt: integer("revoked_at"),
+  },
+  (table) => [index("api_keys_created").on(table.createdAt)],
+);

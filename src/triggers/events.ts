@@ -59,12 +59,17 @@ export function publishedEvent(message: EventMessage, publishedAt: number, fallb
  * event's id is each run's dedup key, so publishing the same id again (a redelivered queue
  * message, a retried request) inside the window starts nothing new.
  */
-export async function publishEvent(env: Env, event: PublishedEvent): Promise<SubscriberResult[]> {
+/** `only`: the workflows a key limited to some may start; the others' subscriptions are not told. */
+export async function publishEvent(
+  env: Env,
+  event: PublishedEvent,
+  only: readonly string[] | null = null,
+): Promise<SubscriberResult[]> {
   const envelope: JsonObject = {
     body: event.payload,
     event: { id: event.id, name: event.name, source: event.source, publishedAt: event.publishedAt },
   };
-  return fanOut(env, "event", event.name, async (workflow) => {
+  return fanOut(env, "event", event.name, only, async (workflow) => {
     const workflowId = workflow.workflowId;
     for (const trigger of workflow.definition.triggers) {
       if (trigger.type !== "event" || trigger.name !== event.name) continue;

@@ -19,10 +19,11 @@ export async function fanOut(
   env: Env,
   kind: "event" | "r2",
   key: string,
+  only: readonly string[] | null,
   start: (workflow: WorkflowForRun) => Promise<SubscriberResult>,
 ): Promise<SubscriberResult[]> {
   const db = database(env.DB);
-  const workflowIds = await subscribers(db, kind, key);
+  const workflowIds = (await subscribers(db, kind, key)).filter((id) => only === null || only.includes(id));
   const settled = await Promise.allSettled(
     workflowIds.map(async (workflowId): Promise<SubscriberResult> => {
       const workflow = await latestWorkflowForTrigger(env, db, workflowId);

@@ -98,7 +98,7 @@ export async function handleR2Notification(env: Env, notification: R2Notificatio
   const input = objectReference(notification);
   const { key } = notification.object;
   const defaultBucket = filesBucketName(env);
-  return fanOut(env, "r2", notification.bucket, async (workflow) => {
+  return fanOut(env, "r2", notification.bucket, null, async (workflow) => {
     for (const trigger of workflow.definition.triggers) {
       if (trigger.type !== "r2" || (trigger.bucket ?? defaultBucket) !== notification.bucket) continue;
       if (!(trigger.actions ?? createActions).includes(notification.action)) continue;

@@ -386,6 +386,24 @@ describe("signalbox login", () => {
     expect(listed.code, listed.stderr).toBe(0);
     expect(parseJson<{ runs: unknown[] }>(listed).runs).toHaveLength(1);
   });
+
+  it("takes an API key: a trigger key logs in and starts its workflow's runs, and reading runs names the missing permission", async () => {
+    const made = await harness.api("/api/keys", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "cli trigger", role: "trigger", workflows: [ids.callee] }),
+    });
+    expect(made.status).toBe(201);
+    const { key } = (await made.json()) as { key: string };
+    const keyEnv = { XDG_CONFIG_HOME: join(dir, "key-config") };
+    const login = await runCli(["login", "--url", harness.baseUrl], { env: keyEnv, input: `${key}\n` });
+    expect(login.code, login.stderr).toBe(0);
+    const started = await runCli(["run", ids.callee, "--input", '{"name": "Key"}', "--json"], { env: keyEnv });
+    expect(started.code, started.stderr).toBe(0);
+    const listed = await runCli(["runs", "ls"], { env: keyEnv });
+    expect(listed.code).toBe(1);
+    expectOneLine(listed, /runs\.read.*auth\.forbidden/);
+  });
 });
 
 describe("GET /api/schema/workflow.json", () => {

@@ -73,7 +73,7 @@ describe("signing in", () => {
     const response = await page("/ui/login", { form: { token: "not-the-token", next: "/ui/runs" } });
     expect(response.status).toBe(401);
     expect(response.headers.get("set-cookie")).toBeNull();
-    expect(await response.text()).toContain("not this Worker&#39;s API token");
+    expect(await response.text()).toContain("neither this Worker&#39;s API token nor a live API key");
   });
 
   it("sets an HttpOnly, SameSite=Strict, expiring session cookie and goes to the page asked for", async () => {
@@ -135,7 +135,7 @@ describe("sessions", () => {
     const cookie = await signIn();
     const [name, value] = cookie.split("=");
     const decoded = decodeURIComponent(value ?? "");
-    const tampered = `${name}=${encodeURIComponent(decoded.replace(/\|api-token\./, "|admin."))}`;
+    const tampered = `${name}=${encodeURIComponent(decoded.replace(/\|token\|-\|admin\|/, "|key|key_other|admin|"))}`;
     expect(tampered).not.toBe(cookie);
     const response = await page("/ui/workflows", { cookie: tampered });
     expect(response.status).toBe(303);

@@ -16,6 +16,8 @@ describe("GET /api/openapi.json", () => {
       "/api/email/rejections",
       "/api/events",
       "/api/files/{key}",
+      "/api/keys",
+      "/api/keys/{id}",
       "/api/metrics",
       "/api/outbox",
       "/api/runs",
@@ -42,6 +44,17 @@ describe("GET /api/openapi.json", () => {
     ]);
     expect(Object.keys(document.paths["/hooks/{workflowId}"]?.post?.responses ?? {})).toEqual(
       expect.arrayContaining(["200", "202", "400", "404", "413", "422"]),
+    );
+    // Every /api route behind a token may be refused for the role; hooks and approval links are not behind roles.
+    for (const [path, operations] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const statuses = Object.keys(operation.responses);
+        if (statuses.includes("401") && path.startsWith("/api/"))
+          expect(statuses, `${method} ${path}`).toContain("403");
+      }
+    }
+    expect(Object.keys(document.paths["/api/keys"]?.post?.responses ?? {})).toEqual(
+      expect.arrayContaining(["201", "400", "401", "403", "422"]),
     );
   });
 

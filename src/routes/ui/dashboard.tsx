@@ -11,6 +11,7 @@ import { checkForm, requireSession } from "./guard";
 import { securityHeaders } from "./headers";
 import { loginRoutes } from "./login";
 import { metricsPageRoutes } from "./metrics";
+import { requirePagePermission } from "./page-permissions";
 import { refusedPage } from "./refused";
 import { runPageRoutes } from "./run-page";
 import { runListRoutes } from "./runs";
@@ -60,6 +61,7 @@ dashboardRoutes.post("*", limitBody, async (c, next) => {
   if (!check.ok) return refusedPage(c, check.reason, true);
   return next();
 });
+dashboardRoutes.post("*", requirePagePermission);
 
 dashboardRoutes.get("/", (c) => c.redirect("/ui/runs", 303));
 dashboardRoutes.get("", (c) => c.redirect("/ui/runs", 303));

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { sameSecret } from "../../lib/tokens";
+import { authenticateToken } from "../../auth/authenticate";
 import { LoginPage } from "../../ui/pages/login-page";
 import { limitBody } from "../request";
 import { checkForm } from "./guard";
@@ -8,7 +8,7 @@ import { refusedPage } from "./refused";
 import { endSession, readSession, sessionSecret, startSession } from "./session";
 import type { UiEnv } from "./types";
 
-/** Sign-in and sign-out. Signing in trades the API token for a session cookie. */
+/** Sign-in and sign-out. Signing in trades the API token or an API key for a session cookie. */
 export const loginRoutes = new Hono<UiEnv>();
 
 loginRoutes.get("/login", async (c) => {
@@ -31,15 +31,35 @@ loginRoutes.post("/login", limitBody, async (c) => {
   const check = await checkForm(c, { token: false });
   if (!check.ok) return refusedPage(c, check.reason, false);
   const next = safeNextPath(check.form.get("next"));
-  const expected = c.env.API_TOKEN;
-  if (!expected) return c.html(<LoginPage next={next} configured={false} />, 503);
+  if (sessionSecret(c.env) === undefined) return c.html(<LoginPage next={next} configured={false} />, 503);
   const given = check.form.get("token");
-  if (typeof given !== "string" || given === "" || !(await sameSecret(given.trim(), expected))) {
-    return c.html(<LoginPage next={next} configured error="That token is not this Worker's API token." />, 401);
+  const signIn =
+    typeof given === "string" && given.trim() !== ""
+      ? await authenticateToken(c.env, given.trim(), Date.now())
+      : undefined;
+  if (!signIn || "error" in signIn) {
+    return c.html(<LoginPage next={next} configured error={signInRefusal(signIn?.error.code)} />, 401);
   }
-  await startSession(c, "api-token");
+  // The pages show every workflow: a key limited to some signs in to the API only.
+  if (signIn.principal.workflows !== null || signIn.principal.role === "trigger") {
+    return c.html(
+      <LoginPage
+        next={next}
+        configured
+        error="This key is limited to starting runs or to some workflows: it works with the API, not the dashboard."
+      />,
+      403,
+    );
+  }
+  await startSession(c, signIn.principal);
   return c.redirect(next, 303);
 });
+
+function signInRefusal(code: string | undefined): string {
+  if (code === "auth.key_revoked") return "That API key was revoked.";
+  if (code === "auth.key_expired") return "That API key has expired.";
+  return "That is neither this Worker's API token nor a live API key.";
+}
 
 /** Signing out needs the session's form token: another site cannot sign a person out either. */
 loginRoutes.post("/logout", limitBody, async (c) => {

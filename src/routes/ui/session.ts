@@ -1,7 +1,10 @@
 import type { Context } from "hono";
 import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
+import { isRole, type Principal, type Role } from "../../auth/roles";
 import type { Env } from "../../env";
 import { newToken } from "../../lib/tokens";
+import { findApiKey } from "../../store/api-keys";
+import { database } from "../../store/db";
 import type { UiEnv } from "./types";
 
 /**
@@ -13,10 +16,20 @@ import type { UiEnv } from "./types";
 export const sessionCookie = "signalbox_session";
 export const sessionTtlMs = 12 * 60 * 60 * 1000;
 
+/**
+ * Who signed in: the Worker's API_TOKEN, or an API key by its id and name. Pages and the audit
+ * read it through `sessionActor`.
+ */
+export type Actor = { kind: "token"; name: string } | { kind: "key"; id: string; name: string };
+
+/** The actor of a session signed in with the Worker's API_TOKEN. */
+export const apiTokenActor: Actor = { kind: "token", name: "API_TOKEN" };
+
 export interface Session {
   id: string;
-  /** Who signed in: today every session holds the one API token; roles come with access keys. */
-  subject: string;
+  actor: Actor;
+  /** The role the sign-in carried: pages that act check it on the server. */
+  role: Role;
   expiresAt: number;
 }
 
@@ -32,11 +45,15 @@ function isHttps(c: UiContext): boolean {
   return new URL(c.req.url).protocol === "https:";
 }
 
-export async function startSession(c: UiContext, subject: string, now = Date.now()): Promise<Session> {
+export async function startSession(c: UiContext, principal: Principal, now = Date.now()): Promise<Session> {
   const secret = sessionSecret(c.env);
   if (!secret) throw new Error("startSession without a session secret");
-  const session = { id: newToken(), subject, expiresAt: now + sessionTtlMs };
-  await setSignedCookie(c, sessionCookie, `v1|${session.expiresAt}|${session.id}|${subject}`, secret, {
+  const actor: Actor =
+    principal.kind === "key" ? { kind: "key", id: principal.id, name: principal.name } : apiTokenActor;
+  const session: Session = { id: newToken(), actor, role: principal.role, expiresAt: now + sessionTtlMs };
+  const keyId = actor.kind === "key" ? actor.id : "-";
+  const value = `v3|${session.expiresAt}|${session.id}|${actor.kind}|${keyId}|${session.role}|${encodeURIComponent(actor.name)}`;
+  await setSignedCookie(c, sessionCookie, value, secret, {
     path: "/ui",
     httpOnly: true,
     sameSite: "Strict",
@@ -52,15 +69,58 @@ export function endSession(c: UiContext): void {
 
 export type SessionState = { session: Session } | { missing: true } | { expired: true };
 
-/** A cookie that is absent, tampered with, malformed or signed under another key reads as missing. */
+/**
+ * A cookie that is absent, tampered with, malformed or signed under another key reads as missing.
+ * A key's session lasts only while the key does: its row is read again, so revoking the key (or
+ * its expiry) ends the session at the next page.
+ */
 export async function readSession(c: UiContext, now = Date.now()): Promise<SessionState> {
   const secret = sessionSecret(c.env);
   if (!secret) return { missing: true };
   const value = await getSignedCookie(c, secret, sessionCookie);
   if (typeof value !== "string") return { missing: true };
-  const [format, expires, id, subject] = value.split("|");
+  const [format, expires, id, ...rest] = value.split("|");
   const expiresAt = Number(expires);
-  if (format !== "v1" || !Number.isSafeInteger(expiresAt) || !id || !subject) return { missing: true };
+  const signedIn = signedInAs(format, rest);
+  if (!Number.isSafeInteger(expiresAt) || !id || !signedIn) return { missing: true };
   if (expiresAt <= now) return { expired: true };
-  return { session: { id, subject, expiresAt } };
+  const { actor, role } = signedIn;
+  if (actor.kind === "key") {
+    const row = await findApiKey(database(c.env.DB), actor.id);
+    if (!row || row.revokedAt !== null) return { missing: true };
+    if (row.expiresAt !== null && row.expiresAt <= now) return { expired: true };
+  }
+  return { session: { id, actor, role, expiresAt } };
+}
+
+/**
+ * v3 cookies carry the actor and the role. Older ones could only hold the API token, an admin:
+ * they stay valid until they expire (v1 `api-token`, v2 `token|<name>`).
+ */
+function signedInAs(format: string | undefined, fields: string[]): { actor: Actor; role: Role } | undefined {
+  if (format === "v1") return fields.length === 1 && fields[0] === "api-token" ? tokenSession : undefined;
+  if (format === "v2") return fields.length === 2 && fields[0] === "token" ? tokenSession : undefined;
+  if (format !== "v3" || fields.length !== 4) return undefined;
+  const [kind, keyId, role, encoded] = fields;
+  if (!isRole(role) || !keyId) return undefined;
+  let name: string;
+  try {
+    name = decodeURIComponent(encoded ?? "");
+  } catch {
+    return undefined;
+  }
+  if (name === "") return undefined;
+  if (kind === "token") return { actor: { kind: "token", name }, role };
+  if (kind === "key" && keyId !== "-") return { actor: { kind: "key", id: keyId, name }, role };
+  return undefined;
+}
+
+const tokenSession = { actor: apiTokenActor, role: "admin" } as const;
+
+/**
+ * The signed-in person as every dashboard action records them: the one place that turns a
+ * session into an identity.
+ */
+export function sessionActor(c: UiContext): Actor {
+  return c.get("session").actor;
 }

@@ -1,6 +1,6 @@
 import { BareShell } from "../shell";
 
-/** Sign-in: the API token, once; the session cookie carries the rest. */
+/** Sign-in: the API token or an API key, once; the session cookie carries the rest. */
 export function LoginPage(props: { next: string; error?: string; notice?: string; configured: boolean }) {
   return (
     <BareShell title="Sign in">
@@ -14,7 +14,7 @@ export function LoginPage(props: { next: string; error?: string; notice?: string
         {props.configured ? (
           <form method="post" action="/ui/login">
             <input type="hidden" name="next" value={props.next} />
-            <label for="token">API token</label>
+            <label for="token">API token or key</label>
             <input
               id="token"
               name="token"
@@ -30,7 +30,8 @@ export function LoginPage(props: { next: string; error?: string; notice?: string
               </p>
             ) : (
               <p id="token-help" class="note">
-                The Worker's <code>API_TOKEN</code>. You stay signed in for 12 hours in this browser.
+                The Worker's <code>API_TOKEN</code>, or an API key (<code>sbk_…</code>) a viewer, operator or admin was
+                given. You stay signed in for 12 hours in this browser.
               </p>
             )}
             <div class="actions">

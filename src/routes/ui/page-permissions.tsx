@@ -1,0 +1,35 @@
+import type { MiddlewareHandler } from "hono";
+import { type Permission, roleAllows } from "../../auth/roles";
+import { MessagePage } from "../../ui/pages/message-page";
+import type { UiEnv } from "./types";
+
+/**
+ * What each dashboard form needs, as the API's routes do (docs/security.md). Any other POST is
+ * an action on runs (cancel, retry, requeue, bulk, an approval decision): `runs.act`.
+ */
+const pagePermissions: [pattern: RegExp, permission: Permission][] = [
+  [/^\/ui\/workflows\/[^/]+\/(enable|disable)$/, "workflows.write"],
+  [/^\/ui\/workflows\/[^/]+\/test$/, "workflows.test"],
+  [/^\/ui\/workflows\/[^/]+\/runs$/, "runs.start"],
+];
+
+export function pagePermission(path: string): Permission {
+  return pagePermissions.find(([pattern]) => pattern.test(path))?.[1] ?? "runs.act";
+}
+
+/** Every dashboard POST, after the session and form token: a viewer's gets 403 and changes nothing. */
+export const requirePagePermission: MiddlewareHandler<UiEnv> = async (c, next) => {
+  const permission = pagePermission(c.req.path);
+  const session = c.get("session");
+  if (!roleAllows(session.role, permission)) {
+    return c.html(
+      <MessagePage
+        title="Not allowed"
+        message={`Signed in as ${session.actor.name} (${session.role}), you do not have the ${permission} permission this needs. Nothing was changed.`}
+        csrf={c.get("csrf")}
+      />,
+      403,
+    );
+  }
+  return next();
+};
