@@ -1,4 +1,6 @@
-import { and, asc, eq, gt } from "drizzle-orm";
+import { and, asc, desc, eq, gt } from "drizzle-orm";
+import type { ReviewQuery } from "../run/reviews";
+import type { ApprovalRow } from "./approvals";
 import type { Database } from "./db";
 import { approvals } from "./schema";
 
@@ -49,4 +51,25 @@ export async function openReviews(db: Database, now: number, limit: number): Pro
     });
   }
   return [...reviews.values()];
+}
+
+/**
+ * The link an approver was sent for one review round, the latest if the mail was sent again:
+ * deciding from the inbox uses (and so spends) that link, as if its email had been opened.
+ */
+export async function linkOfReview(db: Database, query: ReviewQuery): Promise<ApprovalRow | undefined> {
+  return db
+    .select()
+    .from(approvals)
+    .where(
+      and(
+        eq(approvals.runId, query.runId),
+        eq(approvals.nodeId, query.nodeId),
+        eq(approvals.attempt, query.attempt),
+        eq(approvals.round, query.round),
+        eq(approvals.approver, query.approver),
+      ),
+    )
+    .orderBy(desc(approvals.createdAt))
+    .get();
 }

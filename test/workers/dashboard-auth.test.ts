@@ -135,7 +135,7 @@ describe("sessions", () => {
     const cookie = await signIn();
     const [name, value] = cookie.split("=");
     const decoded = decodeURIComponent(value ?? "");
-    const tampered = `${name}=${encodeURIComponent(decoded.replace(/\|api-token\./, "|admin."))}`;
+    const tampered = `${name}=${encodeURIComponent(decoded.replace(/\|API_TOKEN\./, "|admin."))}`;
     expect(tampered).not.toBe(cookie);
     const response = await page("/ui/workflows", { cookie: tampered });
     expect(response.status).toBe(303);

@@ -5,7 +5,7 @@ import { limitBody } from "../request";
 import { checkForm } from "./guard";
 import { safeNextPath } from "./next-path";
 import { refusedPage } from "./refused";
-import { endSession, readSession, sessionSecret, startSession } from "./session";
+import { apiTokenActor, endSession, readSession, sessionSecret, startSession } from "./session";
 import type { UiEnv } from "./types";
 
 /** Sign-in and sign-out. Signing in trades the API token for a session cookie. */
@@ -37,7 +37,7 @@ loginRoutes.post("/login", limitBody, async (c) => {
   if (typeof given !== "string" || given === "" || !(await sameSecret(given.trim(), expected))) {
     return c.html(<LoginPage next={next} configured error="That token is not this Worker's API token." />, 401);
   }
-  await startSession(c, "api-token");
+  await startSession(c, apiTokenActor);
   return c.redirect(next, 303);
 });
 

@@ -13,10 +13,18 @@ import type { UiEnv } from "./types";
 export const sessionCookie = "signalbox_session";
 export const sessionTtlMs = 12 * 60 * 60 * 1000;
 
+/**
+ * Who signed in. Today the only credential is the Worker's API_TOKEN; an access key (an id and
+ * a name) becomes another kind here, read by `sessionActor` and nowhere else.
+ */
+export type Actor = { kind: "token"; name: string };
+
+/** The actor of a session signed in with the Worker's API_TOKEN. */
+export const apiTokenActor: Actor = { kind: "token", name: "API_TOKEN" };
+
 export interface Session {
   id: string;
-  /** Who signed in: today every session holds the one API token; roles come with access keys. */
-  subject: string;
+  actor: Actor;
   expiresAt: number;
 }
 
@@ -32,11 +40,12 @@ function isHttps(c: UiContext): boolean {
   return new URL(c.req.url).protocol === "https:";
 }
 
-export async function startSession(c: UiContext, subject: string, now = Date.now()): Promise<Session> {
+export async function startSession(c: UiContext, actor: Actor, now = Date.now()): Promise<Session> {
   const secret = sessionSecret(c.env);
   if (!secret) throw new Error("startSession without a session secret");
-  const session = { id: newToken(), subject, expiresAt: now + sessionTtlMs };
-  await setSignedCookie(c, sessionCookie, `v1|${session.expiresAt}|${session.id}|${subject}`, secret, {
+  const session = { id: newToken(), actor, expiresAt: now + sessionTtlMs };
+  const value = `v2|${session.expiresAt}|${session.id}|${actor.kind}|${encodeURIComponent(actor.name)}`;
+  await setSignedCookie(c, sessionCookie, value, secret, {
     path: "/ui",
     httpOnly: true,
     sameSite: "Strict",
@@ -58,9 +67,35 @@ export async function readSession(c: UiContext, now = Date.now()): Promise<Sessi
   if (!secret) return { missing: true };
   const value = await getSignedCookie(c, secret, sessionCookie);
   if (typeof value !== "string") return { missing: true };
-  const [format, expires, id, subject] = value.split("|");
+  const [format, expires, id, ...rest] = value.split("|");
   const expiresAt = Number(expires);
-  if (format !== "v1" || !Number.isSafeInteger(expiresAt) || !id || !subject) return { missing: true };
+  const actor = actorOf(format, rest);
+  if (!Number.isSafeInteger(expiresAt) || !id || !actor) return { missing: true };
   if (expiresAt <= now) return { expired: true };
-  return { session: { id, subject, expiresAt } };
+  return { session: { id, actor, expiresAt } };
+}
+
+/** v1 cookies (before actors) could only hold the API token; they stay valid until they expire. */
+function actorOf(format: string | undefined, fields: string[]): Actor | undefined {
+  if (format === "v1") return fields.length === 1 && fields[0] === "api-token" ? apiTokenActor : undefined;
+  if (format !== "v2" || fields.length !== 2 || fields[0] !== "token") return undefined;
+  try {
+    const name = decodeURIComponent(fields[1] ?? "");
+    return name === "" ? undefined : { kind: "token", name };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The signed-in person as every dashboard action records them. The one place that turns a
+ * session into an identity: when access keys land, this and the sign-in change, not the pages.
+ */
+export function sessionActor(c: UiContext): Actor {
+  return c.get("session").actor;
+}
+
+/** How an actor reads in the audit trail and on pages. */
+export function actorLabel(actor: Actor): string {
+  return actor.kind === "token" ? `token ${actor.name}` : actor.name;
 }
