@@ -3,6 +3,7 @@ import type { Env } from "../env";
 import { errorData } from "../errors";
 import { approvalRoutes } from "./approvals";
 import { requireApiToken } from "./auth";
+import { benchRoutes } from "./bench";
 import { deadLetterRoutes } from "./dead-letters";
 import { emailRoutes } from "./email";
 import { eventRoutes } from "./events";
@@ -53,6 +54,7 @@ export function createApp() {
   app.route("/api/dead-letters", deadLetterRoutes);
   app.route("/api/metrics", metricsRoutes);
   app.route("/api/workflows", workflowTestRoutes);
+  app.route("/api/__bench", benchRoutes);
   app.route("/ui", dashboardRoutes);
   return app;
 }

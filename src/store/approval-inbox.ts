@@ -17,18 +17,22 @@ export interface OpenReview {
   pending: string[];
 }
 
+/** Unused, unexpired links oldest first (the `approvals_status_created` index), unrun. */
+export function openLinksQuery(db: Database, now: number, limit: number) {
+  return db
+    .select()
+    .from(approvals)
+    .where(and(eq(approvals.status, "pending"), gt(approvals.expiresAt, now)))
+    .orderBy(asc(approvals.createdAt), asc(approvals.id))
+    .limit(limit * 10);
+}
+
 /**
  * Reviews with at least one unused, unexpired link, oldest first: one entry per run, step,
  * attempt and round, whatever the number of approvers asked.
  */
 export async function openReviews(db: Database, now: number, limit: number): Promise<OpenReview[]> {
-  const rows = await db
-    .select()
-    .from(approvals)
-    .where(and(eq(approvals.status, "pending"), gt(approvals.expiresAt, now)))
-    .orderBy(asc(approvals.createdAt), asc(approvals.id))
-    .limit(limit * 10)
-    .all();
+  const rows = await openLinksQuery(db, now, limit).all();
   const reviews = new Map<string, OpenReview>();
   for (const row of rows) {
     const key = `${row.runId}\u0000${row.nodeId}\u0000${row.attempt}\u0000${row.round}`;

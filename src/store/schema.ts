@@ -126,7 +126,11 @@ export const approvals = sqliteTable(
     decision: text("decision"),
     status: text("status").notNull(),
   },
-  (table) => [index("approvals_run").on(table.runId, table.nodeId)],
+  (table) => [
+    index("approvals_run").on(table.runId, table.nodeId),
+    // The approvals inbox: pending links oldest first, without reading used ones.
+    index("approvals_status_created").on(table.status, table.createdAt, table.id),
+  ],
 );
 
 /** Every decision submitted on an approval link, accepted or not: who, when, from where. */

@@ -1,5 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { openLinksQuery } from "../../src/store/approval-inbox";
+import { database } from "../../src/store/db";
 import { csrfOf, page, signIn } from "./dashboard-support";
 import { register, settle, startManual } from "./helpers";
 import { approvalWorkflow, decide, linkFor, openLink } from "./human-helpers";
@@ -34,6 +36,16 @@ describe("the approvals inbox", () => {
     const cookie = await signIn();
     const html = await (await page("/ui/approvals", { cookie })).text();
     expect(html).toContain("Nothing waits for a person");
+  });
+
+  it("reads open links through the status index, oldest first, without a sort", async () => {
+    const { sql, params } = openLinksQuery(database(env.DB), Date.now(), 50).toSQL();
+    const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+      .bind(...params)
+      .all<{ detail: string }>();
+    expect(plan.results.map((row) => row.detail)).toEqual([
+      "SEARCH approvals USING INDEX approvals_status_created (status=?)",
+    ]);
   });
 
   it("lists open reviews oldest first with what they ask, and drops one once it is decided", async () => {

@@ -1,0 +1,1 @@
+CREATE INDEX `approvals_status_created` ON `approvals` (`status`,`created_at`,`id`);
