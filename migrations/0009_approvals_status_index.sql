@@ -1,1 +1,0 @@
-CREATE INDEX `approvals_status_created` ON `approvals` (`status`,`created_at`,`id`);

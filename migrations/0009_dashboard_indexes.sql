@@ -1,0 +1,2 @@
+CREATE INDEX `approvals_status_created` ON `approvals` (`status`,`created_at`,`id`);--> statement-breakpoint
+CREATE INDEX `runs_workflow_status_created` ON `runs` (`workflow_id`,`status`,`created_at`,`id`);
