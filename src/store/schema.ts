@@ -292,3 +292,12 @@ export const emailRejections = sqliteTable(
   },
   (table) => [index("email_rejections_received").on(table.receivedAt)],
 );
+
+/**
+ * Dashboard sessions ended by signing out before their cookie expired: the cookie alone would
+ * still be valid, so a copy of it is checked here. Rows are useless once `expires_at` passes.
+ */
+export const dashboardSignOuts = sqliteTable("dashboard_sign_outs", {
+  sessionId: text("session_id").primaryKey(),
+  expiresAt: integer("expires_at").notNull(),
+});

@@ -2,13 +2,16 @@ import type { Context } from "hono";
 import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
 import type { Env } from "../../env";
 import { newToken } from "../../lib/tokens";
+import { database } from "../../store/db";
+import { isSignedOut, recordSignOut } from "../../store/sign-outs";
 import type { UiEnv } from "./types";
 
 /**
  * Dashboard sessions: a cookie signed with HMAC-SHA256 (hono's signed cookies) that carries its
  * own expiry, so a copied cookie stops working when it ends whatever the browser does with
  * Max-Age. The key is derived from API_TOKEN (or SESSION_SECRET): rotating the token signs
- * everyone out.
+ * everyone out. Signing out records the session's id in D1 (dashboard_sign_outs), which every
+ * request checks.
  */
 export const sessionCookie = "signalbox_session";
 export const sessionTtlMs = 12 * 60 * 60 * 1000;
@@ -55,6 +58,12 @@ export async function startSession(c: UiContext, actor: Actor, now = Date.now())
   return session;
 }
 
+/** Signing out: the session is recorded as ended in D1, then the cookie is deleted. */
+export async function signOut(c: UiContext, session: Session, now = Date.now()): Promise<void> {
+  await recordSignOut(database(c.env.DB), session.id, session.expiresAt, now);
+  endSession(c);
+}
+
 export function endSession(c: UiContext): void {
   deleteCookie(c, sessionCookie, { path: "/ui", httpOnly: true, sameSite: "Strict", secure: isHttps(c) });
 }
@@ -72,6 +81,8 @@ export async function readSession(c: UiContext, now = Date.now()): Promise<Sessi
   const actor = actorOf(format, rest);
   if (!Number.isSafeInteger(expiresAt) || !id || !actor) return { missing: true };
   if (expiresAt <= now) return { expired: true };
+  // Signing out ends the session on the server too: a copy of the cookie is no session then.
+  if (await isSignedOut(database(c.env.DB), id)) return { missing: true };
   return { session: { id, actor, expiresAt } };
 }
 
