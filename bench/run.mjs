@@ -1,4 +1,4 @@
-// `npm run bench -- [--quick] [--only=ttfs,linear,...] [--json=FILE] [--state-dir=DIR] [--strict] [--quiet=MS]`
+// `npm run bench -- [--quick] [--only=ttfs,linear,...,dashboard] [--json=FILE] [--state-dir=DIR] [--strict] [--quiet=MS]`
 // `npm run bench -- --profile=linear|ttfs|webhooks|fanout-queue [--profile-target=d1:db]`
 // One `wrangler dev` hosts Signalbox and a Cloudflare Workflows baseline; every scenario runs
 // on both, alternating which goes first, after a warm-up. Prints medians, p95s, ratios and
@@ -7,6 +7,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { dashboard } from "./lib/dashboard.mjs";
 import { machine } from "./lib/machine.mjs";
 import { startPings } from "./lib/pings.mjs";
 import { profileWorkload } from "./lib/profile-workloads.mjs";
@@ -42,7 +43,7 @@ const plan = options.quick
       resumeSleeps: [1000, 8000],
       d1Runs: 5,
     };
-const all = ["ttfs", "linear", "fanout", "fanout-queue", "context", "floor", "webhooks", "d1", "resume"];
+const all = ["ttfs", "linear", "fanout", "fanout-queue", "context", "floor", "webhooks", "d1", "resume", "dashboard"];
 /** The context-size scenario's two documents: 1 KiB and 5 MiB. */
 const contextSizes = [1024, 5 * 1024 * 1024];
 const selected = new Set(options.only ? options.only.split(",") : all);
@@ -150,6 +151,10 @@ async function main() {
         const graceMs = options.quick ? 8_000 : 30_000;
         results.resume.push({ sleepMs: ms, ...(await scenario.resume(ctx, systems, ms, { graceMs })) });
       }
+    }
+    if (selected.has("dashboard")) {
+      log("dashboard at size");
+      results.dashboard = await dashboard(ctx, log);
     }
   } catch (error) {
     log(`harness failed: ${error.stack ?? error}`);

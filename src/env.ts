@@ -6,6 +6,8 @@ export interface Env {
   RUNS: DurableObjectNamespace<RunObject>;
   /** Bearer token every /api route requires (a Worker secret; `.dev.vars` locally). */
   API_TOKEN?: string;
+  /** "1" only in `npm run bench`'s config: mounts its seeding and query-plan routes (src/routes/bench.ts). */
+  BENCH?: string;
   DEDUP_WINDOW_DEFAULT?: string;
   /** How long an isolate starts runs from the latest version it read before reading D1 again (src/store/workflow-cache.ts). */
   WORKFLOW_CACHE_TTL?: string;

@@ -1,4 +1,5 @@
 // Turns raw samples into the printed table and the target lines.
+import { dashboardReport } from "./dashboard.mjs";
 import { fmt, median, p95 } from "./stats.mjs";
 
 const pick = (rows, key) => (rows ?? []).map((row) => row[key]);
@@ -202,6 +203,7 @@ export function report(results) {
       `no D1 write awaited between sequential steps: a step costs ${fmt(perStep)} ms, one awaited D1 write ${fmt(d1Cost)} ms; ${fmt(batches, 0)} D1 batches for 106 steps`,
     );
   } else targets.push("SKIP  no D1 write awaited between steps: needs the linear, floor and d1 scenarios");
+  if (results.dashboard) lines.push(...dashboardReport(results.dashboard, target));
   lines.push("");
   lines.push(`targets${results.quick ? " (smoke run: shown, not enforced)" : ""}`);
   lines.push(...targets);

@@ -41,7 +41,8 @@ async function absoluteConfig(configPath) {
  */
 async function writeConfigs(dir, token) {
   const signalbox = await absoluteConfig(join(root, "wrangler.toml"));
-  signalbox.vars = { ...signalbox.vars, API_TOKEN: token };
+  // BENCH mounts the seeding and query-plan routes the dashboard scenario uses (src/routes/bench.ts).
+  signalbox.vars = { ...signalbox.vars, API_TOKEN: token, BENCH: "1" };
   delete signalbox.triggers; // the watchdog cron never fires in wrangler dev anyway
   const sbDb = signalbox.d1_databases?.find((db) => db.binding === "DB");
   const baseline = await absoluteConfig(join(root, "bench", "baseline", "wrangler.toml"));
@@ -65,7 +66,19 @@ async function writeConfigs(dir, token) {
   if (bundle.status !== 0) throw new Error(`bundling Signalbox failed:\n${bundle.stdout}${bundle.stderr}`);
   writeFileSync(
     paths.signalbox,
-    JSON.stringify({ ...signalbox, main: join(dist, "index.js"), no_bundle: true }, null, 2),
+    // The bundle imports the dashboard's htmx as a text module beside index.js; unbundled, the
+    // rule has to name the file as it was written there (<hash>-htmx.min.js).
+    JSON.stringify(
+      {
+        ...signalbox,
+        main: join(dist, "index.js"),
+        no_bundle: true,
+        find_additional_modules: true,
+        rules: [{ type: "Text", globs: ["**/*-htmx.min.js"], fallthrough: true }],
+      },
+      null,
+      2,
+    ),
   );
   return paths;
 }

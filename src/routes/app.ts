@@ -3,6 +3,7 @@ import type { Env } from "../env";
 import { errorData } from "../errors";
 import { approvalRoutes } from "./approvals";
 import { allow, requireApiToken } from "./auth";
+import { benchRoutes } from "./bench";
 import { deadLetterRoutes } from "./dead-letters";
 import { emailRoutes } from "./email";
 import { eventRoutes } from "./events";
@@ -55,6 +56,7 @@ export function createApp() {
   app.route("/api/dead-letters", deadLetterRoutes);
   app.route("/api/metrics", metricsRoutes);
   app.route("/api/workflows", workflowTestRoutes);
+  app.route("/api/__bench", benchRoutes);
   app.route("/ui", dashboardRoutes);
   return app;
 }

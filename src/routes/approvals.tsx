@@ -6,10 +6,11 @@ import type { Json } from "../lib/json";
 import { csrfToken, hashToken, isTokenShape, sameSecret } from "../lib/tokens";
 import { humanLoopStub } from "../run/human-loop-api";
 import type { ClosedReason, ReviewInfo } from "../run/reviews";
-import { type ApprovalRow, claimApproval, findApproval, recordAudit } from "../store/approvals";
+import { type ApprovalRow, findApproval, recordAudit } from "../store/approvals";
 import { database } from "../store/db";
 import { type ApprovalFormValues, ApprovalPage } from "../ui/approval-page";
 import { MessagePage } from "../ui/message-page";
+import { closedMessages, decideOnLink } from "./approval-decision";
 import { type DecisionInput, parseDecision } from "./approval-input";
 import { errorResponse } from "./http-errors";
 import { isObject, limitBody, readForm, readJson } from "./request";
@@ -49,15 +50,6 @@ const problems = {
     outcome: "csrf_invalid",
   },
 } as const satisfies Record<string, Problem>;
-
-const closedMessages: Record<ClosedReason, string> = {
-  run_ended: "The run this request belongs to has ended, so it needs no decision any more.",
-  superseded: "The step this request was for has moved on, so it needs no decision any more.",
-  decided: "This request has already been decided.",
-  expired: "This request expired before a decision was made with this link.",
-  already_decided: "You have already decided on this request.",
-  not_approver: "This link's approver is no longer asked for this request.",
-};
 
 /** A body the route cannot parse is answered (and audited) like the link's other problems. */
 function unreadable(thrown: unknown): Problem {
@@ -234,20 +226,10 @@ approvalRoutes.post("/:token", limitBody, async (c) => {
     );
   }
 
-  if (!(await claimApproval(db, { id: row.id, decision: input.decision, now }))) {
-    return answer(problems.used, row, input.decision);
+  const result = await decideOnLink(c.env, db, row, input, audit);
+  if (!result.ok) {
+    return answer(result.reason === "used" ? problems.used : closedProblem(result.reason, info), row, input.decision);
   }
-  const result = await humanLoopStub(c.env, row.runId).decide({ ...query(row), ...input });
-  if (!result?.ok) {
-    const reason = result && !result.ok ? result.reason : "run_ended";
-    return answer(closedProblem(reason, info), row, input.decision);
-  }
-  await recordAudit(db, {
-    ...auditOf(row),
-    decision: input.decision,
-    outcome: "accepted",
-    details: { comment: input.comment ?? null, edits: input.edits ?? null, output: input.output ?? null },
-  });
   const body = {
     runId: row.runId,
     nodeId: row.nodeId,

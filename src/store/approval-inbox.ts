@@ -1,4 +1,6 @@
-import { and, asc, eq, gt } from "drizzle-orm";
+import { and, asc, desc, eq, gt } from "drizzle-orm";
+import type { ReviewQuery } from "../run/reviews";
+import type { ApprovalRow } from "./approvals";
 import type { Database } from "./db";
 import { approvals } from "./schema";
 
@@ -15,18 +17,22 @@ export interface OpenReview {
   pending: string[];
 }
 
+/** Unused, unexpired links oldest first (the `approvals_status_created` index), unrun. */
+export function openLinksQuery(db: Database, now: number, limit: number) {
+  return db
+    .select()
+    .from(approvals)
+    .where(and(eq(approvals.status, "pending"), gt(approvals.expiresAt, now)))
+    .orderBy(asc(approvals.createdAt), asc(approvals.id))
+    .limit(limit * 10);
+}
+
 /**
  * Reviews with at least one unused, unexpired link, oldest first: one entry per run, step,
  * attempt and round, whatever the number of approvers asked.
  */
 export async function openReviews(db: Database, now: number, limit: number): Promise<OpenReview[]> {
-  const rows = await db
-    .select()
-    .from(approvals)
-    .where(and(eq(approvals.status, "pending"), gt(approvals.expiresAt, now)))
-    .orderBy(asc(approvals.createdAt), asc(approvals.id))
-    .limit(limit * 10)
-    .all();
+  const rows = await openLinksQuery(db, now, limit).all();
   const reviews = new Map<string, OpenReview>();
   for (const row of rows) {
     const key = `${row.runId}\u0000${row.nodeId}\u0000${row.attempt}\u0000${row.round}`;
@@ -49,4 +55,25 @@ export async function openReviews(db: Database, now: number, limit: number): Pro
     });
   }
   return [...reviews.values()];
+}
+
+/**
+ * The link an approver was sent for one review round, the latest if the mail was sent again:
+ * deciding from the inbox uses (and so spends) that link, as if its email had been opened.
+ */
+export async function linkOfReview(db: Database, query: ReviewQuery): Promise<ApprovalRow | undefined> {
+  return db
+    .select()
+    .from(approvals)
+    .where(
+      and(
+        eq(approvals.runId, query.runId),
+        eq(approvals.nodeId, query.nodeId),
+        eq(approvals.attempt, query.attempt),
+        eq(approvals.round, query.round),
+        eq(approvals.approver, query.approver),
+      ),
+    )
+    .orderBy(desc(approvals.createdAt))
+    .get();
 }

@@ -34,39 +34,51 @@ function conditions(search: RunSearch, options: { status: boolean }): SQL[] {
   return where;
 }
 
-/** Newest first, keyset-paginated on (created_at, id) like `listRuns`. */
-export async function searchRuns(
+/** The list's query, unrun: `searchRuns` runs it, the benchmark explains it. */
+export function searchRunsQuery(
   db: Database,
   search: RunSearch,
   page: { limit: number; cursor?: { createdAt: number; id: string } },
-): Promise<{ runs: RunRow[]; nextCursor: string | null }> {
+) {
   const where = conditions(search, { status: true });
   if (page.cursor) {
     const { createdAt, id } = page.cursor;
     const older = or(lt(runs.createdAt, createdAt), and(eq(runs.createdAt, createdAt), lt(runs.id, id)));
     if (older) where.push(older);
   }
-  const rows = await db
+  return db
     .select()
     .from(runs)
     .where(where.length > 0 ? and(...where) : undefined)
     .orderBy(desc(runs.createdAt), desc(runs.id))
-    .limit(page.limit + 1)
-    .all();
+    .limit(page.limit + 1);
+}
+
+/** Newest first, keyset-paginated on (created_at, id) like `listRuns`. */
+export async function searchRuns(
+  db: Database,
+  search: RunSearch,
+  page: { limit: number; cursor?: { createdAt: number; id: string } },
+): Promise<{ runs: RunRow[]; nextCursor: string | null }> {
+  const rows = await searchRunsQuery(db, search, page).all();
   const shown = rows.slice(0, page.limit);
   const last = shown[shown.length - 1];
   return { runs: shown, nextCursor: rows.length > page.limit && last ? encodeCursor(last.createdAt, last.id) : null };
 }
 
-/** How many runs match the search in each status (the status filter itself left out). */
-export async function countRunsByStatus(db: Database, search: RunSearch): Promise<Record<string, number>> {
+/** The counts' query, unrun. */
+export function countRunsQuery(db: Database, search: RunSearch) {
   const where = conditions(search, { status: false });
-  const rows = await db
+  return db
     .select({ status: runs.status, count: count() })
     .from(runs)
     .where(where.length > 0 ? and(...where) : undefined)
-    .groupBy(runs.status)
-    .all();
+    .groupBy(runs.status);
+}
+
+/** How many runs match the search in each status (the status filter itself left out). */
+export async function countRunsByStatus(db: Database, search: RunSearch): Promise<Record<string, number>> {
+  const rows = await countRunsQuery(db, search).all();
   return Object.fromEntries(rows.map((row) => [row.status, row.count]));
 }
 

@@ -4,7 +4,7 @@ import type { ReviewDecision } from "../nodes/types";
 import type { ReviewInfo } from "../run/reviews";
 import { Layout } from "./layout";
 
-const labels: Record<ReviewDecision, { text: string; style: string }> = {
+export const decisionLabels: Record<ReviewDecision, { text: string; style: string }> = {
   approve: { text: "Approve", style: "primary" },
   reject: { text: "Reject", style: "danger" },
   retry: { text: "Retry the step", style: "primary" },
@@ -12,16 +12,17 @@ const labels: Record<ReviewDecision, { text: string; style: string }> = {
   fail: { text: "Fail the run", style: "danger" },
 };
 
-interface FieldSchema {
+export interface FieldSchema {
   type?: string;
   title?: string;
   description?: string;
   enum?: unknown[];
 }
 
-function EditField(props: { name: string; schema: FieldSchema; value: unknown }) {
+/** One field of a request's edit schema; `idPrefix` keeps ids unique when several forms share a page. */
+export function EditField(props: { name: string; schema: FieldSchema; value: unknown; idPrefix?: string }) {
   const { name, schema, value } = props;
-  const id = `edit-${name}`;
+  const id = `${props.idPrefix ?? ""}edit-${name}`;
   const label = schema.title ?? name;
   const help = schema.description ? <span class="note"> — {schema.description}</span> : null;
   const caption = (
@@ -171,8 +172,8 @@ export function ApprovalPage(props: {
         </textarea>
         <div class="actions">
           {request.decisions.map((decision) => (
-            <button type="submit" name="decision" value={decision} class={labels[decision].style}>
-              {labels[decision].text}
+            <button type="submit" name="decision" value={decision} class={decisionLabels[decision].style}>
+              {decisionLabels[decision].text}
             </button>
           ))}
         </div>

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../../scripts/lib/chromium.mjs";
-import { seedDemo } from "../../scripts/lib/dashboard-demo.mjs";
+import { seedDemo, waitForRun } from "../../scripts/lib/dashboard-demo.mjs";
 import { probePort } from "../../scripts/lib/wrangler.mjs";
 import { getReport, type Harness, startHarness, waitForRunEnd } from "./harness";
 
@@ -178,6 +178,41 @@ describe("the dashboard in a real browser", () => {
     const after = await waitForRunEnd(harness, runs.orderFailed);
     expect(after.status).toBe("failed");
     expect(charge(after)).toBe(charge(before) + 3);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it("approves from the inbox as the signed-in person, and the run goes on", async () => {
+    const started = await harness.api("/api/workflows/purchase/runs", {
+      method: "POST",
+      body: JSON.stringify({ input: { item: "a monitor arm", requester: "Lin" } }),
+    });
+    expect(started.status).toBe(202);
+    const { runId } = (await started.json()) as { runId: string };
+    await waitForRun(
+      harness.baseUrl,
+      harness.token,
+      runId,
+      (report: { status: string }) => report.status === "needs_review",
+    );
+
+    const context = await browser.newContext();
+    const page = await watchedPage(context);
+    await signIn(page, "/ui/approvals");
+    const card = page.locator(`article[data-review="${runId}/ask"]`);
+    await expect.poll(() => card.count()).toBe(1);
+    await card.getByLabel("Comment (optional)").fill("within budget");
+    await card.getByRole("button", { name: "Approve" }).click();
+    await page.waitForURL(/decided=/);
+    expect(await page.getByRole("status").textContent()).toContain(`Recorded: approve on step ask of run ${runId}`);
+    expect(await page.locator(`article[data-review="${runId}/ask"]`).count()).toBe(0);
+
+    const report = await waitForRunEnd(harness, runId);
+    expect(report.status).toBe("success");
+    expect(report.context).toMatchObject({
+      outcome: "bought a monitor arm",
+      approval: { decision: "approve", comment: "within budget" },
+    });
     expect(problems).toEqual([]);
     await context.close();
   });

@@ -58,6 +58,31 @@ describe("the DAG layout", () => {
     expect(nodeWidth(node("x".repeat(200)))).toBe(240);
   });
 
+  it("places the same shape the same way whatever the statuses, and shows the statuses given", () => {
+    const edges = [
+      { from: "a", to: "b", state: "pending" as const },
+      { from: "a", to: "c", state: "pending" as const },
+    ];
+    const before = layoutGraph([node("a"), node("b"), node("c")], edges);
+    const after = layoutGraph(
+      [node("a", "success"), node("b", "running"), node("c", "skipped")],
+      [
+        { from: "a", to: "b", state: "taken" },
+        { from: "a", to: "c", state: "skipped" },
+      ],
+    );
+    const at = (layout: typeof before) => layout.nodes.map((placed) => [placed.id, placed.x, placed.y]);
+    expect(at(after)).toEqual(at(before));
+    expect(after.nodes.map((placed) => placed.status)).toEqual(["success", "running", "skipped"]);
+    expect(after.edges.map((edge) => [edge.state, edge.points])).toEqual([
+      ["taken", before.edges[0]?.points],
+      ["skipped", before.edges[1]?.points],
+    ]);
+    // A longer label widens its node: another shape, placed again.
+    const wider = layoutGraph([node("a"), { ...node("b"), detail: "x".repeat(60) }, node("c")], edges);
+    expect(wider.nodes[1]?.width).toBeGreaterThan(before.nodes[1]?.width ?? 0);
+  });
+
   it("lays out a 200-node workflow of fan-outs and joins", () => {
     const nodes = Array.from({ length: 200 }, (_, index) => node(`n${index}`, index % 3 === 0 ? "success" : "pending"));
     const edges = nodes.slice(1).map((placed, index) => ({

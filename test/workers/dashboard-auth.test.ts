@@ -208,4 +208,19 @@ describe("forms that change something", () => {
     expect(response.headers.get("location")).toBe("/ui/login?signed-out");
     expect(response.headers.get("set-cookie")).toMatch(/^signalbox_session=;.*Max-Age=0/);
   });
+
+  it("ends the session on the server: a copy of the cookie taken before signing out is no session", async () => {
+    const cookie = await signIn();
+    const other = await signIn();
+    expect((await page("/ui/runs", { cookie })).status).toBe(200);
+    const signedOut = await page("/ui/logout", { cookie, form: { csrf: await csrfOf(cookie) } });
+    expect(signedOut.status).toBe(303);
+    const replayed = await page("/ui/runs", { cookie });
+    expect(replayed.status).toBe(303);
+    expect(replayed.headers.get("location")).toBe("/ui/login?next=%2Fui%2Fruns");
+    const fragment = await page("/ui/runs", { cookie, headers: { "hx-request": "true" } });
+    expect(fragment.status).toBe(401);
+    // Only that session ended: another one, signed in with the same token, goes on.
+    expect((await page("/ui/runs", { cookie: other })).status).toBe(200);
+  });
 });

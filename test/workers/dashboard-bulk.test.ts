@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { csrfOf, page, signIn } from "./dashboard-support";
-import { register, settle, startManual } from "./helpers";
+import { api, register, settle, startManual } from "./helpers";
 
 const waiting = {
   id: "dash-bulk",
@@ -51,6 +51,30 @@ describe("bulk actions from the runs list", () => {
     const again = await (await page("/ui/runs/bulk?workflow=dash-bulk&action=pause", { cookie })).text();
     expect(rows(again, "data-will").every(([, will]) => will === "skip")).toBe(true);
     expect(again).toContain("Nothing to do");
+  });
+
+  it("acts on the runs the list shows for a time range: its until is inclusive, so the run created at that instant is in both", async () => {
+    await register({ ...waiting, id: "dash-bulk-until" });
+    const runIds = [await startManual("dash-bulk-until"), await startManual("dash-bulk-until")];
+    for (const runId of runIds) expect((await settle(runId)).status).toBe("waiting");
+    const listed = (await (await api("/api/runs?workflow=dash-bulk-until")).json()) as {
+      runs: { runId: string; createdAt: number }[];
+    };
+    const times = listed.runs.map((run) => run.createdAt);
+    const range = `workflow=dash-bulk-until&from=${Math.min(...times)}&to=${Math.max(...times)}`;
+    const cookie = await signIn();
+    const list = await (await page(`/ui/runs?${range}`, { cookie })).text();
+    expect(
+      rows(list, "data-status")
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual([...runIds].sort());
+    const preview = await (await page(`/ui/runs/bulk?${range}&action=cancel`, { cookie })).text();
+    expect(
+      rows(preview, "data-will")
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual([...runIds].sort());
   });
 
   const refusals = [

@@ -199,6 +199,7 @@ describe("the run search's queries", () => {
       error: eq(runs.errorCode, "node.timeout"),
       time: and(gte(runs.createdAt, base), lt(runs.createdAt, base + 1000)),
       id: and(gte(runs.id, "run_0"), lt(runs.id, "run_1")),
+      "workflow and status": and(eq(runs.workflowId, "billing"), eq(runs.status, "failed")),
     };
     const plans: Record<string, string> = {};
     for (const [name, where] of Object.entries(cases)) {
@@ -214,6 +215,10 @@ describe("the run search's queries", () => {
     expect(plans.workflow).toContain("runs_workflow_created");
     expect(plans.status).toContain("runs_status_created");
     expect(plans.error).toContain("runs_error_created");
+    // Both equalities and the order from one index: no reading of every failed run to find a workflow's.
+    expect(plans["workflow and status"]).toBe(
+      "SEARCH runs USING INDEX runs_workflow_status_created (workflow_id=? AND status=?)",
+    );
   });
 
   it("counts and searches the same runs as the page shows", async () => {

@@ -31,7 +31,9 @@ function bulkRequest(values: Record<string, string>): BulkRequest | { problem: s
   if (search.status) filter.status = search.status;
   if (search.errorCode) filter.errorCode = search.errorCode;
   if (search.createdFrom !== undefined) filter.from = search.createdFrom;
-  if (search.createdTo !== undefined) filter.to = search.createdTo;
+  // The list's "until" includes its instant; the bulk API's `to` excludes it. Times are whole
+  // milliseconds, so the next one makes them match the same runs.
+  if (search.createdTo !== undefined) filter.to = search.createdTo + 1;
   if (Object.keys(filter).length === 0) {
     return { problem: "A bulk action needs a filter by workflow, status, error code or time." };
   }

@@ -5,7 +5,7 @@ import { limitBody } from "../request";
 import { checkForm } from "./guard";
 import { safeNextPath } from "./next-path";
 import { refusedPage } from "./refused";
-import { endSession, readSession, sessionSecret, startSession } from "./session";
+import { apiTokenActor, endSession, readSession, sessionSecret, signOut, startSession } from "./session";
 import type { UiEnv } from "./types";
 
 /** Sign-in and sign-out. Signing in trades the API token or an API key for a session cookie. */
@@ -71,6 +71,6 @@ loginRoutes.post("/logout", limitBody, async (c) => {
   c.set("session", state.session);
   const check = await checkForm(c, { token: true });
   if (!check.ok) return refusedPage(c, check.reason, false);
-  endSession(c);
+  await signOut(c, state.session);
   return c.redirect("/ui/login?signed-out", 303);
 });

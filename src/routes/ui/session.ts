@@ -5,13 +5,15 @@ import type { Env } from "../../env";
 import { newToken } from "../../lib/tokens";
 import { findApiKey } from "../../store/api-keys";
 import { database } from "../../store/db";
+import { isSignedOut } from "../../store/sign-outs";
 import type { UiEnv } from "./types";
 
 /**
  * Dashboard sessions: a cookie signed with HMAC-SHA256 (hono's signed cookies) that carries its
  * own expiry, so a copied cookie stops working when it ends whatever the browser does with
  * Max-Age. The key is derived from API_TOKEN (or SESSION_SECRET): rotating the token signs
- * everyone out.
+ * everyone out. Signing out records the session's id in D1 (dashboard_sign_outs), which every
+ * request checks.
  */
 export const sessionCookie = "signalbox_session";
 export const sessionTtlMs = 12 * 60 * 60 * 1000;
@@ -63,6 +65,12 @@ export async function startSession(c: UiContext, principal: Principal, now = Dat
   return session;
 }
 
+/** Signing out: the session is recorded as ended in D1, then the cookie is deleted. */
+export async function signOut(c: UiContext, session: Session, now = Date.now()): Promise<void> {
+  await recordSignOut(database(c.env.DB), session.id, session.expiresAt, now);
+  endSession(c);
+}
+
 export function endSession(c: UiContext): void {
   deleteCookie(c, sessionCookie, { path: "/ui", httpOnly: true, sameSite: "Strict", secure: isHttps(c) });
 }
@@ -85,6 +93,8 @@ export async function readSession(c: UiContext, now = Date.now()): Promise<Sessi
   if (!Number.isSafeInteger(expiresAt) || !id || !signedIn) return { missing: true };
   if (expiresAt <= now) return { expired: true };
   const { actor, role } = signedIn;
+  // Signing out ends the session on the server too: a copy of the cookie is no session then.
+  if (await isSignedOut(database(c.env.DB), id)) return { missing: true };
   if (actor.kind === "key") {
     const row = await findApiKey(database(c.env.DB), actor.id);
     if (!row || row.revokedAt !== null) return { missing: true };
@@ -123,4 +133,9 @@ const tokenSession = { actor: apiTokenActor, role: "admin" } as const;
  */
 export function sessionActor(c: UiContext): Actor {
   return c.get("session").actor;
+}
+
+/** How an actor reads in the audit trail and on pages. */
+export function actorLabel(actor: Actor): string {
+  return actor.kind === "token" ? `token ${actor.name}` : `key ${actor.name}`;
 }

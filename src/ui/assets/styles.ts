@@ -37,6 +37,7 @@ pre{background:#f6f8fa;border:1px solid var(--line);border-radius:6px;padding:.7
 label{font-weight:600;display:block;margin:.5rem 0 .2rem;font-size:.9rem}
 input,select,textarea{font:inherit;padding:.4rem .5rem;border:1px solid #8a939e;border-radius:4px;background:#fff;color:var(--ink);max-width:100%}
 textarea{width:100%;min-height:8rem}
+textarea.short{min-height:3.5rem}
 button,.button{font:inherit;padding:.45rem 1rem;border-radius:4px;border:1px solid var(--ink);background:#fff;color:var(--ink);cursor:pointer;text-decoration:none;display:inline-block}
 button.primary,.button.primary{background:var(--accent);border-color:var(--accent);color:#fff}
 button.danger,.button.danger{background:var(--failed);border-color:var(--failed);color:#fff}

@@ -2,13 +2,14 @@ import type { ReviewInfo } from "../../../run/reviews";
 import type { OpenReview } from "../../../store/approval-inbox";
 import { Time } from "../../format";
 import { Shell } from "../../shell";
+import { type DecisionFailure, DecisionForm, reviewKey } from "./decision-form";
 
 export interface InboxEntry {
   review: OpenReview;
   info: ReviewInfo;
 }
 
-function Entry(props: { entry: InboxEntry }) {
+function Entry(props: { entry: InboxEntry; csrf: string; prefix: string; failure?: DecisionFailure | undefined }) {
   const { review, info } = props.entry;
   return (
     <article class="card" data-review={`${review.runId}/${review.nodeId}`} data-kind={info.kind}>
@@ -42,26 +43,45 @@ function Entry(props: { entry: InboxEntry }) {
           ? ` · decided so far: ${info.decisions.map((entry) => `${entry.approver} (${entry.decision})`).join(", ")}`
           : ""}
       </p>
-      <p class="note">Decisions: {info.request.decisions.join(", ")}.</p>
+      <DecisionForm review={review} info={info} csrf={props.csrf} prefix={props.prefix} failure={props.failure} />
     </article>
   );
 }
 
 /** Every open review across runs, oldest first: what it asks, of whom, until when. */
-export function ApprovalsPage(props: { entries: InboxEntry[]; csrf: string }) {
+export function ApprovalsPage(props: {
+  entries: InboxEntry[];
+  csrf: string;
+  actor: string;
+  notice?: { ok: boolean; text: string } | undefined;
+  failure?: DecisionFailure | undefined;
+}) {
   return (
     <Shell title="Approvals" section="approvals" csrf={props.csrf}>
       <h1>Approvals</h1>
       <p class="note">
-        Open requests for a person's decision (human steps, low-confidence LLM answers, escalations), oldest first. Each
-        approver decides from the link in their email; deciding from here comes with personal sign-in.
+        Open requests for a person's decision (human steps, low-confidence LLM answers, escalations), oldest first. A
+        decision here uses the approver's link, exactly as opening it from the email would: it counts once, and the
+        audit trail records that {props.actor} made it from the dashboard.
       </p>
+      {props.notice ? (
+        <p class={`flash ${props.notice.ok ? "ok" : "bad"}`} role="status">
+          {props.notice.text}
+        </p>
+      ) : null}
       {props.entries.length === 0 ? (
         <div class="card empty">
           <p>Nothing waits for a person's decision.</p>
         </div>
       ) : (
-        props.entries.map((entry) => <Entry entry={entry} />)
+        props.entries.map((entry, index) => (
+          <Entry
+            entry={entry}
+            csrf={props.csrf}
+            prefix={`r${index}-`}
+            failure={props.failure?.key === reviewKey(entry.review) ? props.failure : undefined}
+          />
+        ))
       )}
     </Shell>
   );
