@@ -1,9 +1,11 @@
 import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
 import type { Env } from "../env";
 import { errorData } from "../errors";
 import { openLinksQuery } from "../store/approval-inbox";
 import { database } from "../store/db";
 import { countRunsQuery, type RunSearch, searchRunsQuery } from "../store/run-search";
+import { allow } from "./auth";
 import { errorResponse } from "./http-errors";
 import { isObject, readJson } from "./request";
 
@@ -14,12 +16,16 @@ import { isObject, readJson } from "./request";
  */
 export const benchRoutes = new Hono<{ Bindings: Env }>();
 
-benchRoutes.use("*", async (c, next) => {
-  if (c.env.BENCH !== "1") {
-    return errorResponse(c, errorData("route.not_found", `no route ${c.req.method} ${c.req.path}`));
-  }
-  await next();
-});
+/** Seeding and explaining are an admin's business: the permission first, then whether BENCH is on. */
+const benchOnly = [
+  allow("workflows.write"),
+  createMiddleware<{ Bindings: Env }>(async (c, next) => {
+    if (c.env.BENCH !== "1") {
+      return errorResponse(c, errorData("route.not_found", `no route ${c.req.method} ${c.req.path}`));
+    }
+    await next();
+  }),
+] as const;
 
 /** The first synthetic run's created_at; one run per second after it. */
 export const benchEpoch = Date.UTC(2026, 0, 1);
@@ -38,7 +44,7 @@ function batch(body: unknown): { from: number; count: number } | undefined {
  * Runs `from` .. `from + count - 1`: ten workflows, a status mix with one in ten failed (with an
  * error code), one in fifty a child of the run before it. Ids are valid run ids, so pages link.
  */
-benchRoutes.post("/seed-runs", async (c) => {
+benchRoutes.post("/seed-runs", ...benchOnly, async (c) => {
   const range = batch(await readJson(c));
   if (!range) return errorResponse(c, errorData("request.invalid", "send {from, count} (count 1..50000)"));
   const result = await c.env.DB.prepare(
@@ -60,7 +66,7 @@ benchRoutes.post("/seed-runs", async (c) => {
 });
 
 /** Approval links of the synthetic runs: all used, as nearly every link is once decided. */
-benchRoutes.post("/seed-approvals", async (c) => {
+benchRoutes.post("/seed-approvals", ...benchOnly, async (c) => {
   const range = batch(await readJson(c));
   if (!range) return errorResponse(c, errorData("request.invalid", "send {from, count} (count 1..50000)"));
   const result = await c.env.DB.prepare(
@@ -102,7 +108,7 @@ async function explain(env: Env, name: string, query: { toSQL(): { sql: string; 
 }
 
 /** Every filter of the runs list, the counts by status, and the approvals inbox, as the pages build them. */
-benchRoutes.get("/plans", async (c) => {
+benchRoutes.get("/plans", ...benchOnly, async (c) => {
   const db = database(c.env.DB);
   const middle = benchEpoch + 50_000 * 1000;
   const filters: Record<string, RunSearch> = {

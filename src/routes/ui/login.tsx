@@ -5,7 +5,7 @@ import { limitBody } from "../request";
 import { checkForm } from "./guard";
 import { safeNextPath } from "./next-path";
 import { refusedPage } from "./refused";
-import { apiTokenActor, endSession, readSession, sessionSecret, signOut, startSession } from "./session";
+import { endSession, readSession, sessionSecret, signOut, startSession } from "./session";
 import type { UiEnv } from "./types";
 
 /** Sign-in and sign-out. Signing in trades the API token or an API key for a session cookie. */

@@ -5,7 +5,7 @@ import type { Env } from "../../env";
 import { newToken } from "../../lib/tokens";
 import { findApiKey } from "../../store/api-keys";
 import { database } from "../../store/db";
-import { isSignedOut } from "../../store/sign-outs";
+import { isSignedOut, recordSignOut } from "../../store/sign-outs";
 import type { UiEnv } from "./types";
 
 /**
