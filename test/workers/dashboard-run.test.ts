@@ -78,6 +78,32 @@ describe("one run's page", () => {
     expect(html).not.toContain("hx-trigger");
   });
 
+  it("says why a step was skipped when the run failed before reaching it, and not for an untaken branch", async () => {
+    await register({
+      id: "dash-fail-early",
+      name: "Dashboard failing early",
+      triggers: [{ type: "manual" }],
+      nodes: [
+        { id: "boom", type: "transform", config: { set: { x: "$error('boom')" } } },
+        { id: "after", type: "log", config: { message: "never" } },
+      ],
+      edges: [{ from: "boom", to: "after" }],
+    });
+    const runId = await startManual("dash-fail-early", {});
+    expect((await settle(runId)).status).toBe("failed");
+    const cookie = await signIn();
+    const html = await (await page(`/ui/runs/${runId}`, { cookie })).text();
+    const row = /<tr data-step="after"[\s\S]*?<\/tr>/.exec(html)?.[0] ?? "";
+    expect(row).toContain('data-status="skipped"');
+    expect(row).toContain("the run failed first");
+    await register(branching);
+    const branched = await settle(await startManual("dash-branch", { amount: 7 }));
+    const branchHtml = await (await page(`/ui/runs/${branched.runId}`, { cookie })).text();
+    const skippedRow = /<tr data-step="small"[\s\S]*?<\/tr>/.exec(branchHtml)?.[0] ?? "";
+    expect(skippedRow).toContain('data-status="skipped"');
+    expect(skippedRow).not.toContain("first");
+  });
+
   it("shows a step's panel, the context at a version, and the diff between two versions", async () => {
     const runId = await startManual("dash-branch", { amount: 2 });
     const report = await settle(runId);

@@ -114,6 +114,7 @@ export function Timeline(props: {
               </td>
               <td>
                 <StatusBadge status={step.status} />
+                {step.skip ? <div class="note">{skipNote(step.skip.reason)}</div> : null}
               </td>
               <td class="hide-narrow">{step.attempts}</td>
               <td class="bars">
@@ -126,4 +127,11 @@ export function Timeline(props: {
       </table>
     </div>
   );
+}
+
+/** Why a step never ran when the run ended before reaching it (an untaken branch has no note). */
+export function skipNote(reason: string): string {
+  if (reason === "run.failed") return "the run failed first";
+  if (reason === "run.cancelled") return "the run was cancelled first";
+  return reason;
 }
