@@ -1,7 +1,7 @@
 import { runStatuses } from "../engine/state";
 import type { Env } from "../env";
 import { type ErrorData, fail } from "../errors";
-import { sortableId } from "../lib/ids";
+import { isRunId, sortableId } from "../lib/ids";
 import type { Json } from "../lib/json";
 import { type RunSelector, type SelectedRun, selectRuns } from "../store/operations";
 import { isObject } from "./request";
@@ -17,6 +17,7 @@ export const bulkActions = ["rerun", "cancel", "pause", "resume"] as const;
 type BulkAction = (typeof bulkActions)[number];
 
 const maxLimit = 500;
+export const maxRunIds = 200;
 const concurrency = 8;
 
 function time(value: Json | undefined, name: string): number | undefined {
@@ -32,11 +33,21 @@ function text(value: Json | undefined, name: string): string | undefined {
   return value;
 }
 
-export function parseSelector(raw: Json | undefined, limit: number): RunSelector {
+function runIds(value: Json | undefined): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) fail("request.invalid", "filter.runIds must be an array of run ids");
+  if (value.length === 0) fail("request.invalid", "filter.runIds must name at least one run");
+  if (value.length > maxRunIds) fail("request.invalid", `filter.runIds takes at most ${maxRunIds} run ids`);
+  const bad = value.findIndex((id) => typeof id !== "string" || !isRunId(id));
+  if (bad >= 0) fail("request.invalid", `filter.runIds[${bad}] is not a run id: ${JSON.stringify(value[bad])}`);
+  return [...new Set(value as string[])];
+}
+
+export function parseSelector(raw: Json | undefined, limit: number, limitGiven = true): RunSelector {
   if (!isObject(raw))
     fail(
       "bulk.filter_empty",
-      "a bulk action needs a filter {workflow, version, status, failedNode, errorCode, from, to}",
+      "a bulk action needs a filter {runIds, workflow, version, status, failedNode, errorCode, from, to}",
     );
   const selector: RunSelector = { limit };
   const workflowId = text(raw.workflow, "workflow");
@@ -62,7 +73,13 @@ export function parseSelector(raw: Json | undefined, limit: number): RunSelector
   if (from !== undefined) selector.from = from;
   const to = time(raw.to, "to");
   if (to !== undefined) selector.to = to;
-  const known = ["workflow", "version", "status", "failedNode", "errorCode", "from", "to"];
+  const ids = runIds(raw.runIds);
+  if (ids !== undefined) {
+    selector.runIds = ids;
+    // A list of runs is matched whole unless the request set its own limit.
+    if (!limitGiven) selector.limit = Math.max(limit, ids.length);
+  }
+  const known = ["runIds", "workflow", "version", "status", "failedNode", "errorCode", "from", "to"];
   const unknown = Object.keys(raw).filter((key) => !known.includes(key));
   if (unknown.length > 0) fail("request.invalid", `unknown filter fields: ${unknown.join(", ")}`);
   if (Object.keys(selector).length === 1) {
@@ -126,7 +143,7 @@ export async function bulkAction(env: Env, body: Json) {
     }
     version = body.version as "latest" | number;
   }
-  const selector = parseSelector(body.filter, limit);
+  const selector = parseSelector(body.filter, limit, body.limit !== undefined);
   const { runs, truncated } = await selectRuns(env.DB, selector);
   const planned = runs.map((run) => ({ ...run, plan: plan(action as BulkAction, run) }));
   const summary = { matched: runs.length, truncated, action, dryRun };

@@ -352,7 +352,8 @@ export const openApiDocument = {
     },
     "/api/runs/bulk": {
       post: {
-        summary: "Rerun, cancel, pause or resume the runs a filter matches; dryRun lists them first",
+        summary:
+          "Rerun, cancel, pause or resume the runs a filter (or a list of run ids) matches; dryRun lists them first",
         requestBody: json({
           type: "object",
           required: ["action", "filter"],
@@ -364,6 +365,13 @@ export const openApiDocument = {
             filter: {
               type: "object",
               properties: {
+                runIds: {
+                  type: "array",
+                  minItems: 1,
+                  maxItems: 200,
+                  items: { type: "string", pattern: "^run_[0-9a-z]{26}" },
+                  description: "only these runs; with other fields, a run must match them too",
+                },
                 workflow: { type: "string" },
                 version: { type: "integer" },
                 status: { type: "string" },

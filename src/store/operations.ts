@@ -67,6 +67,8 @@ export interface RunSelector {
   /** Created at or after / before (epoch ms). */
   from?: number;
   to?: number;
+  /** Only these runs (matched with the other fields too). */
+  runIds?: string[];
   limit: number;
 }
 
@@ -99,6 +101,11 @@ export async function selectRuns(d1: D1Database, filter: RunSelector) {
       "EXISTS (SELECT 1 FROM steps f WHERE f.run_id = r.id AND f.status = 'failed' AND f.node_id = ?)",
       filter.failedNode,
     );
+  }
+  if (filter.runIds !== undefined) {
+    const first = params.length + 1;
+    params.push(...filter.runIds);
+    where.push(`r.id IN (${filter.runIds.map((_, index) => `?${first + index}`).join(", ")})`);
   }
   params.push(filter.limit + 1);
   const query = `SELECT r.id, r.workflow_id, r.version, r.status, r.created_at, r.error_code,

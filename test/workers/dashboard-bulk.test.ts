@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { csrfOf, page, signIn } from "./dashboard-support";
+import { csrfOf, origin, page, signIn } from "./dashboard-support";
 import { api, register, settle, startManual } from "./helpers";
 
 const waiting = {
@@ -75,6 +75,76 @@ describe("bulk actions from the runs list", () => {
         .map(([id]) => id)
         .sort(),
     ).toEqual([...runIds].sort());
+  });
+
+  it("acts on exactly the runs ticked in the list, previewing only those", async () => {
+    await register({ ...waiting, id: "dash-bulk-ticked" });
+    const runIds = [
+      await startManual("dash-bulk-ticked"),
+      await startManual("dash-bulk-ticked"),
+      await startManual("dash-bulk-ticked"),
+    ];
+    for (const runId of runIds) expect((await settle(runId)).status).toBe("waiting");
+    const [first, second, third] = runIds as [string, string, string];
+    const cookie = await signIn();
+    const list = await (await page("/ui/runs?workflow=dash-bulk-ticked", { cookie })).text();
+    expect(list).toContain('<form id="bulk-select" method="get" action="/ui/runs/bulk"');
+    for (const runId of runIds) {
+      expect(list).toContain(`name="runId" value="${runId}"`);
+      expect(list).toContain(`aria-label="Select run ${runId}"`);
+    }
+
+    const ticked = new URLSearchParams([
+      ["workflow", "dash-bulk-ticked"],
+      ["action", "pause"],
+      ["runId", first],
+      ["runId", second],
+    ]);
+    const preview = await page(`/ui/runs/bulk?${ticked}`, { cookie });
+    expect(preview.status).toBe(200);
+    const previewed = await preview.text();
+    expect(
+      rows(previewed, "data-will")
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual([first, second].sort());
+    expect(previewed).toContain(`<input type="hidden" name="runId" value="${first}"`);
+    expect(previewed).toContain(`<input type="hidden" name="runId" value="${second}"`);
+    expect(previewed).not.toContain(`value="${third}"`);
+    for (const runId of runIds) expect((await settle(runId)).status).toBe("waiting");
+
+    const confirm = new URLSearchParams(ticked);
+    confirm.set("csrf", await csrfOf(cookie));
+    const done = await page("/ui/runs/bulk", {
+      cookie,
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin },
+      body: confirm.toString(),
+    });
+    expect(done.status).toBe(200);
+    const outcome = await done.text();
+    expect(outcome).toContain("2 done, 0 skipped, 0 refused");
+    expect(
+      rows(outcome, "data-outcome")
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual([first, second].sort());
+    expect((await settle(first)).status).toBe("paused");
+    expect((await settle(second)).status).toBe("paused");
+    expect((await settle(third)).status).toBe("waiting");
+  });
+
+  it("offers ticking runs on a list filtered by run id, and refuses a ticked value that is not a run id", async () => {
+    await register(waiting);
+    const runId = await startManual("dash-bulk");
+    await settle(runId);
+    const cookie = await signIn();
+    const list = await (await page(`/ui/runs?q=${runId}`, { cookie })).text();
+    expect(list).toContain(`aria-label="Select run ${runId}"`);
+    expect(list).toContain("With the ticked runs:");
+    const bad = await page("/ui/runs/bulk?action=cancel&runId=run_nope", { cookie });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain("Not a run id: run_nope.");
   });
 
   const refusals = [

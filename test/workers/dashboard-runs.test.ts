@@ -112,11 +112,15 @@ describe("the runs list", () => {
     const cookie = await signIn();
     const html = await (await page("/ui/runs?status=running", { cookie })).text();
     const id = rowIds(html)[0] ?? "";
-    expect(html).toContain(`hx-get="/ui/runs/${id}/row"`);
-    const fragment = await page(`/ui/runs/${id}/row`, { cookie, headers: { "hx-request": "true" } });
+    // The list's rows carry their selection checkbox, which htmx keeps (ticked or not) across the swap.
+    expect(html).toContain(`hx-get="/ui/runs/${id}/row?select=1"`);
+    const fragment = await page(`/ui/runs/${id}/row?select=1`, { cookie, headers: { "hx-request": "true" } });
     expect(fragment.status).toBe(200);
     const row = await fragment.text();
     expect(row.startsWith(`<tr data-run-id="${id}" data-status="running"`)).toBe(true);
+    expect(row).toContain(`id="select-${id}" aria-label="Select run ${id}" hx-preserve="true"`);
+    const plain = await (await page(`/ui/runs/${id}/row`, { cookie })).text();
+    expect(plain).not.toContain('name="runId"');
     await env.DB.prepare("UPDATE runs SET status = 'success', ended_at = created_at + 5000 WHERE id = ?1")
       .bind(id)
       .run();

@@ -184,6 +184,59 @@ describe("bulk operations", () => {
     expect(own[0]).toEqual({ ...bulked[0], runId: alone, at: own[0]?.at, bulkId: null });
   });
 
+  it("acts on the runs named by id, alone or with other fields, and leaves the rest alone", async () => {
+    const id = "ops-bulk-ids";
+    await register({ id, name: id, nodes: [{ id: "nap", type: "wait", config: { duration: "1h" } }] });
+    const runs = [await startManual(id), await startManual(id), await startManual(id)];
+    for (const runId of runs) await settle(runId);
+    const [first, second, third] = runs as [string, string, string];
+
+    const dry = await bulk({ action: "pause", dryRun: true, filter: { runIds: [first, second] } });
+    expect(dry.status).toBe(200);
+    const listed = (await dry.json()) as { matched: number; wouldAct: number; runs: Planned[] };
+    expect(listed).toMatchObject({ matched: 2, wouldAct: 2, dryRun: true, action: "pause", truncated: false });
+    expect(listed.runs.map((run) => run.runId).sort()).toEqual([first, second].sort());
+    expect(listed.runs.map((run) => run.plan.will)).toEqual(["pause", "pause"]);
+    for (const runId of runs) expect((await settle(runId)).status).toBe("waiting");
+
+    // Combined with other fields, both must hold.
+    const other = (await (
+      await bulk({ action: "pause", dryRun: true, filter: { runIds: [first, third], workflow: "ops-bulk-cancel" } })
+    ).json()) as { matched: number };
+    expect(other.matched).toBe(0);
+    const both = (await (
+      await bulk({ action: "pause", dryRun: true, filter: { runIds: [first, third], workflow: id, status: "waiting" } })
+    ).json()) as { runs: Planned[] };
+    expect(both.runs.map((run) => run.runId).sort()).toEqual([first, third].sort());
+
+    const done = await bulk({ action: "pause", filter: { runIds: [first, second] } });
+    expect(done.status).toBe(200);
+    const result = (await done.json()) as { done: number; runs: { runId: string; outcome: string }[] };
+    expect(result).toMatchObject({ done: 2, skipped: 0, refused: 0 });
+    expect(result.runs.map((run) => run.runId).sort()).toEqual([first, second].sort());
+    expect((await settle(first)).status).toBe("paused");
+    expect((await settle(second)).status).toBe("paused");
+    expect((await settle(third)).status).toBe("waiting");
+    const untouched = (await (await api(`/api/runs/${third}/operations`)).json()) as { operations: unknown[] };
+    expect(untouched.operations).toEqual([]);
+  });
+
+  it("refuses a malformed list of run ids, naming the problem", async () => {
+    const runId = "run_0123456789abcdefghijklmnop";
+    const refused = async (runIds: unknown, mention: string) => {
+      const body = await expectError(await bulk({ action: "cancel", filter: { runIds } }), 400, "request.invalid");
+      expect(body.error.message).toContain(mention);
+    };
+    await refused(runId, "must be an array");
+    await refused([], "at least one run");
+    await refused(
+      Array.from({ length: 201 }, () => runId),
+      "at most 200",
+    );
+    await refused([runId, "run_nope"], "filter.runIds[1] is not a run id");
+    await refused([runId, 7], "filter.runIds[1] is not a run id");
+  });
+
   it("refuses bad bulk requests with stable codes", async () => {
     await expectError(await bulk({ action: "rerun", filter: {} }), 400, "bulk.filter_empty");
     await expectError(await bulk({ action: "rerun" }), 400, "bulk.filter_empty");

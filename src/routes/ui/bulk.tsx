@@ -1,23 +1,31 @@
 import { type Context, Hono } from "hono";
+import { isRunId } from "../../lib/ids";
 import type { Json, JsonObject } from "../../lib/json";
 import { MessagePage } from "../../ui/pages/message-page";
 import { bulkFilterValues } from "../../ui/pages/runs/bulk-form";
 import { BulkOutcomePage, BulkPreviewPage } from "../../ui/pages/runs/bulk-page";
-import { bulkAction, bulkActions } from "../bulk";
+import { bulkAction, bulkActions, maxRunIds } from "../bulk";
 import { parseRunFilters, runsHref } from "./run-filters";
 import type { UiEnv } from "./types";
 
-/** Bulk actions on the runs the list's filters match, through the bulk API: a dry run first, then the real one. */
+/**
+ * Bulk actions on the runs ticked in the list, or with none ticked on the runs the list's filters
+ * match, through the bulk API: a dry run first, then the real one.
+ */
 export const bulkRoutes = new Hono<UiEnv>();
 
 interface BulkRequest {
   action: string;
   filters: Record<string, string>;
+  runIds: string[];
   body: JsonObject;
 }
 
-/** The values as the runs list checks them, turned into the bulk API's filter; undefined if nothing usable. */
-function bulkRequest(values: Record<string, string>): BulkRequest | { problem: string } {
+/**
+ * The ticked runs (`runId`, repeated) or else the values as the runs list checks them, turned
+ * into the bulk API's filter; a problem if nothing usable. The filters ride along for the links back.
+ */
+function bulkRequest(values: Record<string, string>, ticked: string[]): BulkRequest | { problem: string } {
   const action = values.action ?? "";
   if (!(bulkActions as readonly string[]).includes(action)) {
     return { problem: `Choose one of ${bulkActions.join(", ")}.` };
@@ -25,6 +33,15 @@ function bulkRequest(values: Record<string, string>): BulkRequest | { problem: s
   const parsed = parseRunFilters(values);
   if (parsed.problems.length > 0) return { problem: parsed.problems.join("; ") };
   const filters = bulkFilterValues(parsed.values);
+  const runIds = [...new Set(ticked)];
+  if (runIds.length > 0) {
+    if (runIds.length > maxRunIds) return { problem: `Tick at most ${maxRunIds} runs at once.` };
+    const bad = runIds.find((runId) => !isRunId(runId));
+    if (bad !== undefined) return { problem: `Not a run id: ${bad}.` };
+    const body: JsonObject = { action, filter: { runIds } };
+    if (action === "rerun" && values.latest === "true") body.version = "latest";
+    return { action, filters, runIds, body };
+  }
   const { search } = parsed;
   const filter: Record<string, Json> = {};
   if (search.workflowId) filter.workflow = search.workflowId;
@@ -35,11 +52,11 @@ function bulkRequest(values: Record<string, string>): BulkRequest | { problem: s
   // milliseconds, so the next one makes them match the same runs.
   if (search.createdTo !== undefined) filter.to = search.createdTo + 1;
   if (Object.keys(filter).length === 0) {
-    return { problem: "A bulk action needs a filter by workflow, status, error code or time." };
+    return { problem: "A bulk action needs ticked runs, or a filter by workflow, status, error code or time." };
   }
   const body: JsonObject = { action, filter, limit: 100 };
   if (action === "rerun" && values.latest === "true") body.version = "latest";
-  return { action, filters, body };
+  return { action, filters, runIds: [], body };
 }
 
 function refused(c: Context<UiEnv>, problem: string) {
@@ -54,7 +71,7 @@ function refused(c: Context<UiEnv>, problem: string) {
 }
 
 bulkRoutes.get("/runs/bulk", async (c) => {
-  const request = bulkRequest(c.req.query());
+  const request = bulkRequest(c.req.query(), c.req.queries("runId") ?? []);
   if ("problem" in request) return refused(c, request.problem);
   const preview = await bulkAction(c.env, { ...request.body, dryRun: true });
   if (!("wouldAct" in preview)) return refused(c, "The bulk API did not answer with a preview.");
@@ -62,6 +79,7 @@ bulkRoutes.get("/runs/bulk", async (c) => {
     <BulkPreviewPage
       preview={preview}
       filters={request.filters}
+      runIds={request.runIds}
       backHref={runsHref(request.filters, {})}
       csrf={c.get("csrf")}
     />,
@@ -73,7 +91,8 @@ bulkRoutes.post("/runs/bulk", async (c) => {
   const values = Object.fromEntries(
     [...form.entries()].flatMap(([key, value]) => (typeof value === "string" ? [[key, value]] : [])),
   );
-  const request = bulkRequest(values);
+  const ticked = form.getAll("runId").filter((value) => typeof value === "string");
+  const request = bulkRequest(values, ticked);
   if ("problem" in request) return refused(c, request.problem);
   const outcome = await bulkAction(c.env, request.body);
   if (!("bulkId" in outcome)) return refused(c, "The bulk API did not act.");

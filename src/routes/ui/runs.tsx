@@ -41,5 +41,5 @@ runListRoutes.get("/runs/:runId/row", async (c) => {
   const runId = c.req.param("runId");
   const run = isRunId(runId) ? await findRunRow(database(c.env.DB), runId) : undefined;
   if (!run) return c.body(null, 200);
-  return c.html(<RunRow run={run} now={Date.now()} />);
+  return c.html(<RunRow run={run} now={Date.now()} selectable={c.req.query("select") === "1"} />);
 });

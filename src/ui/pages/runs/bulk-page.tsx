@@ -32,6 +32,8 @@ function RunLink(props: { runId: string }) {
 export function BulkPreviewPage(props: {
   preview: BulkPreview;
   filters: Record<string, string>;
+  /** The runs ticked in the list, if any: the confirmation acts on those again. */
+  runIds: string[];
   backHref: string;
   csrf: string;
 }) {
@@ -40,6 +42,7 @@ export function BulkPreviewPage(props: {
     <Shell title={`Bulk ${preview.action}`} section="runs" csrf={props.csrf}>
       <h1>Bulk {preview.action}: preview</h1>
       <p>
+        {props.runIds.length > 0 ? `${count(props.runIds.length, "run")} ticked; ` : ""}
         {preview.matched} runs match; {preview.wouldAct} would be sent <strong>{preview.action}</strong>, the others are
         skipped. Nothing has been done yet.
         {preview.truncated ? " More runs match than one bulk action takes: narrow the filters to reach the rest." : ""}
@@ -76,7 +79,7 @@ export function BulkPreviewPage(props: {
         <form method="post" action="/ui/runs/bulk" class="card confirm">
           <input type="hidden" name="csrf" value={props.csrf} />
           <input type="hidden" name="action" value={preview.action} />
-          <HiddenFilters values={props.filters} />
+          <HiddenFilters values={props.filters} runIds={props.runIds} />
           {preview.action === "rerun" ? (
             <p>
               <label>

@@ -5,15 +5,29 @@ import { formatDuration, Time } from "../../format";
 
 /**
  * One run in the list. A row still moving polls its own fragment (htmx, every 5 s) and is
- * swapped for the fresh one, which stops polling once the run has ended.
+ * swapped for the fresh one, which stops polling once the run has ended. A selectable row (the
+ * runs list's) starts with a checkbox for the bulk actions; htmx keeps the ticked box across swaps.
  */
-export function RunRow(props: { run: Row; now: number }) {
-  const { run } = props;
+export function RunRow(props: { run: Row; now: number; selectable?: boolean }) {
+  const { run, selectable = false } = props;
   const active = isActiveStatus(run.status);
   const end = run.endedAt ?? (active ? props.now : null);
-  const live = active ? { "hx-get": `/ui/runs/${run.id}/row`, "hx-trigger": "every 5s", "hx-swap": "outerHTML" } : {};
+  const rowHref = `/ui/runs/${run.id}/row${selectable ? "?select=1" : ""}`;
+  const live = active ? { "hx-get": rowHref, "hx-trigger": "every 5s", "hx-swap": "outerHTML" } : {};
   return (
     <tr data-run-id={run.id} data-status={run.status} {...live}>
+      {selectable ? (
+        <td>
+          <input
+            type="checkbox"
+            name="runId"
+            value={run.id}
+            id={`select-${run.id}`}
+            aria-label={`Select run ${run.id}`}
+            hx-preserve="true"
+          />
+        </td>
+      ) : null}
       <td>
         <a class="mono" href={`/ui/runs/${run.id}`}>
           {run.id}
@@ -41,10 +55,15 @@ export function RunRow(props: { run: Row; now: number }) {
   );
 }
 
-export function RunTableHead() {
+export function RunTableHead(props: { selectable?: boolean } = {}) {
   return (
     <thead>
       <tr>
+        {props.selectable ? (
+          <th scope="col" class="note">
+            Select
+          </th>
+        ) : null}
         <th scope="col">Run</th>
         <th scope="col">Status</th>
         <th scope="col">Workflow</th>

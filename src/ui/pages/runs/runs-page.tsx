@@ -90,21 +90,23 @@ export function RunsPage(props: RunsPageData & { csrf: string }) {
         </div>
       ) : null}
       <StatusCounts filters={filters} counts={props.counts} />
-      {props.runs.length > 0 ? <BulkForm values={filters.values} /> : null}
       {props.runs.length === 0 ? (
         <EmptyState filtered={filtered || filters.cursor !== undefined} origin={props.origin} />
       ) : (
-        <div class="table-wrap">
-          <table id="runs">
-            <caption>Newest first{filters.cursor ? " (an older page)" : ""}</caption>
-            <RunTableHead />
-            <tbody>
-              {props.runs.map((run) => (
-                <RunRow run={run} now={props.now} />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <form id="bulk-select" method="get" action="/ui/runs/bulk">
+          <BulkForm values={filters.values} />
+          <div class="table-wrap">
+            <table id="runs">
+              <caption>Newest first{filters.cursor ? " (an older page)" : ""}</caption>
+              <RunTableHead selectable />
+              <tbody>
+                {props.runs.map((run) => (
+                  <RunRow run={run} now={props.now} selectable />
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </form>
       )}
       <nav class="pager" aria-label="Pages">
         {filters.cursor ? <a href={runsHref(filters.values, { cursor: undefined })}>Newest runs</a> : <span />}
