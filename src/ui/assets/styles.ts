@@ -67,6 +67,8 @@ dl.facts dd{margin:0;overflow-wrap:anywhere}
 .run-head{display:flex;flex-wrap:wrap;gap:.75rem;align-items:center;margin-bottom:.75rem}
 .run-head h1{margin:0;overflow-wrap:anywhere;font-size:1.2rem}
 .grid-2{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:1rem;align-items:start;margin-bottom:1rem}
+.pick{width:1%;padding-right:0}
+.pick-label{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
 @media (max-width:900px){.grid-2{grid-template-columns:minmax(0,1fr)}}
 .graph{overflow:auto;background:#fff;border:1px solid var(--line);border-radius:8px;padding:.5rem;max-height:36rem}
 .graph svg{display:block;margin:0 auto}

@@ -17,7 +17,7 @@ export function RunRow(props: { run: Row; now: number; selectable?: boolean }) {
   return (
     <tr data-run-id={run.id} data-status={run.status} {...live}>
       {selectable ? (
-        <td>
+        <td class="pick">
           <input
             type="checkbox"
             name="runId"
@@ -60,8 +60,8 @@ export function RunTableHead(props: { selectable?: boolean } = {}) {
     <thead>
       <tr>
         {props.selectable ? (
-          <th scope="col" class="note">
-            Select
+          <th scope="col" class="pick">
+            <span class="pick-label">Select</span>
           </th>
         ) : null}
         <th scope="col">Run</th>
