@@ -11,7 +11,7 @@ import { printJson } from "../format";
 export async function maybeFollow(
   api: Api,
   runId: string,
-  options: { wait?: boolean; json: boolean },
+  options: { wait?: boolean | undefined; json: boolean },
   started: unknown,
 ): Promise<void> {
   if (!options.wait) {

@@ -37,5 +37,5 @@ export interface Plan {
   order: readonly string[];
   nodes: Readonly<Record<string, PlanNode>>;
   /** The workflow's LLM budget and prices (`llm` in the definition). */
-  llm?: { budget?: LlmBudget; prices?: PriceTable };
+  llm?: { budget?: LlmBudget | undefined; prices?: PriceTable | undefined };
 }

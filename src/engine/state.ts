@@ -74,34 +74,34 @@ export interface StepState {
   /** Times the current attempt was cut short after it started (a restart, a silent consumer) and executed again. */
   interruptions: number;
   /** Times the current attempt's queue message was lost before any consumer took it, and sent again. */
-  resends?: number;
-  startedAt?: number;
-  endedAt?: number;
+  resends?: number | undefined;
+  startedAt?: number | undefined;
+  endedAt?: number | undefined;
   /** The context version the current attempt read. */
-  inputVersion?: number;
+  inputVersion?: number | undefined;
   /** The context version this step produced. */
-  contextVersion?: number;
-  error?: ErrorData;
-  output?: JsonObject;
+  contextVersion?: number | undefined;
+  error?: ErrorData | undefined;
+  output?: JsonObject | undefined;
   /** For routing nodes: the successors chosen. */
-  route?: string[];
+  route?: string[] | undefined;
   /** A step the run ended before reaching: skipped, and why. */
-  skip?: { reason: SkipReason };
-  retryAt?: number;
-  wakeAt?: number;
+  skip?: { reason: SkipReason } | undefined;
+  retryAt?: number | undefined;
+  wakeAt?: number | undefined;
   /** Attempts made before the last reviewer's "retry": retry counting starts again after it. */
-  attemptBase?: number;
+  attemptBase?: number | undefined;
   /** While `needs_review` (and afterwards, as the record): who was asked and who decided. */
-  review?: ReviewState;
+  review?: ReviewState | undefined;
   /** While waiting for a named event. */
-  eventWait?: EventWaitState;
+  eventWait?: EventWaitState | undefined;
   /** llm steps: the model chain position, every call with its latency, outcome, tokens and cost. */
-  llm?: LlmStepState;
+  llm?: LlmStepState | undefined;
   /** map, loop and subworkflow steps: their child runs, as counts (src/engine/children.ts). */
-  children?: ChildrenState;
+  children?: ChildrenState | undefined;
   history: AttemptRecord[];
   /** In a replay: this step was not executed here but taken, settled, from the original run. */
-  replayedFrom?: { runId: string; contextVersion?: number; endedAt?: number };
+  replayedFrom?: { runId: string; contextVersion?: number; endedAt?: number } | undefined;
 }
 
 export interface DecisionRecord {
@@ -129,15 +129,15 @@ export interface ReviewState {
   reminded: number;
   onExpire: ExpireAction;
   /** Context key the decision is written to (approvals). */
-  output?: string;
+  output?: string | undefined;
   request: ReviewRequest;
   decisions: DecisionRecord[];
   /** Escalations: the failure that brought the step here. */
-  cause?: ErrorData;
+  cause?: ErrorData | undefined;
   /** Approvers whose email could not be delivered this round. */
   undelivered: string[];
   /** How the review ended, once it has. */
-  outcome?: ReviewDecision | "expired";
+  outcome?: ReviewDecision | "expired" | undefined;
 }
 
 export interface EventWaitState {
@@ -165,21 +165,21 @@ export interface RunState {
   status: RunStatus;
   createdAt: number;
   updatedAt: number;
-  startedAt?: number;
-  endedAt?: number;
-  error?: ErrorData & { nodeId?: string };
+  startedAt?: number | undefined;
+  endedAt?: number | undefined;
+  error?: (ErrorData & { nodeId?: string }) | undefined;
   contextVersion: number;
   /** What the run's LLM calls have spent (its budget is checked against this). */
-  llm?: UsageTotals;
+  llm?: UsageTotals | undefined;
   steps: Readonly<Record<string, StepState>>;
   /** While paused: since when, and the engine timers that came due meanwhile (fired on resume). */
-  paused?: PauseState;
+  paused?: PauseState | undefined;
   /** What operators did to this run (pause, resume, retry), oldest first: part of its trace. */
-  operations?: OperationRecord[];
+  operations?: OperationRecord[] | undefined;
   /** A replay: the run it was replayed from and the node it starts at. */
-  replayOf?: { runId: string; fromNode: string };
+  replayOf?: { runId: string; fromNode: string } | undefined;
   /** A child run: the parent step it reports to (src/run/children.ts). The engine never reads it. */
-  parent?: ParentLink;
+  parent?: ParentLink | undefined;
 }
 
 export interface ParentLink {
@@ -195,7 +195,7 @@ export interface ParentLink {
 const topLevelDepth = 1;
 
 /** The run's level, as its context (`run.depth`), its report and the nesting limit count it. */
-export function runDepth(state: { parent?: ParentLink }): number {
+export function runDepth(state: { parent?: ParentLink | undefined }): number {
   return state.parent?.depth ?? topLevelDepth;
 }
 

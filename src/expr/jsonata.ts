@@ -14,7 +14,7 @@ const cache = new Map<string, Compiled>();
 
 export interface ExpressionProblem {
   message: string;
-  position?: number;
+  position?: number | undefined;
 }
 
 function compile(source: string): Compiled {

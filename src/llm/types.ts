@@ -29,8 +29,8 @@ export type PriceTable = Readonly<Record<string, ModelPrice>>;
 
 /** A run's spending limit; the step asks reviewers before a call that could cross it. */
 export interface LlmBudget {
-  tokens?: number;
-  costUsd?: number;
+  tokens?: number | undefined;
+  costUsd?: number | undefined;
 }
 
 export interface LlmMessage {

@@ -35,8 +35,8 @@ const config = z.strictObject({
 
 interface Target {
   location: FileLocation;
-  contentType?: string;
-  filename?: string;
+  contentType?: string | undefined;
+  filename?: string | undefined;
   /** How the file is named in messages and in the output's metadata. */
   name: string;
 }

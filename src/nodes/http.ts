@@ -117,7 +117,7 @@ export const httpNode = defineNode({
     }
     let request: Request;
     try {
-      request = new Request(url, { method: c.method, headers, body, signal: node.signal });
+      request = new Request(url, { method: c.method, headers, body: body ?? null, signal: node.signal });
     } catch (thrown) {
       return failure("node.failed", `http: invalid request to ${JSON.stringify(url)}: ${String(thrown)}`, false);
     }

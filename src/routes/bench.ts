@@ -23,7 +23,7 @@ const benchOnly = [
     if (c.env.BENCH !== "1") {
       return errorResponse(c, errorData("route.not_found", `no route ${c.req.method} ${c.req.path}`));
     }
-    await next();
+    return next();
   }),
 ] as const;
 

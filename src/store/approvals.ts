@@ -35,16 +35,16 @@ export async function claimApproval(
 }
 
 export interface AuditEntry {
-  approvalId?: string | null;
-  runId?: string | null;
-  nodeId?: string | null;
-  approver?: string | null;
-  decision?: string | null;
+  approvalId?: string | null | undefined;
+  runId?: string | null | undefined;
+  nodeId?: string | null | undefined;
+  approver?: string | null | undefined;
+  decision?: string | null | undefined;
   outcome: string;
-  ip?: string | null;
-  userAgent?: string | null;
+  ip?: string | null | undefined;
+  userAgent?: string | null | undefined;
   at: number;
-  details?: unknown;
+  details?: unknown | undefined;
 }
 
 export async function recordAudit(db: Database, entry: AuditEntry): Promise<void> {

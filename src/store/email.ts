@@ -83,7 +83,7 @@ export async function recordRejection(db: Database, rejection: EmailRejection): 
 /** Newest first (ids sort by time); `before` is the id of the previous page's last row. */
 export async function listRejections(
   db: Database,
-  options: { limit: number; workflowId?: string; before?: string },
+  options: { limit: number; workflowId?: string | undefined; before?: string | undefined },
 ): Promise<EmailRejection[]> {
   const conditions = [];
   if (options.workflowId !== undefined) conditions.push(eq(emailRejections.workflowId, options.workflowId));

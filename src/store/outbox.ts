@@ -12,7 +12,12 @@ export function recordEmail(db: Database, message: OutboxMessage) {
 
 export async function listOutbox(
   db: Database,
-  filter: { runId?: string; to?: string; limit: number; before?: { createdAt: number; id: string } },
+  filter: {
+    runId?: string | undefined;
+    to?: string | undefined;
+    limit: number;
+    before?: { createdAt: number; id: string };
+  },
 ) {
   const conditions: SQL[] = [];
   if (filter.runId) conditions.push(eq(emailOutbox.runId, filter.runId));

@@ -5,16 +5,16 @@ import { runs } from "./schema";
 
 /** The dashboard's run search: `listRuns`' filters plus time range, error code and run id prefix. */
 export interface RunSearch {
-  workflowId?: string;
-  status?: string;
-  parentRunId?: string;
-  errorCode?: string;
+  workflowId?: string | undefined;
+  status?: string | undefined;
+  parentRunId?: string | undefined;
+  errorCode?: string | undefined;
   /** Created at or after (ms). */
-  createdFrom?: number;
+  createdFrom?: number | undefined;
   /** Created at or before (ms). */
-  createdTo?: number;
+  createdTo?: number | undefined;
   /** Run ids starting with this (an id, or the start of one). */
-  idPrefix?: string;
+  idPrefix?: string | undefined;
 }
 
 export type RunRow = typeof runs.$inferSelect;

@@ -3,14 +3,14 @@ import type { Database } from "./db";
 import { runs } from "./schema";
 
 export interface RunFilter {
-  workflowId?: string;
+  workflowId?: string | undefined;
   /** Only runs of these workflows (a key limited to them); an empty list matches none. */
-  workflowIds?: readonly string[];
-  status?: string;
+  workflowIds?: readonly string[] | undefined;
+  status?: string | undefined;
   /** Child runs of this run (map items, loop iterations, subworkflow calls). */
-  parentRunId?: string;
+  parentRunId?: string | undefined;
   limit: number;
-  cursor?: { createdAt: number; id: string };
+  cursor?: { createdAt: number; id: string } | undefined;
 }
 
 export function encodeCursor(createdAt: number, id: string): string {

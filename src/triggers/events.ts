@@ -10,9 +10,9 @@ import { startRun } from "./start-run";
 /** A named event as producers send it: to `POST /api/events` or as a queue message. */
 export interface EventMessage {
   name: string;
-  id?: string;
-  payload?: Json;
-  source?: string;
+  id?: string | undefined;
+  payload?: Json | undefined;
+  source?: string | undefined;
 }
 
 export interface PublishedEvent {

@@ -10,7 +10,7 @@ export interface R2Notification {
   action: string;
   bucket: string;
   /** `size` and `eTag` are absent for deletes. */
-  object: { key: string; size?: number; eTag?: string };
+  object: { key: string; size?: number | undefined; eTag?: string | undefined };
   eventTime: string;
   copySource?: { bucket: string; object: string };
 }

@@ -24,20 +24,20 @@ export interface StartRequest {
   /** The trigger's own input (a webhook's body, an event's payload): the run's input unless the trigger maps it. */
   input: Json;
   /** What the trigger's `input` mapping reads; `{ body: input }` when not given. */
-  envelope?: JsonObject;
+  envelope?: JsonObject | undefined;
   /**
    * The dedup key: the caller's Idempotency-Key, a provider's delivery id, an event id, a
    * schedule tick. Webhooks without one fall back to a hash of the canonical payload.
    */
-  idempotencyKey?: string;
+  idempotencyKey?: string | undefined;
   /** A run id derived from the trigger (a schedule tick's) instead of a fresh one. */
-  runId?: string;
+  runId?: string | undefined;
   /** The workflow, when the caller already loaded it (to verify a webhook, filter an event). */
-  workflow?: WorkflowForRun;
+  workflow?: WorkflowForRun | undefined;
   /** The trigger that matched, when the workflow may have several of its type. */
-  trigger?: TriggerDefinition;
+  trigger?: TriggerDefinition | undefined;
   /** Extra fields for the run's `context.trigger` (delivery id, event name, scheduled time). */
-  details?: JsonObject;
+  details?: JsonObject | undefined;
   receivedAt: number;
 }
 

@@ -38,7 +38,7 @@ function Document(props: { title: string; children: Child }) {
 }
 
 /** Every signed-in page: the navigation, sign-out, and the page's content. */
-export function Shell(props: { title: string; section?: Section; csrf: string; children: Child }) {
+export function Shell(props: { title: string; section?: Section | undefined; csrf: string; children: Child }) {
   return (
     <Document title={props.title}>
       <body>

@@ -24,10 +24,10 @@ export const defaultRetry: RetryPolicy = {
 export const defaultTimeoutMs = 10_000;
 
 export interface NodeOverrides {
-  type?: string;
-  kind?: PlanNode["kind"];
-  timeoutMs?: number;
-  retry?: Partial<RetryPolicy>;
+  type?: string | undefined;
+  kind?: PlanNode["kind"] | undefined;
+  timeoutMs?: number | undefined;
+  retry?: Partial<RetryPolicy> | undefined;
 }
 
 export interface PlanOptions {

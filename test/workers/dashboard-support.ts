@@ -18,7 +18,7 @@ export function page(path: string, init: RequestInit & { cookie?: string; form?:
     ...init,
     method: init.method ?? (init.form ? "POST" : "GET"),
     headers,
-    body,
+    body: body ?? null,
     redirect: "manual",
   });
 }

@@ -13,7 +13,7 @@ export function api(path: string, init: RequestInit & { json?: unknown } = {}): 
     headers.set("content-type", "application/json");
     body = JSON.stringify(init.json);
   }
-  return SELF.fetch(`http://signalbox.test${path}`, { ...init, headers, body });
+  return SELF.fetch(`http://signalbox.test${path}`, { ...init, headers, body: body ?? null });
 }
 
 export async function register(definition: unknown): Promise<{ workflowId: string; version: number }> {

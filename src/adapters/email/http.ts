@@ -8,7 +8,7 @@ import type { EmailPort } from "./port";
  */
 export function httpEmailPort(options: {
   url: string;
-  key?: string;
+  key?: string | undefined;
   fetch?: (request: Request) => Promise<Response>;
 }): EmailPort {
   const send = options.fetch ?? ((request: Request) => fetch(request));

@@ -44,7 +44,7 @@ export const requireSession: MiddlewareHandler<UiEnv> = async (c, next) => {
   }
   c.set("session", state.session);
   c.set("csrf", await csrfToken(c.env, state.session));
-  await next();
+  return next();
 };
 
 export type FormCheck = { ok: true; form: FormData } | { ok: false; reason: "origin" | "token" | "body" };

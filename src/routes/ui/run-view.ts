@@ -52,7 +52,12 @@ async function contextAt(env: Env, runId: string, version: number, inline = fals
 export async function runContext(
   env: Env,
   report: ExecutionReport,
-  choice: { version?: number; from?: number; to?: number; inline?: boolean },
+  choice: {
+    version?: number | undefined;
+    from?: number | undefined;
+    to?: number | undefined;
+    inline?: boolean | undefined;
+  },
 ): Promise<ContextData | { error: string }> {
   const version = choice.version ?? report.contextVersion;
   const inline = choice.inline === true;

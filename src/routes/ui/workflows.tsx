@@ -62,7 +62,7 @@ function notFound(c: Context<UiEnv>, workflowId: string) {
 }
 
 /** The manual trigger's first schema example: the start form's and the dry run's starting input. */
-function exampleInput(triggers: { type: string; schema?: Record<string, unknown> }[]): unknown {
+function exampleInput(triggers: { type: string; schema?: Record<string, unknown> | undefined }[]): unknown {
   const manual = triggers.find((trigger) => trigger.type === "manual");
   const examples = manual?.schema?.examples;
   return (Array.isArray(examples) ? examples[0] : undefined) ?? {};

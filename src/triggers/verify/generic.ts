@@ -3,14 +3,14 @@ import { checkTimestamp, failure, parseSeconds, type VerifyInput, type VerifyRes
 
 export interface GenericOptions {
   /** The header carrying the signature; default `x-signature`. */
-  header?: string;
-  encoding?: "hex" | "base64";
+  header?: string | undefined;
+  encoding?: "hex" | "base64" | undefined;
   /** Text before the digest in the header, such as `sha256=`. */
-  prefix?: string;
+  prefix?: string | undefined;
   /** When set, this header carries Unix seconds and the signed content is `<timestamp>.<body>`. */
-  timestampHeader?: string;
+  timestampHeader?: string | undefined;
   /** A header whose value identifies the delivery (the dedup key). */
-  idHeader?: string;
+  idHeader?: string | undefined;
 }
 
 /** A generic HMAC-SHA256 header: the digest of the body (or `<timestamp>.<body>`), hex or base64. */

@@ -20,7 +20,7 @@ export type VerifyFailureCode = Extract<
 >;
 
 export type VerifyResult =
-  | { ok: true /** The provider's delivery id, the dedup key when present. */; deliveryId?: string }
+  | { ok: true /** The provider's delivery id, the dedup key when present. */; deliveryId?: string | undefined }
   | { ok: false; code: VerifyFailureCode; message: string };
 
 export const defaultToleranceMs = 5 * 60_000;

@@ -33,7 +33,11 @@ function Node(props: { node: PlacedNode; href: string; selected: boolean }) {
  * The laid-out graph as SVG. Every node links to its step panel, so the graph works by
  * keyboard and without scripts; colours come from the stylesheet by status class.
  */
-export function DagSvg(props: { layout: GraphLayout; hrefOf: (nodeId: string) => string; selected?: string }) {
+export function DagSvg(props: {
+  layout: GraphLayout;
+  hrefOf: (nodeId: string) => string;
+  selected?: string | undefined;
+}) {
   const { layout } = props;
   return (
     <svg

@@ -1,7 +1,12 @@
 import { BareShell } from "../shell";
 
 /** Sign-in: the API token or an API key, once; the session cookie carries the rest. */
-export function LoginPage(props: { next: string; error?: string; notice?: string; configured: boolean }) {
+export function LoginPage(props: {
+  next: string;
+  error?: string | undefined;
+  notice?: string | undefined;
+  configured: boolean;
+}) {
   return (
     <BareShell title="Sign in">
       <div class="card narrow">

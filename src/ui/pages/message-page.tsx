@@ -5,8 +5,8 @@ import { BareShell, type Section, Shell } from "../shell";
 export function MessagePage(props: {
   title: string;
   message: string;
-  csrf?: string;
-  section?: Section;
+  csrf?: string | undefined;
+  section?: Section | undefined;
   children?: Child;
 }) {
   const body = (

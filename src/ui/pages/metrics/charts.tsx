@@ -16,7 +16,12 @@ function scaleMax(values: number[]): number {
 }
 
 /** Horizontal lines at 0, half and the top, and the window's start and end under the bars. */
-function Axis(props: { max: number; label: (value: number) => string; from?: number; to?: number }) {
+function Axis(props: {
+  max: number;
+  label: (value: number) => string;
+  from?: number | undefined;
+  to?: number | undefined;
+}) {
   const plot = height - bottom;
   return (
     <g class="axis">

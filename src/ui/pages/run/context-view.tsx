@@ -29,7 +29,7 @@ export function ContextView(props: {
   runId: string;
   versions: ExecutionReport["contextVersions"];
   data: ContextData;
-  step?: string;
+  step?: string | undefined;
 }) {
   const { data, versions } = props;
   const entry = versions.find((item) => item.version === data.version);

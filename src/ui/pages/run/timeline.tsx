@@ -76,7 +76,7 @@ function Bars(props: { step: StepReport; span: Span; now: number }) {
 export function Timeline(props: {
   report: ExecutionReport;
   now: number;
-  selected?: string;
+  selected?: string | undefined;
   hrefOf: (nodeId: string) => string;
 }) {
   const span = runSpan(props.report, props.now);
