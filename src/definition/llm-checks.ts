@@ -1,5 +1,5 @@
 import type { ErrorCode } from "../errors";
-import type { NodeDefinition } from "./schema";
+import type { RawNodeDefinition } from "./schema";
 
 type Add = (code: ErrorCode, path: (string | number)[], message: string) => void;
 
@@ -7,7 +7,7 @@ type Add = (code: ErrorCode, path: (string | number)[], message: string) => void
  * An llm node whose low-confidence answers go to review (a `confidence` without `to`) needs
  * someone to review them: the node's `retry.escalateTo` or the workflow's `reviewers`.
  */
-export function checkLlmReviews(nodes: (NodeDefinition | undefined)[], reviewers: unknown, add: Add): void {
+export function checkLlmReviews(nodes: (RawNodeDefinition | undefined)[], reviewers: unknown, add: Add): void {
   const hasDefault = Array.isArray(reviewers) && reviewers.length > 0;
   for (const [index, node] of nodes.entries()) {
     if (node?.type !== "llm" || hasDefault || node.retry?.escalateTo) continue;

@@ -1,17 +1,7 @@
 import { z } from "zod";
-import { isDuration } from "../lib/duration";
-import { maxCatchUpLimit, missedPolicies } from "../triggers/schedule-plan";
-
-export const duration = z.string().refine(isDuration, {
-  message: "expected a duration such as 500ms, 30s, 5m, 2h or 7d",
-});
-
-export const identifier = z
-  .string()
-  .regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, "expected letters, digits, '-' or '_', starting with a letter (max 64)");
-
-/** A JSON Schema document: checked for shape here, compiled when the definition is registered. */
-export const jsonSchema = z.record(z.string(), z.unknown());
+import { duration, identifier, jsonSchema } from "../lib/schema-parts";
+import type { NodeType } from "../nodes/registry";
+import { maxCatchUpLimit, missedPolicies } from "./schedule-settings";
 
 export const retryPolicySchema = z.strictObject({
   maxAttempts: z.number().int().min(1).max(100).optional(),
@@ -240,9 +230,13 @@ export const definitionSchema = z.strictObject({
 export type RetryPolicyInput = z.infer<typeof retryPolicySchema>;
 export type TriggerDefinition = z.infer<typeof triggerSchema>;
 export type WebhookVerify = z.infer<typeof webhookVerifySchema>;
-export type NodeDefinition = z.infer<typeof nodeSchema>;
+/** A node as parsed, before its type is checked against the registry (src/definition/validate.ts). */
+export type RawNodeDefinition = z.infer<typeof nodeSchema>;
+/** A node of a valid definition: its type is one the registry has a spec for. */
+export type NodeDefinition = Omit<RawNodeDefinition, "type"> & { type: NodeType };
 export type EdgeDefinition = z.infer<typeof edgeSchema>;
-export type WorkflowDefinition = z.infer<typeof definitionSchema>;
+/** A valid definition, as validateDefinition returns it and the store keeps it. */
+export type WorkflowDefinition = Omit<z.infer<typeof definitionSchema>, "nodes"> & { nodes: NodeDefinition[] };
 export type TestCase = z.infer<typeof testCaseSchema>;
 
 /** Context keys every run owns; no node may write them. */

@@ -1,6 +1,6 @@
 import type { ErrorCode } from "../errors";
 import { checkExpression } from "../expr/jsonata";
-import { checkSchedule } from "../triggers/cron";
+import { checkSchedule } from "../lib/cron";
 import type { TriggerDefinition } from "./schema";
 
 export interface TriggerIssue {

@@ -2,11 +2,11 @@ import type { z } from "zod";
 import type { ErrorCode } from "../errors";
 import { checkExpression } from "../expr/jsonata";
 import { checkTemplate } from "../expr/template";
+import { checkJsonSchema } from "../lib/json-schema-check";
 import { inlineDefinition, isInline } from "../nodes/body";
-import { nodeRegistry, nodeSpec } from "../nodes/registry";
+import { isNodeType, nodeRegistry, nodeSpec } from "../nodes/registry";
 import type { ExpressionSite, NodeSpec, NodeTarget } from "../nodes/types";
 import { findCycles, type GraphEdge, reachableFromEntries, successors } from "./graph";
-import { checkJsonSchema } from "./json-schema-check";
 import { checkLlmReviews } from "./llm-checks";
 import {
   definitionSchema,
@@ -14,6 +14,7 @@ import {
   edgeSchema,
   type NodeDefinition,
   nodeSchema,
+  type RawNodeDefinition,
   repeatableTriggerTypes,
   reservedContextKeys,
   type TriggerDefinition,
@@ -37,7 +38,7 @@ export type ValidationResult =
   | { ok: false; issues: DefinitionIssue[] };
 
 interface NodeEntry {
-  node: NodeDefinition;
+  node: RawNodeDefinition;
   spec: NodeSpec | undefined;
   /** Parsed config; absent when the type is unknown or the config is invalid. */
   config?: unknown;
@@ -75,9 +76,16 @@ export function validateDefinition(raw: unknown): ValidationResult {
   }
   const configs: Record<string, unknown> = {};
   for (const entry of entries) configs[entry.node.id] = entry.config;
+  // Every node's type was checked above; the check is repeated here as the narrowing it is.
+  const { nodes: parsedNodes } = parsed.data;
+  if (!parsedNodes.every(hasKnownType)) return { ok: false, issues: [] };
   // `$schema` points editors at the format; two files that differ only there are one definition.
   const { $schema: _editorSchema, ...definition } = parsed.data;
-  return { ok: true, definition, configs };
+  return { ok: true, definition: { ...definition, nodes: parsedNodes }, configs };
+}
+
+function hasKnownType(node: RawNodeDefinition): node is NodeDefinition {
+  return isNodeType(node.type);
 }
 
 type Add = (code: ErrorCode, path: IssuePath, message: string) => void;
@@ -131,7 +139,7 @@ function checkTriggers(triggers: (TriggerDefinition | undefined)[], add: Add): v
   }
 }
 
-function checkNodes(nodes: (NodeDefinition | undefined)[], add: Add): NodeEntry[] {
+function checkNodes(nodes: (RawNodeDefinition | undefined)[], add: Add): NodeEntry[] {
   const entries: NodeEntry[] = [];
   const seen = new Set<string>();
   for (const [index, node] of nodes.entries()) {
@@ -211,7 +219,7 @@ function locateWrite(config: unknown, key: string, sites: ExpressionSite[]): Iss
 }
 
 /** An escalation needs someone to escalate to: the node's `escalateTo` or the workflow's `reviewers`. */
-function checkEscalations(nodes: (NodeDefinition | undefined)[], reviewers: unknown, add: Add): void {
+function checkEscalations(nodes: (RawNodeDefinition | undefined)[], reviewers: unknown, add: Add): void {
   const hasDefault = Array.isArray(reviewers) && reviewers.length > 0;
   for (const [index, node] of nodes.entries()) {
     if (node?.retry?.escalateAfter === undefined || node.retry.escalateTo || hasDefault) continue;

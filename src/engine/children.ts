@@ -1,7 +1,7 @@
 import { type ErrorData, errorData } from "../errors";
-import type { SpawnRequest } from "../nodes/types";
 import type { Draft } from "./draft";
 import type { RunEvent } from "./events";
+import type { SpawnRequest } from "./outcome";
 import type { ChildrenState, StepState } from "./state";
 import { failStep, succeed } from "./step-ops";
 

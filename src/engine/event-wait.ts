@@ -1,7 +1,7 @@
 import { type ErrorData, errorData } from "../errors";
-import type { EventWait } from "../nodes/types";
 import type { Draft } from "./draft";
 import type { RunEvent } from "./events";
+import type { EventWait } from "./outcome";
 import type { StepState } from "./state";
 import { timerId } from "./state";
 import { succeed } from "./step-ops";

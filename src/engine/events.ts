@@ -1,6 +1,6 @@
 import type { ErrorData } from "../errors";
 import type { JsonObject } from "../lib/json";
-import type { NodeOutcome, ReviewDecision } from "../nodes/types";
+import type { NodeOutcome, ReviewDecision } from "./outcome";
 import type { RunEventRecord, RunState, RunStatus, Timer } from "./state";
 
 /** What one attempt of a node came to. */

@@ -1,8 +1,8 @@
 import type { ErrorData } from "../errors";
 import { addCalls, emptyTotals } from "../llm/policy";
 import type { LlmAttemptContext, LlmStepState, PriceTable } from "../llm/types";
-import type { NodeOutcome } from "../nodes/types";
 import type { Draft } from "./draft";
+import type { NodeOutcome } from "./outcome";
 import type { Plan } from "./plan";
 import { shouldRetry } from "./retry";
 import { openReview, proposedText } from "./review";

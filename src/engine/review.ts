@@ -1,8 +1,8 @@
 import { type ErrorData, errorData } from "../errors";
 import type { JsonObject } from "../lib/json";
-import type { ReviewAsk, ReviewDecision } from "../nodes/types";
 import type { Draft } from "./draft";
 import type { RunEvent } from "./events";
+import type { ReviewAsk, ReviewDecision } from "./outcome";
 import type { DecisionRecord, ReviewState, StepState } from "./state";
 import { timerId } from "./state";
 import { clearTimers, failStep, startAttempt, succeed } from "./step-ops";

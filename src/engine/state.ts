@@ -1,7 +1,7 @@
 import type { ErrorData } from "../errors";
 import type { Json, JsonObject } from "../lib/json";
 import type { LlmStepState, UsageTotals } from "../llm/types";
-import type { ExpireAction, ReviewDecision, ReviewRequest } from "../nodes/types";
+import type { EventWait, ExpireAction, ReviewDecision, ReviewRequest } from "./outcome";
 
 export const runStatuses = [
   "pending",
@@ -94,7 +94,7 @@ export interface StepState {
   /** While `needs_review` (and afterwards, as the record): who was asked and who decided. */
   review?: ReviewState | undefined;
   /** While waiting for a named event. */
-  eventWait?: EventWaitState | undefined;
+  eventWait?: EventWait | undefined;
   /** llm steps: the model chain position, every call with its latency, outcome, tokens and cost. */
   llm?: LlmStepState | undefined;
   /** map, loop and subworkflow steps: their child runs, as counts (src/engine/children.ts). */
@@ -138,16 +138,6 @@ export interface ReviewState {
   undelivered: string[];
   /** How the review ended, once it has. */
   outcome?: ReviewDecision | "expired" | undefined;
-}
-
-export interface EventWaitState {
-  name: string;
-  /** JSONata over `{...context, event}`; the shell evaluates it, the engine only stores it. */
-  match?: string;
-  until: number;
-  /** The successor taken on timeout; without one a timeout fails the step. */
-  timeoutTo?: string;
-  output?: string;
 }
 
 /** An event delivered to a run (`POST /api/runs/:id/events/:name`). */

@@ -1,5 +1,4 @@
 import { type ErrorData, errorData } from "../errors";
-import type { NodeOutcome } from "../nodes/types";
 import { beginChildren, childEnded, childrenCollected, resumeChildren } from "./children";
 import { Draft } from "./draft";
 import { beginEventWait, deliverEvent, timeOutEventWait } from "./event-wait";
@@ -7,6 +6,7 @@ import type { RunEvent, Transition } from "./events";
 import { failInterrupted, interruptAttempt, isWornOut, resendAttempt } from "./lease";
 import { escalateStep, llmFallback, recordLlmAttempt } from "./llm";
 import { considerPending, pauseRun, releasePause, retryRun, startReplay } from "./operations";
+import type { NodeOutcome } from "./outcome";
 import { holdTimer } from "./pause";
 import type { Plan } from "./plan";
 import { backoffDelay, shouldRetry } from "./retry";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { identifier } from "../definition/schema";
+import { identifier } from "../lib/schema-parts";
 
 /**
  * What a child run executes: a registered workflow (pinned to a version, or the latest when the

@@ -1,12 +1,13 @@
 import { z } from "zod";
-import { duration } from "../definition/schema";
+import type { NodeOutcome } from "../engine/outcome";
 import { type ErrorCode, errorData } from "../errors";
 import { evaluate } from "../expr/jsonata";
 import { parseDuration } from "../lib/duration";
+import { duration } from "../lib/schema-parts";
 import { addCalls, budgetBreach, costOf, emptyTotals, estimateCall, failedCallRecord, priceOf } from "../llm/policy";
 import type { LlmAttemptContext, LlmCallRecord } from "../llm/types";
 import { providerName } from "./llm-config";
-import { defineNode, type NodeContext, type NodeOutcome } from "./types";
+import { defineNode, type NodeContext } from "./types";
 
 /** The most texts one step embeds: a bound on the step's calls and on the vectors it writes. */
 export const maxEmbedItems = 10_000;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { NodeOutcome } from "../engine/outcome";
 import { type ErrorCode, errorData } from "../errors";
 import { evaluate } from "../expr/jsonata";
 import { type BlobRef, isBlobRef, refHash } from "../lib/blob-ref";
@@ -6,7 +7,7 @@ import { documentTypes, sniffDocument } from "../lib/file-type";
 import type { JsonObject } from "../lib/json";
 import { chunkText } from "../lib/text-chunks";
 import { readDocument } from "./extract-formats";
-import { defineNode, type FileLocation, type FileRead, type NodeOutcome } from "./types";
+import { defineNode, type FileLocation, type FileRead } from "./types";
 
 const mib = 1024 * 1024;
 

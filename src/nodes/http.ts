@@ -1,9 +1,10 @@
 import { z } from "zod";
+import type { NodeOutcome } from "../engine/outcome";
 import { errorData } from "../errors";
 import { evaluate } from "../expr/jsonata";
 import { renderTemplate } from "../expr/template";
 import { type Json, type JsonObject, toJson } from "../lib/json";
-import { defineNode, type ExpressionSite, type NodeOutcome } from "./types";
+import { defineNode, type ExpressionSite } from "./types";
 
 const statusRange = z.union([z.number().int().min(100).max(599), z.string().regex(/^[1-5]xx$/)]);
 

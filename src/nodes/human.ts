@@ -1,20 +1,14 @@
 import { z } from "zod";
-import { checkJsonSchema } from "../definition/json-schema-check";
-import { duration, jsonSchema } from "../definition/schema";
+import { approvalDecisions, type ExpireAction, type NodeOutcome } from "../engine/outcome";
 import { errorData } from "../errors";
 import { evaluate } from "../expr/jsonata";
 import { renderTemplate, stringify } from "../expr/template";
 import { parseDuration } from "../lib/duration";
 import { escapeHtml } from "../lib/html";
 import { type JsonObject, toJson } from "../lib/json";
-import {
-  approvalDecisions,
-  defineNode,
-  type ExpireAction,
-  type ExpressionSite,
-  type NodeContext,
-  type NodeOutcome,
-} from "./types";
+import { checkJsonSchema } from "../lib/json-schema-check";
+import { duration, jsonSchema } from "../lib/schema-parts";
+import { defineNode, type ExpressionSite, type NodeContext } from "./types";
 
 const emailAddress = z.email();
 export const maxApprovers = 20;

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { checkJsonSchema } from "../definition/json-schema-check";
-import { duration, jsonSchema } from "../definition/schema";
+import { checkJsonSchema } from "../lib/json-schema-check";
+import { duration, jsonSchema } from "../lib/schema-parts";
 
 /** A provider's name: `default`, `openai`, `anthropic`, `workers-ai` or a key of LLM_PROVIDERS. */
 export const providerName = z

@@ -1,3 +1,4 @@
+import type { NodeOutcome } from "../engine/outcome";
 import { type ErrorData, errorData } from "../errors";
 import { renderTemplate } from "../expr/template";
 import { parseDuration } from "../lib/duration";
@@ -19,7 +20,7 @@ import {
 } from "../llm/policy";
 import type { CachedAnswer, LlmAttemptContext, LlmCallRecord, LlmMessage, LlmRequest, LlmResponse } from "../llm/types";
 import { type LlmConfig, llmConfig, modelChain } from "./llm-config";
-import { defineNode, type NodeContext, type NodeOutcome } from "./types";
+import { defineNode, type NodeContext } from "./types";
 
 const noContext: LlmAttemptContext = {
   modelIndex: 0,

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { identifier } from "../definition/schema";
 import { evaluate } from "../expr/jsonata";
 import { toJson } from "../lib/json";
+import { identifier } from "../lib/schema-parts";
 import { outputKey } from "./body";
 import { defineNode } from "./types";
 

@@ -1,79 +1,8 @@
 import type { z } from "zod";
-import type { ErrorData } from "../errors";
-import type { Json, JsonObject } from "../lib/json";
-import type { LlmAttemptContext, LlmAttemptReport, LlmPort } from "../llm/types";
+import type { NodeOutcome } from "../engine/outcome";
+import type { JsonObject } from "../lib/json";
+import type { LlmAttemptContext, LlmPort } from "../llm/types";
 import type { BodyRef } from "./body";
-
-/** What a node's execution came to. Failures are data; a throw from `execute` is a bug. */
-export type NodeOutcome =
-  | { type: "success"; output: JsonObject; route?: string[]; llm?: LlmAttemptReport }
-  | { type: "failure"; error: ErrorData; llm?: LlmAttemptReport }
-  | { type: "sleep"; until: number }
-  /** Stop for people: the step is `needs_review` until they decide or the request expires. */
-  | { type: "await-review"; review: ReviewAsk }
-  /** Wait for a named event delivered to the run, up to `until`. */
-  | { type: "await-event"; wait: EventWait }
-  /**
-   * Hand the step to its reviewers (retry, skip with an output, or fail) without failing it:
-   * an LLM answer below its confidence threshold, or a call that would break the run's budget.
-   */
-  | { type: "escalate"; error: ErrorData; llm?: LlmAttemptReport }
-  /**
-   * Run child runs (map, loop, subworkflow) and wait for them. `inputs` (map, subworkflow: one
-   * per child, in order) are kept by the shell and never reach the engine's state.
-   */
-  | { type: "spawn"; spawn: SpawnRequest; inputs?: Json[] };
-
-export interface SpawnRequest {
-  mode: "map" | "loop" | "subworkflow";
-  /** Items (map), maxIterations (loop), 1 (subworkflow). */
-  count: number;
-  concurrency: number;
-  /** Failed children the step survives; 0 fails at the first. */
-  tolerance: number;
-}
-
-export const approvalDecisions = ["approve", "reject"] as const;
-export const escalationDecisions = ["retry", "skip", "fail"] as const;
-export type ReviewDecision = (typeof approvalDecisions)[number] | (typeof escalationDecisions)[number];
-
-/** What happens when nobody decided in time. */
-export type ExpireAction =
-  | { type: "approve" }
-  | { type: "reject" }
-  | { type: "fail" }
-  | { type: "escalate"; approvers: string[]; expiresInMs: number; fallback: "approve" | "reject" | "fail" };
-
-/** The rendered request people see, in the email and on the approval page. */
-export interface ReviewRequest {
-  subject: string;
-  text: string;
-  /** HTML body; without it the text is shown, escaped. */
-  html?: string;
-  /** Chosen context fields, already rendered. */
-  summary: { label: string; value: string }[];
-  decisions: ReviewDecision[];
-  /** Editable fields: the JSON Schema of the edits object and the values the form starts with. */
-  edit?: { schema: JsonObject; values: JsonObject };
-}
-
-export interface ReviewAsk {
-  approvers: string[];
-  require: "any" | "all";
-  expiresAt: number;
-  remindBeforeMs: number[];
-  onExpire: ExpireAction;
-  output: string;
-  request: ReviewRequest;
-}
-
-export interface EventWait {
-  name: string;
-  match?: string;
-  until: number;
-  timeoutTo?: string;
-  output?: string;
-}
 
 export interface LogEntry {
   level: "debug" | "info" | "warn" | "error";
@@ -139,8 +68,8 @@ export interface NodeTarget {
   nodeId: string;
 }
 
-export interface NodeSpec<Config = unknown> {
-  type: string;
+export interface NodeSpec<Config = unknown, Type extends string = string> {
+  type: Type;
   /** pure: no side effects, runs inline; io: talks to the outside world. */
   kind: "pure" | "io";
   /**
@@ -172,7 +101,11 @@ export interface NodeSpec<Config = unknown> {
   execute(config: Config, context: NodeContext): Promise<NodeOutcome>;
 }
 
-/** Erases a spec's config type so specs of every type fit in one registry. */
-export function defineNode<Config>(spec: NodeSpec<Config>): NodeSpec<unknown> {
-  return spec as unknown as NodeSpec<unknown>;
+/**
+ * Erases a spec's config type so specs of every type fit in one registry; its `type` stays a
+ * literal, so the registry can check that every node type has its spec. The erasure is sound
+ * because the shell only ever passes a spec the config its own `config` schema parsed.
+ */
+export function defineNode<const Type extends string, Config>(spec: NodeSpec<Config, Type>): NodeSpec<unknown, Type> {
+  return spec;
 }

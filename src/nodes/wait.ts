@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { duration } from "../definition/schema";
 import { errorData } from "../errors";
 import { evaluate } from "../expr/jsonata";
 import { parseDuration } from "../lib/duration";
+import { duration } from "../lib/schema-parts";
 import { defineNode } from "./types";
 
 export const eventName = z

@@ -1,6 +1,6 @@
+import type { ReviewDecision } from "../engine/outcome";
 import type { Json, JsonObject } from "../lib/json";
 import { validateJson } from "../lib/json-schema";
-import type { ReviewDecision } from "../nodes/types";
 import type { ReviewInfo } from "../run/reviews";
 import type { ApprovalFormValues } from "../ui/approval-page";
 

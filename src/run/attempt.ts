@@ -1,12 +1,13 @@
 import { llmPortFor } from "../adapters/llm";
 import type { Command } from "../engine/events";
+import type { NodeOutcome } from "../engine/outcome";
 import type { PlanNode } from "../engine/plan";
 import type { RunState } from "../engine/state";
 import type { Env } from "../env";
 import type { JsonObject } from "../lib/json";
 import { logLine } from "../lib/log";
 import type { LlmAttemptContext, LlmPort } from "../llm/types";
-import type { NodeOutcome, NodePorts } from "../nodes/types";
+import type { NodePorts } from "../nodes/types";
 import { executeNode } from "./execute-node";
 import { filePortFor } from "./file-port";
 import { llmAttemptInput } from "./llm-shell";

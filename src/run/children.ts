@@ -1,4 +1,5 @@
 import type { Command, RunEvent } from "../engine/events";
+import type { NodeOutcome } from "../engine/outcome";
 import { exponentialBackoff } from "../engine/retry";
 import { isTerminalRun, type ParentLink, type RunState, runDepth } from "../engine/state";
 import type { Env } from "../env";
@@ -9,7 +10,6 @@ import { childRunId } from "../lib/ids";
 import { type Json, type JsonObject, toJson } from "../lib/json";
 import { inlineDefinition, isInline } from "../nodes/body";
 import { nodeSpec } from "../nodes/registry";
-import type { NodeOutcome } from "../nodes/types";
 import { database } from "../store/db";
 import { getVersion } from "../store/workflows";
 import { type ChildBody, type ChildRow, ChildrenStore, cancelJobId, type LinkJob, startJobId } from "./children-store";

@@ -1,7 +1,7 @@
+import { approvalDecisions, escalationDecisions, type NodeOutcome, type ReviewDecision } from "../engine/outcome";
 import type { Plan } from "../engine/plan";
 import { type ErrorCode, type ErrorData, errorData, errorStatus } from "../errors";
 import type { Json, JsonObject } from "../lib/json";
-import { approvalDecisions, escalationDecisions, type NodeOutcome, type ReviewDecision } from "../nodes/types";
 
 /**
  * What a dry run is told instead of the outside world. Per node, one mock or a list (attempt n

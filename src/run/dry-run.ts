@@ -1,4 +1,5 @@
 import type { Command, RunEvent } from "../engine/events";
+import type { NodeOutcome } from "../engine/outcome";
 import type { Plan } from "../engine/plan";
 import { isTerminalRun, type RunState, runDepth, type Timer } from "../engine/state";
 import { initialRunState, transition } from "../engine/transition";
@@ -8,7 +9,7 @@ import { deepFreeze, type Json, type JsonObject } from "../lib/json";
 import { defaultPublicUrl } from "../lib/public-url";
 import type { LlmAttemptContext, LlmPort } from "../llm/types";
 import { nodeSpec } from "../nodes/registry";
-import type { NodeOutcome, NodePorts } from "../nodes/types";
+import type { NodePorts } from "../nodes/types";
 import { MockedHttp, MockedLlm, type Mocks, mockFor } from "./dry-run-mocks";
 import { eventMatches } from "./event-inbox";
 import { executeNode } from "./execute-node";

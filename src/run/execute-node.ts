@@ -1,10 +1,11 @@
 import type { Command } from "../engine/events";
+import type { NodeOutcome } from "../engine/outcome";
 import type { PlanNode } from "../engine/plan";
 import { errorData, toErrorData } from "../errors";
 import type { JsonObject } from "../lib/json";
 import type { LlmAttemptContext } from "../llm/types";
 import { nodeSpec } from "../nodes/registry";
-import type { NodeOutcome, NodePorts, NodeSpec } from "../nodes/types";
+import type { NodePorts, NodeSpec } from "../nodes/types";
 
 export interface ExecuteInput {
   command: Extract<Command, { type: "execute" }>;

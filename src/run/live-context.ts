@@ -1,8 +1,8 @@
+import type { NodeOutcome } from "../engine/outcome";
 import type { RunState } from "../engine/state";
 import { type ErrorData, errorData, toErrorData } from "../errors";
 import { type BlobRef, fileRefsIn, isBlobRef, refHash, refsOf, storedValueSize } from "../lib/blob-ref";
 import { deepFreeze, type Json, type JsonObject } from "../lib/json";
-import type { NodeOutcome } from "../nodes/types";
 import { copyBlob } from "../store/blobs";
 import {
   BlobCache,

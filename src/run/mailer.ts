@@ -1,5 +1,6 @@
 import { defaultEmailFrom, type EmailPort } from "../adapters/email";
 import type { Command, RunEvent } from "../engine/events";
+import type { ReviewRequest } from "../engine/outcome";
 import { exponentialBackoff } from "../engine/retry";
 import { undecided } from "../engine/review";
 import { isTerminalRun, type RunState } from "../engine/state";
@@ -8,7 +9,6 @@ import { type ErrorData, errorData, toErrorData } from "../errors";
 import { sortableId } from "../lib/ids";
 import { publicUrl } from "../lib/public-url";
 import { hashToken, newToken } from "../lib/tokens";
-import type { ReviewRequest } from "../nodes/types";
 import { insertApproval } from "../store/approvals";
 import { database } from "../store/db";
 import { markEmailFailed, recordEmail } from "../store/outbox";

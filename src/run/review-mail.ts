@@ -1,6 +1,6 @@
 import type { OutgoingEmail } from "../adapters/email";
+import type { ReviewRequest } from "../engine/outcome";
 import { escapeHtml, textToHtml } from "../lib/html";
-import type { ReviewRequest } from "../nodes/types";
 
 export interface ReviewMailInput {
   id: string;

@@ -1,19 +1,13 @@
 import type { RunEvent } from "../engine/events";
+import type { ReviewDecision, ReviewRequest } from "../engine/outcome";
 import type { Plan } from "../engine/plan";
 import { proposedOutput, undecided } from "../engine/review";
 import { isTerminalRun, type ReviewState, type RunState } from "../engine/state";
 import type { JsonObject } from "../lib/json";
 import { nodeSpec } from "../nodes/registry";
-import type { ReviewDecision, ReviewRequest } from "../nodes/types";
+import type { ReviewQuery } from "../store/approval-inbox";
 
-/** What an approval link is bound to. */
-export interface ReviewQuery {
-  runId: string;
-  nodeId: string;
-  attempt: number;
-  round: number;
-  approver: string;
-}
+export type { ReviewQuery };
 
 /** Why a link no longer opens a decision form. */
 export type ClosedReason = "run_ended" | "superseded" | "decided" | "expired" | "already_decided" | "not_approver";

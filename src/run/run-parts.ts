@@ -1,11 +1,11 @@
 import { type EmailPort, emailPortFor } from "../adapters/email";
 import type { Command, RunEvent } from "../engine/events";
+import type { NodeOutcome } from "../engine/outcome";
 import type { RunState } from "../engine/state";
 import type { Env } from "../env";
 import { type ErrorData, errorData } from "../errors";
 import type { JsonObject } from "../lib/json";
 import { publicUrl } from "../lib/public-url";
-import type { NodeOutcome } from "../nodes/types";
 import { database } from "../store/db";
 import { getVersion } from "../store/workflows";
 import { Checkpointer } from "./checkpointer";

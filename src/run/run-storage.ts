@@ -1,19 +1,17 @@
 import type { Transition } from "../engine/events";
 import type { RunState, StepState, Timer } from "../engine/state";
 import type { JsonObject } from "../lib/json";
+import type { OutboxEntry } from "../store/checkpoints";
 import { ContextLog, type ContextVersionInfo, snapshotSchema } from "./context-log";
 import type { LeaseTimer } from "./step-dispatch";
+
+export type { OutboxEntry };
 
 /** What a run keeps besides its state: fixed at creation, never rewritten. */
 export interface RunSetup {
   definition: unknown;
   triggerType: string;
 }
-
-export type OutboxEntry =
-  | { kind: "run"; state: Omit<RunState, "steps">; triggerType: string }
-  | { kind: "step"; runId: string; step: StepState; updatedAt: number }
-  | { kind: "context"; runId: string; version: number; nodeId: string | null; patch: JsonObject; createdAt: number };
 
 export interface OutboxRow {
   key: string;

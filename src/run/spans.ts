@@ -1,7 +1,7 @@
+import type { NodeOutcome } from "../engine/outcome";
 import type { PlanNode } from "../engine/plan";
 import type { RunState } from "../engine/state";
 import { attemptSpanId, runSpanId, type SpanRecord, spanLine, spansLine, traceIdOf, traceparent } from "../lib/trace";
-import type { NodeOutcome } from "../nodes/types";
 
 /**
  * Spans of a run, written as structured log lines (src/lib/trace.ts): one per node attempt, one

@@ -1,8 +1,16 @@
 import { and, asc, desc, eq, gt } from "drizzle-orm";
-import type { ReviewQuery } from "../run/reviews";
 import type { ApprovalRow } from "./approvals";
 import type { Database } from "./db";
 import { approvals } from "./schema";
+
+/** What an approval link is bound to. */
+export interface ReviewQuery {
+  runId: string;
+  nodeId: string;
+  attempt: number;
+  round: number;
+  approver: string;
+}
 
 export interface OpenReview {
   runId: string;

@@ -1,4 +1,11 @@
-import type { OutboxEntry } from "../run/run-storage";
+import type { RunState, StepState } from "../engine/state";
+import type { JsonObject } from "../lib/json";
+
+/** A row a run object writes to its outbox, to be copied into D1 (runs, steps, context versions). */
+export type OutboxEntry =
+  | { kind: "run"; state: Omit<RunState, "steps">; triggerType: string }
+  | { kind: "step"; runId: string; step: StepState; updatedAt: number }
+  | { kind: "context"; runId: string; version: number; nodeId: string | null; patch: JsonObject; createdAt: number };
 
 /*
  * Checkpoint upserts as plain prepared statements: this runs behind every run, often, and a

@@ -2,11 +2,11 @@ import { DurableObject } from "cloudflare:workers";
 import { exponentialBackoff } from "../engine/retry";
 import type { Env } from "../env";
 import { type ErrorCode, type ErrorData, toErrorData } from "../errors";
+import { nextTick, parseCron } from "../lib/cron";
 import { derivedId } from "../lib/ids";
 import { logLine } from "../lib/log";
 import { database } from "../store/db";
 import { loadWorkflow, recordScheduleState, scheduleTriggerOf, type WorkflowForRun } from "../store/triggers";
-import { nextTick, parseCron } from "./cron";
 import { type MissedPolicy, planTicks } from "./schedule-plan";
 import { startRun } from "./start-run";
 

@@ -1,17 +1,13 @@
-import { type Cron, nextTick, previousTick } from "./cron";
+import {
+  defaultCatchUpLimit,
+  type MissedPolicy,
+  maxCatchUpLimit,
+  missedPolicies,
+} from "../definition/schedule-settings";
+import { type Cron, nextTick, previousTick } from "../lib/cron";
 
-/**
- * What happens to ticks that came due while nothing could fire them (the Worker was down,
- * the alarm was lost and the watchdog found it late):
- * - `skip` fires only ticks that are on time (within the grace period) and drops the rest;
- * - `latest` fires the most recent due tick, late or not, and drops the older ones;
- * - `all` fires every due tick, oldest first, but at most `catchUpLimit` of the most recent.
- */
-export type MissedPolicy = "skip" | "latest" | "all";
+export { defaultCatchUpLimit, type MissedPolicy, maxCatchUpLimit, missedPolicies };
 
-export const missedPolicies = ["skip", "latest", "all"] as const satisfies readonly MissedPolicy[];
-export const defaultCatchUpLimit = 10;
-export const maxCatchUpLimit = 100;
 /** A tick this late still counts as on time: alarms run a little late, the watchdog up to a minute. */
 export const scheduleGraceMs = 2 * 60_000;
 /** Skipped ticks are counted for the log, up to this many. */

@@ -1,6 +1,6 @@
 import { raw } from "hono/html";
+import type { ReviewDecision } from "../engine/outcome";
 import type { JsonObject } from "../lib/json";
-import type { ReviewDecision } from "../nodes/types";
 import type { ReviewInfo } from "../run/reviews";
 import { Layout } from "./layout";
 

@@ -1,6 +1,6 @@
 import { Cron as Croner } from "croner";
 import { describe, expect, it } from "vitest";
-import { nextTick, parseCron } from "../../src/triggers/cron";
+import { nextTick, parseCron } from "../../src/lib/cron";
 
 /**
  * Cross-checks src/triggers/cron.ts against croner, an independent, widely used cron library,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type Cron, checkSchedule, nextTick, parseCron, previousTick } from "../../src/triggers/cron";
+import { type Cron, checkSchedule, nextTick, parseCron, previousTick } from "../../src/lib/cron";
 
 const at = (iso: string) => Date.parse(iso);
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());

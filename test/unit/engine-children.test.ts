@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RunEvent } from "../../src/engine/events";
-import type { SpawnRequest } from "../../src/nodes/types";
+import type { SpawnRequest } from "../../src/engine/outcome";
 import { commandsOf, Driver, err, executed, plan } from "./plan-fixture";
 
 /** m spawns children; next runs after it. */

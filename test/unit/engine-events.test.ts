@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RunEvent } from "../../src/engine/events";
-import type { EventWait, NodeOutcome } from "../../src/nodes/types";
+import type { EventWait, NodeOutcome } from "../../src/engine/outcome";
 import { commandsOf, Driver, executed, plan } from "./plan-fixture";
 
 function awaitEvent(overrides: Partial<EventWait> = {}): NodeOutcome {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { llmAttemptContext } from "../../src/engine/llm";
+import type { NodeOutcome } from "../../src/engine/outcome";
 import type { Plan, RetryPolicy } from "../../src/engine/plan";
 import type { ErrorCode } from "../../src/errors";
 import type { LlmCallRecord } from "../../src/llm/types";
-import type { NodeOutcome } from "../../src/nodes/types";
 import { commandsOf, Driver, err, executed, plan, timersSet } from "./plan-fixture";
 
 /** ask (an llm node with a chain of `models`) -> after */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { RunEvent } from "../../src/engine/events";
+import type { ExpireAction, NodeOutcome, ReviewAsk, ReviewDecision } from "../../src/engine/outcome";
 import type { StepStatus } from "../../src/engine/state";
-import type { ExpireAction, NodeOutcome, ReviewAsk, ReviewDecision } from "../../src/nodes/types";
 import { commandsOf, Driver, err, executed, failure, ok, plan, sleepUntil, timersSet } from "./plan-fixture";
 
 const hour = 3_600_000;

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { validateDefinition } from "../../src/definition/validate";
+import type { NodeOutcome } from "../../src/engine/outcome";
 import type { JsonObject } from "../../src/lib/json";
 import { humanNode } from "../../src/nodes/human";
-import type { NodeContext, NodeOutcome } from "../../src/nodes/types";
+import type { NodeContext } from "../../src/nodes/types";
 
 function context(data: JsonObject): NodeContext {
   return {

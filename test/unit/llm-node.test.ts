@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
+import type { NodeOutcome } from "../../src/engine/outcome";
 import { errorData } from "../../src/errors";
 import type { JsonObject } from "../../src/lib/json";
 import { deepFreeze } from "../../src/lib/json";
 import { emptyTotals } from "../../src/llm/policy";
 import type { CachedAnswer, LlmAttemptContext, LlmPort, LlmRequest, LlmResponse } from "../../src/llm/types";
 import { cacheKey, llmNode } from "../../src/nodes/llm";
-import type { NodeOutcome } from "../../src/nodes/types";
 
 type Reply = { text: string; input?: number; output?: number } | { error: ReturnType<typeof errorData> };
 

@@ -4,13 +4,13 @@
  */
 import { expect } from "vitest";
 import type { Command, RunEvent, Transition } from "../../src/engine/events";
+import type { NodeOutcome } from "../../src/engine/outcome";
 import type { Plan, PlanNode, RetryPolicy } from "../../src/engine/plan";
 import type { RunState, StepStatus, Timer } from "../../src/engine/state";
 import { initialRunState, transition } from "../../src/engine/transition";
 import { type ErrorCode, type ErrorData, errorData } from "../../src/errors";
 import type { JsonObject } from "../../src/lib/json";
 import { deepFreeze } from "../../src/lib/json";
-import type { NodeOutcome } from "../../src/nodes/types";
 
 export const defaultRetry: RetryPolicy = {
   maxAttempts: 1,

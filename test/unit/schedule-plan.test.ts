@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseCron } from "../../src/triggers/cron";
+import { parseCron } from "../../src/lib/cron";
 import { type MissedPolicy, planTicks, scheduleGraceMs } from "../../src/triggers/schedule-plan";
 
 const at = (iso: string) => Date.parse(`2025-01-01T${iso}:00.000Z`);
