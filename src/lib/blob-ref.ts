@@ -42,6 +42,11 @@ export function makeRef(hash: string, size: number, value: Json): BlobRef {
   return { [blobMarker]: `sha256:${hash}`, size, type: jsonType(value) } as BlobRef;
 }
 
+/** A reference as the JSON value that stands in the context in place of what it refers to. */
+export function refJson(ref: BlobRef): JsonObject {
+  return { [blobMarker]: ref[blobMarker], size: ref.size, type: ref.type };
+}
+
 export function jsonType(value: Json): Exclude<BlobRef["type"], "bytes"> {
   if (value === null) return "null";
   if (Array.isArray(value)) return "array";

@@ -124,7 +124,9 @@ function parseList(text: string, spec: FieldSpec): boolean[] {
   for (const item of text.split(",")) {
     const match = /^(\*|[A-Za-z0-9]+)(?:-([A-Za-z0-9]+))?(?:\/(\d+))?$/.exec(item);
     if (!match) syntax(`${spec.name}: "${item}" is not a value, range or step`);
-    const [, first, last, stepText] = match as unknown as [string, string, string | undefined, string | undefined];
+    const first = match[1] ?? "";
+    const last = match[2];
+    const stepText = match[3];
     if (first === "*" && last !== undefined) syntax(`${spec.name}: "${item}" ranges from *`);
     if (first === "*" && stepText === undefined) syntax(`${spec.name}: * cannot be part of a list`);
     const start = first === "*" ? spec.min : parseValue(first, spec);

@@ -8,6 +8,7 @@ import { evaluate, truthy } from "../expr/jsonata";
 import { byteLength } from "../lib/blob-ref";
 import { childRunId } from "../lib/ids";
 import { type Json, type JsonObject, toJson } from "../lib/json";
+import { type MethodNames, rpcStub } from "../lib/rpc-stub";
 import { inlineDefinition, isInline } from "../nodes/body";
 import { nodeSpec } from "../nodes/registry";
 import { database } from "../store/db";
@@ -45,14 +46,16 @@ export interface ChildReport {
 }
 
 /** The run object's RPC methods that other runs call. */
-interface LinkApi {
+export interface LinkApi {
   start(input: StartInput): Promise<{ runId: string; status: string; created: boolean }>;
   cancel(reason?: string): Promise<unknown>;
   childEnded(report: ChildReport): Promise<{ ok: boolean } | null>;
 }
 
+const linkMethods: MethodNames<LinkApi> = { start: true, cancel: true, childEnded: true };
+
 function linkStub(env: Env, runId: string): LinkApi {
-  return env.RUNS.get(env.RUNS.idFromName(runId)) as unknown as LinkApi;
+  return rpcStub(env.RUNS.get(env.RUNS.idFromName(runId)), linkMethods);
 }
 
 export interface ChildrenHost {

@@ -1,5 +1,14 @@
 import { type ErrorData, errorData, fail } from "../errors";
-import { type BlobRef, byteLength, isBlobRef, makeRef, refHash, sha256HexSync, storedValueSize } from "../lib/blob-ref";
+import {
+  type BlobRef,
+  byteLength,
+  isBlobRef,
+  makeRef,
+  refHash,
+  refJson,
+  sha256HexSync,
+  storedValueSize,
+} from "../lib/blob-ref";
 import { canonicalJson, deepFreeze, type Json, type JsonObject } from "../lib/json";
 import { byteSizeSetting, formatBytes } from "../lib/size";
 import { getBlob, putBlob } from "../store/blobs";
@@ -165,7 +174,7 @@ export async function offloadOutput(input: OffloadInput): Promise<OffloadResult>
       input.known?.add(hash);
     }
     input.cache?.set(hash, entry.value, entry.size);
-    stored[entry.key] = makeRef(hash, entry.size, entry.value) as unknown as Json;
+    stored[entry.key] = refJson(makeRef(hash, entry.size, entry.value));
   }
   return { ok: true, stored, sizes, written };
 }

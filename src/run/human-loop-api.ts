@@ -1,6 +1,7 @@
 import type { Env } from "../env";
 import type { ErrorData } from "../errors";
 import type { Json } from "../lib/json";
+import { type MethodNames, rpcStub } from "../lib/rpc-stub";
 import type { DecideInput, DecideResult, ReviewInfo, ReviewQuery } from "./reviews";
 
 export type EventDelivery =
@@ -23,6 +24,8 @@ export interface HumanLoopApi {
   }): Promise<EventDelivery | { error: ErrorData } | null>;
 }
 
+const methods: MethodNames<HumanLoopApi> = { reviewInfo: true, decide: true, deliverEvent: true };
+
 export function humanLoopStub(env: Env, runId: string): HumanLoopApi {
-  return env.RUNS.get(env.RUNS.idFromName(runId)) as unknown as HumanLoopApi;
+  return rpcStub(env.RUNS.get(env.RUNS.idFromName(runId)), methods);
 }

@@ -183,7 +183,10 @@ export class LiveContext {
   }
 
   private async fetchUnresolved(): Promise<JsonObject> {
-    const refs = [...this.unresolved].map((key) => [key, this.live[key] as unknown as BlobRef] as const);
+    const refs = [...this.unresolved].flatMap((key) => {
+      const value = this.live[key];
+      return isBlobRef(value) ? [[key, value] as const] : [];
+    });
     const values = await Promise.all(
       refs.map(([, ref]) => resolveRef(this.bucket(), this.runId, ref, this.cache) as Promise<Json>),
     );

@@ -1,4 +1,5 @@
 import type { Env } from "../env";
+import { type MethodNames, rpcStub } from "../lib/rpc-stub";
 import type { OperationResult, ReplaySeed, ReplayStart, RetryInput, RetryResult } from "./operations";
 
 /**
@@ -14,6 +15,15 @@ export interface OperationsApi {
   cancel(reason?: string): Promise<OperationResult<{ status: string }>>;
 }
 
+const methods: MethodNames<OperationsApi> = {
+  pause: true,
+  unpause: true,
+  retry: true,
+  replaySeed: true,
+  startReplay: true,
+  cancel: true,
+};
+
 export function operationsStub(env: Env, runId: string): OperationsApi {
-  return env.RUNS.get(env.RUNS.idFromName(runId)) as unknown as OperationsApi;
+  return rpcStub(env.RUNS.get(env.RUNS.idFromName(runId)), methods);
 }

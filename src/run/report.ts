@@ -2,7 +2,7 @@ import type { Plan } from "../engine/plan";
 import type { AttemptRecord, ParentLink, RunState, StepState } from "../engine/state";
 import { toErrorData } from "../errors";
 import { childRunId } from "../lib/ids";
-import type { Json, JsonObject } from "../lib/json";
+import { type Json, type JsonObject, toJson } from "../lib/json";
 import { emptyTotals } from "../llm/policy";
 import type { LlmBudget, LlmCallRecord, UsageTotals } from "../llm/types";
 import { runOutput } from "./run-output";
@@ -105,7 +105,7 @@ export async function reportOutput(state: RunState, definition: unknown, context
   try {
     return await runOutput(definition, context);
   } catch (thrown) {
-    return { error: toErrorData(thrown) as unknown as Json };
+    return { error: toJson(toErrorData(thrown)) };
   }
 }
 

@@ -9,16 +9,18 @@ import { deepFreeze, type Json, type JsonObject } from "../lib/json";
 import { logLine } from "../lib/log";
 import { publicUrl } from "../lib/public-url";
 import type { LlmPort } from "../llm/types";
+import type { RunApi } from "../triggers/start-run";
 import type { AttemptJob, AttemptResult } from "./attempt";
 import type { Checkpointer } from "./checkpointer";
-import type { ChildReport, Children } from "./children";
+import type { ChildReport, Children, LinkApi } from "./children";
 import type { ClaimInput, DispatchedSteps } from "./dispatched-steps";
 import type { EventWaits } from "./event-inbox";
-import type { EventDelivery } from "./human-loop-api";
+import type { EventDelivery, HumanLoopApi } from "./human-loop-api";
 import { attemptKey, type InlineAttemptHost, runInlineAttempt } from "./inline-attempt";
 import { type LiveContext, readContext, storedResults } from "./live-context";
 import type { Mailer } from "./mailer";
 import type { OperationResult, ReplaySeed, ReplayStart, RetryInput, RetryResult, RunOperations } from "./operations";
+import type { OperationsApi } from "./operations-api";
 import { type LoadedPlan, loadPlan } from "./plans";
 import { buildReport, type ExecutionReport, reportOutput } from "./report";
 import {
@@ -34,6 +36,7 @@ import { buildRunParts, type RunShell } from "./run-parts";
 import { type RunSetup, RunStorage } from "./run-storage";
 import type { SpanLog } from "./spans";
 import { newRun, type StartInput } from "./start-input";
+import type { StepRunApi } from "./step-consumer";
 
 export type { StartInput };
 
@@ -42,7 +45,7 @@ export type { StartInput };
  * the pure engine. Node attempts that are ready run back to back inside one invocation; the
  * durable point of each is this object's SQLite commit, and D1 checkpoints follow behind.
  */
-export class RunObject extends DurableObject<Env> {
+export class RunObject extends DurableObject<Env> implements RunApi, OperationsApi, HumanLoopApi, StepRunApi, LinkApi {
   private readonly storage: RunStorage;
   private setup: RunSetup | undefined;
   private loaded: LoadedPlan | undefined;

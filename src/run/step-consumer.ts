@@ -1,6 +1,7 @@
 import type { Env } from "../env";
 import { toErrorData } from "../errors";
 import { logLine } from "../lib/log";
+import { type MethodNames, rpcStub } from "../lib/rpc-stub";
 import { type AttemptJob, type AttemptResult, runAttempt } from "./attempt";
 import { BlobCache, resolveContext } from "./context-store";
 import type { ClaimInput } from "./dispatched-steps";
@@ -43,8 +44,10 @@ export interface StepRunApi {
   stepDeadLettered(input: ClaimInput): Promise<{ expired: boolean }>;
 }
 
+const stepRunMethods: MethodNames<StepRunApi> = { claimMany: true, completeMany: true, stepDeadLettered: true };
+
 function stepRun(env: Env, runId: string): StepRunApi {
-  return env.RUNS.get(env.RUNS.idFromName(runId)) as unknown as StepRunApi;
+  return rpcStub(env.RUNS.get(env.RUNS.idFromName(runId)), stepRunMethods);
 }
 
 export async function consumeStepBatch(batch: MessageBatch, env: Env): Promise<void> {
@@ -152,14 +155,16 @@ function retry(message: Message, body: StepMessage, what: string, thrown: unknow
 
 function stepMessage(value: unknown): StepMessage | undefined {
   if (typeof value !== "object" || value === null) return undefined;
-  const body = value as Record<string, unknown>;
+  const { runId, nodeId, idempotencyKey, attempt, dispatch } = value as Record<string, unknown>;
   const ok =
-    typeof body.runId === "string" &&
-    typeof body.nodeId === "string" &&
-    typeof body.idempotencyKey === "string" &&
-    Number.isInteger(body.attempt) &&
-    Number.isInteger(body.dispatch);
-  return ok ? (body as unknown as StepMessage) : undefined;
+    typeof runId === "string" &&
+    typeof nodeId === "string" &&
+    typeof idempotencyKey === "string" &&
+    typeof attempt === "number" &&
+    Number.isInteger(attempt) &&
+    typeof dispatch === "number" &&
+    Number.isInteger(dispatch);
+  return ok ? { runId, nodeId, idempotencyKey, attempt, dispatch } : undefined;
 }
 
 /**

@@ -8,6 +8,7 @@ import { logLine } from "../lib/log";
 import { database } from "../store/db";
 import { loadWorkflow, recordScheduleState, scheduleTriggerOf, type WorkflowForRun } from "../store/triggers";
 import { type MissedPolicy, planTicks } from "./schedule-plan";
+import type { ScheduleApi } from "./schedules";
 import { startRun } from "./start-run";
 
 /** What a schedule runs: a workflow version's schedule trigger. */
@@ -71,7 +72,7 @@ type FireOutcome = "ok" | "retry" | "stop";
  * time, and claimed in D1 under the tick, so the alarm and the watchdog firing the same tick
  * (or a tick fired again after a crash) start one run.
  */
-export class ScheduleObject extends DurableObject<Env> {
+export class ScheduleObject extends DurableObject<Env> implements ScheduleApi {
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {

@@ -2,6 +2,7 @@ import type { WorkflowDefinition } from "../definition/schema";
 import type { Env } from "../env";
 import { toErrorData } from "../errors";
 import { logLine } from "../lib/log";
+import { type MethodNames, rpcStub } from "../lib/rpc-stub";
 import { database } from "../store/db";
 import {
   type ScheduleRow,
@@ -21,8 +22,16 @@ export interface ScheduleApi {
   fireDue(now: number): Promise<ScheduleState | null>;
 }
 
+const scheduleMethods: MethodNames<ScheduleApi> = {
+  configure: true,
+  stop: true,
+  state: true,
+  ensure: true,
+  fireDue: true,
+};
+
 export function scheduleStub(env: Env, workflowId: string): ScheduleApi {
-  return env.SCHEDULES.get(env.SCHEDULES.idFromName(workflowId)) as unknown as ScheduleApi;
+  return rpcStub(env.SCHEDULES.get(env.SCHEDULES.idFromName(workflowId)), scheduleMethods);
 }
 
 export function configFromTrigger(workflowId: string, version: number, trigger: ScheduleTrigger): ScheduleConfig {

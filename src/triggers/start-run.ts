@@ -9,6 +9,7 @@ import { sortableId } from "../lib/ids";
 import { type Json, type JsonObject, toJson } from "../lib/json";
 import { validateJson } from "../lib/json-schema";
 import { logLine } from "../lib/log";
+import { type MethodNames, rpcStub } from "../lib/rpc-stub";
 import type { ExecutionReport } from "../run/report";
 import type { StartInput } from "../run/start-input";
 import { type Database, database } from "../store/db";
@@ -210,6 +211,18 @@ export interface RunApi {
   idle(): Promise<{ status: string | null }>;
 }
 
+const runMethods: MethodNames<RunApi> = {
+  start: true,
+  prepare: true,
+  report: true,
+  contextAt: true,
+  childRuns: true,
+  destroy: true,
+  cancel: true,
+  poke: true,
+  idle: true,
+};
+
 export function runStub(env: Env, runId: string): RunApi {
-  return env.RUNS.get(env.RUNS.idFromName(runId)) as unknown as RunApi;
+  return rpcStub(env.RUNS.get(env.RUNS.idFromName(runId)), runMethods);
 }
