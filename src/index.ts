@@ -1,3 +1,7 @@
+/**
+ * The Worker: its fetch, queue, email and scheduled handlers, and the Durable Object classes
+ * (RunObject per run, ScheduleObject per scheduled workflow) the runtime needs exported.
+ */
 import type { Env } from "./env";
 import { createApp } from "./routes/app";
 import { consumeStepBatch, consumesStepQueue } from "./run/step-consumer";

@@ -1,3 +1,7 @@
+/**
+ * Who is calling: API tokens and keys (hashed in D1), their roles and the workflows they may
+ * reach (roles.ts). Routes ask it; nothing below the routes does.
+ */
 import type { Env } from "../env";
 import { type ErrorData, errorData } from "../errors";
 import { sameSecret } from "../lib/tokens";

@@ -1,3 +1,8 @@
+/**
+ * Workflow definitions: the schema a workflow file is parsed with, the checks of its nodes,
+ * graph, expressions, triggers and tests, and the plan compiled from it. Reads the node
+ * registry and the engine's plan; never triggers, runs or storage.
+ */
 import type { z } from "zod";
 import type { ErrorCode } from "../errors";
 import { checkExpression } from "../expr/jsonata";

@@ -1,3 +1,8 @@
+/**
+ * The pure engine: `transition(plan, state, event, now)` gives the next run state, the commands
+ * the shell carries out and the steps that changed. No bindings, no I/O, no clock of its own;
+ * it imports only lib, llm types and errors (checked by Biome, see docs/architecture.md).
+ */
 import { type ErrorData, errorData } from "../errors";
 import { beginChildren, childEnded, childrenCollected, resumeChildren } from "./children";
 import { Draft } from "./draft";

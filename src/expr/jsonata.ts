@@ -1,3 +1,7 @@
+/**
+ * Expressions: JSONata (compiled once, evaluated with limits) and `{{ }}` templates over a
+ * run's context. A leaf: imports only errors.
+ */
 import jsonata from "jsonata";
 import { errorData, SignalboxError } from "../errors";
 

@@ -1,3 +1,7 @@
+/**
+ * lib: small helpers with no Signalbox knowledge (JSON, hashing, durations, cron, blobs
+ * references, ids). A leaf: it imports no other folder of src.
+ */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
 

@@ -1,3 +1,7 @@
+/**
+ * The HTTP surface: Hono routes for the API, webhooks, approval links and the dashboard
+ * (ui/). Routes check input and permissions, then call triggers, the store or a run's stub.
+ */
 import { Hono } from "hono";
 import type { Env } from "../env";
 import { errorData } from "../errors";

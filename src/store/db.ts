@@ -1,3 +1,8 @@
+/**
+ * D1, through drizzle: the tables (schema.ts) and one module per thing queried across runs
+ * (runs, steps, approvals, outbox, metrics...). Run objects write here only through their
+ * checkpoint outbox (checkpoints.ts); the store never imports the run shell.
+ */
 import { drizzle } from "drizzle-orm/d1";
 import * as schema from "./schema";
 

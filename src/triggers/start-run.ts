@@ -1,3 +1,8 @@
+/**
+ * Triggers: every way a run starts (API, webhooks, schedules, events, R2, email) ends in
+ * `startRun`, which pins the workflow version, maps and checks the input, claims the dedup key
+ * and hands the run to its RunObject.
+ */
 import { waitUntil } from "cloudflare:workers";
 import type { TriggerDefinition } from "../definition/schema";
 import type { Env } from "../env";

@@ -1,3 +1,7 @@
+/**
+ * The dashboard's pages, server-rendered with hono/jsx (routes/ui serves them): the page
+ * shell and navigation here, one folder per page under pages/.
+ */
 import type { Child } from "hono/jsx";
 import { assetPaths } from "../routes/ui/assets";
 

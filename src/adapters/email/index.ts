@@ -1,3 +1,7 @@
+/**
+ * Adapters: the real outside world behind the ports the run shell hands out. Email leaves
+ * through the outbox, a send_email binding or an HTTP API; model calls go through ../llm.
+ */
 import type { Env } from "../../env";
 import { errorData } from "../../errors";
 import { bindingEmailPort } from "./binding";
