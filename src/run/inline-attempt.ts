@@ -49,8 +49,3 @@ export async function runInlineAttempt(host: InlineAttemptHost, command: Execute
   spawned?.commit?.();
   result(outcome);
 }
-
-/** The run's key for an attempt in flight in its own object. */
-export function attemptKey(command: { nodeId: string; attempt: number }): string {
-  return `${command.nodeId}#${command.attempt}`;
-}

@@ -1,8 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { EmailPort } from "../adapters/email";
-import type { Command, RunEvent } from "../engine/events";
 import { isTerminalRun, type RunState } from "../engine/state";
-import { initialRunState, transition } from "../engine/transition";
+import { initialRunState } from "../engine/transition";
 import type { Env } from "../env";
 import { type ErrorData, errorData } from "../errors";
 import { deepFreeze, type Json, type JsonObject } from "../lib/json";
@@ -16,7 +15,7 @@ import type { ChildReport, Children, LinkApi } from "./children";
 import type { ClaimInput, DispatchedSteps } from "./dispatched-steps";
 import type { EventWaits } from "./event-inbox";
 import type { EventDelivery, HumanLoopApi } from "./human-loop-api";
-import { attemptKey, type InlineAttemptHost, runInlineAttempt } from "./inline-attempt";
+import { type InlineAttemptHost, runInlineAttempt } from "./inline-attempt";
 import { type LiveContext, readContext, storedResults } from "./live-context";
 import type { Mailer } from "./mailer";
 import type { OperationResult, ReplaySeed, ReplayStart, RetryInput, RetryResult, RunOperations } from "./operations";
@@ -32,6 +31,7 @@ import {
   type ReviewQuery,
 } from "./reviews";
 import type { RunClock } from "./run-clock";
+import { type LoopPorts, RunLoop } from "./run-loop";
 import { buildRunParts, type RunShell } from "./run-parts";
 import { type RunSetup, RunStorage } from "./run-storage";
 import type { SpanLog } from "./spans";
@@ -41,22 +41,19 @@ import type { StepRunApi } from "./step-consumer";
 export type { StartInput };
 
 /**
- * One run's shell: owns its storage, alarm and in-flight work, and feeds every event through
- * the pure engine. Node attempts that are ready run back to back inside one invocation; the
- * durable point of each is this object's SQLite commit, and D1 checkpoints follow behind.
+ * One run's Durable Object: the RPC surface of a run, and the durable ports of its loop
+ * (src/run/run-loop.ts). The loop feeds every event through the pure engine and carries out its
+ * commands; this object plugs in its SQLite, alarm, steps queue, mail and child-run links. Node
+ * attempts that are ready run back to back inside one invocation; the durable point of each is
+ * this object's SQLite commit, and D1 checkpoints follow behind.
  */
 export class RunObject extends DurableObject<Env> implements RunApi, OperationsApi, HumanLoopApi, StepRunApi, LinkApi {
   private readonly storage: RunStorage;
+  private readonly loop: RunLoop;
   private setup: RunSetup | undefined;
-  private loaded: LoadedPlan | undefined;
-  private state: RunState | undefined;
-  /** The stored context (large values as references); `blobs` holds it resolved. */
-  private context: JsonObject = {};
+  private loadedPlan: LoadedPlan | undefined;
   private readonly blobs: LiveContext;
-  private readonly queue: Extract<Command, { type: "execute" }>[] = [];
-  private readonly inflight = new Map<string, Promise<void>>();
   private readonly checkpoints: Checkpointer;
-  private idleWaiters: (() => void)[] = [];
   private readonly mailer: Mailer;
   private readonly events: EventWaits;
   private readonly operations: RunOperations;
@@ -75,6 +72,7 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.storage = new RunStorage(ctx.storage.sql);
+    this.loop = new RunLoop(this.durablePorts());
     const parts = buildRunParts(this.shell());
     this.blobs = parts.blobs;
     this.spans = parts.spans;
@@ -93,12 +91,92 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
       blobs: this.blobs,
       children: this.children,
       spans: this.spans,
-      dispatch: (event) => this.dispatch(event),
+      dispatch: (event) => this.loop.dispatch(event),
     };
     void ctx.blockConcurrencyWhile(async () => {
       await this.clock.reread();
       this.load();
     });
+  }
+
+  // The loop holds the run's state, plan and stored context; the object reads them from it.
+  private get state(): RunState | undefined {
+    return this.loop.state;
+  }
+  private set state(state: RunState | undefined) {
+    this.loop.state = state;
+  }
+  private get loaded(): LoadedPlan | undefined {
+    return this.loadedPlan;
+  }
+  private set loaded(loaded: LoadedPlan | undefined) {
+    this.loadedPlan = loaded;
+    this.loop.plan = loaded?.plan;
+  }
+  /** The stored context (large values as references); `blobs` holds it resolved. */
+  private get context(): JsonObject {
+    return this.loop.context;
+  }
+  private set context(context: JsonObject) {
+    this.loop.context = context;
+  }
+
+  /**
+   * The run loop's durable ports: the transition commits to this object's SQLite, timers to its
+   * alarm, attempts run here or go out on the steps queue, mail and calls to other runs are
+   * jobs written in the same commit and kicked right after it.
+   */
+  private durablePorts(): LoopPorts {
+    return {
+      // Timers are written with the transition (RunStorage.persist); the alarm is synced once per turn.
+      clock: { now: () => Date.now(), setTimer: () => undefined, clearTimer: () => undefined },
+      storage: {
+        ready: () => this.setup !== undefined,
+        persist: (result) => {
+          this.storage.persist(result, this.setup?.triggerType ?? "");
+          this.steps.prune(result.state, result.changedSteps);
+        },
+        contextWritten: (command) => this.blobs.apply(command.patch),
+        ended: (command, turn) => {
+          logLine("info", "run ended", { runId: turn.state.runId, status: command.status });
+          this.spans.run(turn.state);
+          if (this.children.runEnded(turn.state, turn.now)) turn.links = true;
+        },
+      },
+      attempts: {
+        route: (ready) => this.steps.route(ready),
+        run: (command) => runInlineAttempt(this.inline, command),
+        outstanding: () => this.steps.outstanding,
+        ended: (idle) => {
+          if (idle) this.checkpoints.schedule(true);
+        },
+      },
+      // Same synchronous stretch as the transition: the children rows and jobs commit with it.
+      children: {
+        command: (command, turn) => {
+          if (this.children.command(command, turn.now)) turn.links = true;
+        },
+      },
+      // Same synchronous stretch as the transition: the mail jobs commit with it.
+      mail: {
+        requestReview: (command, turn) => {
+          this.mailer.enqueue(command, turn.state, turn.now);
+          turn.mail = true;
+        },
+      },
+      events: { awaitEvent: (command) => this.events.scan(command.nodeId, command.attempt) },
+      settle: (turn) => {
+        if (turn.mail) this.loop.track("mail", this.mailer.kick());
+        if (turn.links) this.loop.track("links", this.children.kick());
+        this.clock.reviewWatch();
+        if (turn.timers) this.clock.sync();
+        this.checkpoints.schedule(this.loop.isIdle());
+      },
+      keepAlive: (task) => this.ctx.waitUntil(task),
+      failed: (key, thrown) =>
+        logLine("error", "background task failed", { runId: this.state?.runId, key, error: String(thrown) }),
+      busy: () => this.checkpoints.busy,
+    };
   }
 
   /** What this object's parts see of it (src/run/run-parts.ts). */
@@ -117,16 +195,13 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
         if (context) this.context = context;
       },
       contextAt: (version) => this.contextAtVersion(version),
-      dispatch: (event) => this.dispatch(event),
-      drive: (inline) => this.drive(inline),
-      runInline: (commands) => {
-        this.queue.push(...commands);
-        this.drive(true);
-      },
-      track: (key, task) => this.track(key, task),
+      dispatch: (event) => this.loop.dispatch(event),
+      drive: (inline) => this.loop.drive(inline),
+      runInline: (commands) => this.loop.runInline(commands),
+      track: (key, task) => this.loop.track(key, task),
       syncAlarm: () => this.clock.sync(),
       reviewWatch: () => this.clock.reviewWatch(),
-      notifyIdle: () => this.notifyIdle(),
+      notifyIdle: () => this.loop.notifyIdle(),
       emailPort: () => this.emailPort,
       stepsQueue: () => this.stepsQueue,
       log: logLine,
@@ -153,10 +228,10 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
     }
     // A fresh instance has nothing in flight: any attempt recorded as running was cut short,
     // except those out on the steps queue, which their leases cover.
-    this.dispatch(this.steps.resumeEvent());
+    this.loop.dispatch(this.steps.resumeEvent());
     this.clock.fireDue(Date.now());
     this.checkpoints.schedule(true);
-    this.drive();
+    this.loop.drive();
     // A scan of the event buffer cut short by a restart runs again.
     for (const step of Object.values(this.state.steps)) {
       if (step.status === "waiting" && step.eventWait) this.events.scan(step.nodeId, step.attempts);
@@ -186,8 +261,8 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
     this.loaded = loaded;
     this.state = state;
     this.context = deepFreeze(context);
-    this.dispatch({ type: "start" });
-    this.drive();
+    this.loop.dispatch({ type: "start" });
+    this.loop.drive();
     return { runId: input.runId, status: this.state.status, created: true };
   }
 
@@ -238,7 +313,7 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
     if (isTerminalRun(this.state.status)) {
       return { error: errorData("run.not_active", `run is already ${this.state.status}`) };
     }
-    this.dispatch({ type: "cancel", reason: reason ?? "cancelled by request" });
+    this.loop.dispatch({ type: "cancel", reason: reason ?? "cancelled by request" });
     return { status: this.state.status };
   }
 
@@ -248,7 +323,7 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
     await this.clock.reread();
     if (this.state && !isTerminalRun(this.state.status)) {
       this.clock.fireDue(Date.now());
-      this.drive();
+      this.loop.drive();
     }
     this.checkpoints.schedule(true);
     return { status: this.state?.status ?? null };
@@ -269,8 +344,8 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
     const info = describeReview(this.loaded.plan, this.loaded.configs, this.state, input);
     if (!info) return { ok: false, reason: "superseded" };
     if (!info.open) return { ok: false, reason: info.closed ?? "decided" };
-    this.dispatch(decisionEvent(input));
-    this.drive();
+    this.loop.dispatch(decisionEvent(input));
+    this.loop.drive();
     const step = this.state.steps[input.nodeId];
     return { ok: true, runStatus: this.state.status, stepStatus: step?.status ?? "unknown" };
   }
@@ -352,7 +427,7 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
    * are flushed (tests, bench).
    */
   async idle(): Promise<{ status: string | null }> {
-    await this.settled(true);
+    await this.loop.settled(true);
     return { status: this.state?.status ?? null };
   }
 
@@ -367,15 +442,15 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
   async completeMany(results: AttemptResult[]): Promise<{ accepted: boolean }[]> {
     // As on the inline path, large values go to R2 before the engine sees the output.
     const accepted = this.steps.complete(await storedResults(this.blobs, results));
-    this.drive();
-    this.notifyIdle();
+    this.loop.drive();
+    this.loop.notifyIdle();
     return accepted;
   }
 
   /** The dead-letter queue's consumer: this sending of the attempt is given up on. */
   async stepDeadLettered(input: ClaimInput): Promise<{ expired: boolean }> {
     const result = this.steps.deadLettered(input);
-    this.drive();
+    this.loop.drive();
     return result;
   }
 
@@ -383,122 +458,8 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
     // A spare no trigger took (or an object whose run was deleted): nothing is kept.
     if (!this.state) return this.wipe();
     this.clock.fireDue(this.clock.fired(Date.now()));
-    this.drive();
+    this.loop.drive();
     // Not the steps queue: attempts out there report through RPCs, not this invocation.
-    await this.settled(false);
-  }
-
-  /** Nothing in flight here and checkpoints flushed; with `queued`, nothing out on the steps queue either. */
-  private async settled(queued: boolean): Promise<void> {
-    while (this.inflight.size > 0 || this.checkpoints.busy || (queued && this.steps.outstanding > 0)) {
-      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-    }
-  }
-
-  // ---- the loop ----------------------------------------------------------------------------
-
-  private dispatch(event: RunEvent): void {
-    if (!this.state || !this.loaded || !this.setup) return;
-    const result = transition(this.loaded.plan, this.state, event, Date.now());
-    if (!result.changed) return;
-    this.state = result.state;
-    this.storage.persist(result, this.setup.triggerType);
-    this.steps.prune(result.state, result.changedSteps);
-    let timersChanged = false;
-    let mail = false;
-    let links = false;
-    for (const command of result.commands) {
-      switch (command.type) {
-        case "execute":
-          this.queue.push(command);
-          break;
-        case "write-context":
-          this.context = Object.freeze({ ...this.context, ...deepFreeze(command.patch) });
-          this.blobs.apply(command.patch);
-          break;
-        case "set-timer":
-        case "clear-timer":
-          timersChanged = true;
-          break;
-        case "run-ended":
-          logLine("info", "run ended", { runId: result.state.runId, status: command.status });
-          this.spans.run(result.state);
-          links = this.children.runEnded(result.state, Date.now()) || links;
-          break;
-        case "start-child":
-        case "cancel-children":
-        case "collect-children":
-          // Same synchronous stretch as the transition: the children rows and jobs commit with it.
-          links = this.children.command(command, Date.now()) || links;
-          break;
-        case "request-review":
-          // Same synchronous stretch as the transition: the jobs commit with it.
-          this.mailer.enqueue(command, result.state, Date.now());
-          timersChanged = true;
-          mail = true;
-          break;
-        case "await-event":
-          this.events.scan(command.nodeId, command.attempt);
-          break;
-      }
-    }
-    if (mail) this.track("mail", this.mailer.kick());
-    if (links) this.track("links", this.children.kick());
-    this.clock.reviewWatch();
-    if (timersChanged) this.clock.sync();
-    this.checkpoints.schedule(this.isIdle());
-  }
-
-  /**
-   * Starts every queued attempt; each completion feeds the engine and drives again. Several io
-   * attempts ready together go out through the steps queue instead (unless `inline`).
-   */
-  private drive(inline = false): void {
-    if (this.queue.length === 0) return;
-    const ready = this.queue.splice(0);
-    const here = inline ? ready : this.steps.route(ready.filter((command) => !this.inflight.has(attemptKey(command))));
-    for (const command of here) {
-      const key = attemptKey(command);
-      if (this.inflight.has(key)) continue;
-      const task = runInlineAttempt(this.inline, command).finally(() => {
-        this.inflight.delete(key);
-        this.drive();
-        if (this.isIdle()) this.checkpoints.schedule(true);
-        this.notifyIdle();
-      });
-      this.inflight.set(key, task);
-      this.ctx.waitUntil(task);
-    }
-  }
-
-  /** Keeps a background task on the books, so `idle()` and the alarm wait for it. */
-  private track(key: string, task: Promise<void>): void {
-    if (this.inflight.has(key)) return;
-    const tracked = task
-      .catch((thrown) =>
-        logLine("error", "background task failed", { runId: this.state?.runId, key, error: String(thrown) }),
-      )
-      .finally(() => {
-        this.inflight.delete(key);
-        this.notifyIdle();
-      });
-    this.inflight.set(key, tracked);
-    this.ctx.waitUntil(tracked);
-  }
-
-  /**
-   * Nothing executing or about to, here or out on the steps queue: the moment to let
-   * checkpoints out. (While a fan-out is out, each result's transition would otherwise flush
-   * to D1 at once and compete with the results still coming in.)
-   */
-  private isIdle(): boolean {
-    return this.inflight.size === 0 && this.queue.length === 0 && this.steps.outstanding === 0;
-  }
-
-  private notifyIdle(): void {
-    if (this.inflight.size > 0 || this.checkpoints.busy) return;
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const resolve of waiters) resolve();
+    await this.loop.settled(false);
   }
 }
