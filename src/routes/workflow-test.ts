@@ -6,11 +6,12 @@ import type { Env } from "../env";
 import { type ErrorData, errorData, fail } from "../errors";
 import type { Json } from "../lib/json";
 import { publicUrl } from "../lib/public-url";
+import { contextLimits } from "../run/context-store";
 import { type DryRunReport, dryRun } from "../run/dry-run";
 import { parseMocks } from "../run/dry-run-mocks";
 import { llmAttemptInput } from "../run/llm-shell";
 import { loadPlan } from "../run/plans";
-import { runTestCase, type TestResult } from "../run/test-cases";
+import { type DryRunShell, runTestCase, type TestResult } from "../run/test-cases";
 import { database } from "../store/db";
 import { getVersion } from "../store/workflows";
 import { allow } from "./auth";
@@ -86,6 +87,16 @@ export async function testWorkflow(
   const { plan, configs, definition } = await planFor(env, workflowId, body);
   // What a real run's shell tells an llm attempt: its model, the run's spend, budget and prices.
   const llmContext = (state: RunState, nodeId: string) => llmAttemptInput(env, plan, state, nodeId, () => {});
+  const shell: DryRunShell = {
+    llmContext,
+    publicUrl: publicUrl(env),
+    limits: contextLimits(env),
+    // A subworkflow's children run the stored version it names, as in a run (read, never written).
+    loadWorkflow: async (workflow, version) => {
+      const stored = await getVersion(database(env.DB), workflow, version);
+      return stored && { workflowId: stored.workflowId, version: stored.version, definition: stored.definition };
+    },
+  };
   if (body.tests !== undefined) {
     const wanted = body.tests;
     if (wanted !== true && !(Array.isArray(wanted) && wanted.every((name) => typeof name === "string"))) {
@@ -97,7 +108,7 @@ export async function testWorkflow(
     if (missing.length > 0) fail("request.invalid", `no test named ${missing.join(", ")}`);
     const chosen = Array.isArray(wanted) ? cases.filter((test) => wanted.includes(test.name)) : cases;
     const results = [];
-    for (const test of chosen) results.push(await runTestCase(plan, configs, test, llmContext, publicUrl(env)));
+    for (const test of chosen) results.push(await runTestCase(plan, configs, test, shell));
     const passed = results.filter((result) => result.passed).length;
     return {
       ok: true,
@@ -115,8 +126,7 @@ export async function testWorkflow(
     configs,
     input: body.input ?? {},
     mocks: mocks.mocks,
-    llmContext,
-    publicUrl: publicUrl(env),
+    ...shell,
     ...(typeof now === "number" ? { now } : {}),
   });
   return { ok: true, value: report };

@@ -27,7 +27,7 @@ const leaseMs = 60_000;
 /** Starting a child is given up after this many failed calls (the step hears `child.start_failed`). */
 const maxStartAttempts = 5;
 /** What one child's output may hold: it is a row of the parent's SQLite and part of its step's output. */
-const maxChildOutputBytes = 1024 * 1024;
+export const maxChildOutputBytes = 1024 * 1024;
 export const linksTimerId = "links";
 
 function backoffMs(attempts: number): number {

@@ -6,6 +6,9 @@ import type { Json } from "../lib/json";
 import { type DryRunInput, type DryRunReport, dryRun } from "./dry-run";
 import { parseMocks } from "./dry-run-mocks";
 
+/** What the server tells every dry run: llm attempts' context, its public URL, limits, stored workflows. */
+export type DryRunShell = Pick<DryRunInput, "llmContext" | "publicUrl" | "limits" | "loadWorkflow">;
+
 export interface TestResult {
   name: string;
   passed: boolean;
@@ -34,8 +37,7 @@ export async function runTestCase(
   plan: Plan,
   configs: Readonly<Record<string, unknown>>,
   test: TestCase,
-  llmContext?: DryRunInput["llmContext"],
-  publicUrl?: string,
+  shell: DryRunShell = {},
 ): Promise<TestResult> {
   const failures: TestResult["failures"] = [];
   const mocks = parseMocks(
@@ -57,8 +59,7 @@ export async function runTestCase(
     configs,
     input: (test.input ?? {}) as Json,
     mocks: mocks.mocks,
-    ...(llmContext ? { llmContext } : {}),
-    ...(publicUrl ? { publicUrl } : {}),
+    ...shell,
   });
   const expect = test.expect ?? {};
   if (expect.status !== undefined && report.status !== expect.status) {
