@@ -282,3 +282,166 @@ describe("POST /api/workflows/:id/test", () => {
     await expectError(registered, 422, "definition.unknown_node");
   });
 });
+
+describe("dry runs of steps with child runs", () => {
+  const double = {
+    nodes: [{ id: "double", type: "transform", config: { set: { value: "input * 2" } } }],
+    output: "value",
+  };
+
+  it("runs a map's items as child dry runs, with the same mocks reaching their http nodes", async () => {
+    const id = "dry-map";
+    await register({
+      id,
+      name: id,
+      nodes: [
+        {
+          id: "each",
+          type: "map",
+          config: {
+            items: "input.ids",
+            body: {
+              nodes: [
+                {
+                  id: "fetch",
+                  type: "http",
+                  config: { url: `${testServer.url}/${id}/{{ input }}`, output: "got", map: "body" },
+                },
+              ],
+              output: "got.n",
+            },
+            concurrency: 2,
+            output: "results",
+          },
+        },
+        { id: "sum", type: "transform", config: { set: { total: "$sum(results)" } } },
+      ],
+      edges: [{ from: "each", to: "sum" }],
+    });
+    const response = await test(id, {
+      input: { ids: ["a", "b", "c"] },
+      http: [
+        { url: `${testServer.url}/${id}/a`, body: { n: 1 } },
+        { url: `${testServer.url}/${id}/b`, body: { n: 2 } },
+        { url: `${testServer.url}/${id}/c`, body: { n: 3 } },
+      ],
+    });
+    expect(response.status).toBe(200);
+    const report = (await response.json()) as DryRunReport;
+    expect(report.status, JSON.stringify(report.error)).toBe("success");
+    expect(report.context.results).toEqual([1, 2, 3]);
+    expect(report.context.total).toBe(6);
+    expect(report.steps[0]?.children).toMatchObject({
+      mode: "map",
+      phase: "done",
+      total: 3,
+      succeeded: 3,
+      maxRunning: 2,
+    });
+    expect(report.calls.map((call) => [call.nodeId, call.url, call.mocked]).sort()).toEqual([
+      ["fetch", `${testServer.url}/${id}/a`, true],
+      ["fetch", `${testServer.url}/${id}/b`, true],
+      ["fetch", `${testServer.url}/${id}/c`, true],
+    ]);
+    expect(report.mocked).toEqual([]);
+    // Child dry runs are in memory too: no run object, no D1 row.
+    expect(await countRuns(id)).toBe(0);
+    expect(await countRuns(`${id}/each`)).toBe(0);
+  });
+
+  it("fails a map item whose child fails, as a run does, without mocking the map", async () => {
+    const id = "dry-map-fail";
+    await register({
+      id,
+      name: id,
+      nodes: [
+        {
+          id: "each",
+          type: "map",
+          config: {
+            items: "input.items",
+            body: {
+              nodes: [
+                {
+                  id: "work",
+                  type: "transform",
+                  config: { set: { value: `input = 2 ? $error("item 2 broke") : input * 2` } },
+                },
+              ],
+              output: "value",
+            },
+            concurrency: 1,
+            output: "out",
+          },
+        },
+      ],
+    });
+    const report = (await (await test(id, { input: { items: [0, 1, 2, 3] } })).json()) as DryRunReport;
+    expect(report.status).toBe("failed");
+    expect(report.error).toMatchObject({ code: "map.item_failed", nodeId: "each", details: { index: 2 } });
+  });
+
+  it("runs a loop's iterations one after another until its condition holds", async () => {
+    const id = "dry-loop";
+    await register({
+      id,
+      name: id,
+      nodes: [
+        {
+          id: "again",
+          type: "loop",
+          config: {
+            body: {
+              nodes: [{ id: "step", type: "transform", config: { set: { value: "input.iteration * 10" } } }],
+              output: "value",
+            },
+            until: "last >= 30",
+            maxIterations: 10,
+            output: "loop",
+          },
+        },
+      ],
+    });
+    const report = (await (await test(id, {})).json()) as DryRunReport;
+    expect(report.status, JSON.stringify(report.error)).toBe("success");
+    expect(report.context.loop).toEqual({ iterations: 3, last: 30 });
+    expect(report.steps[0]?.children).toMatchObject({ mode: "loop", total: 3, succeeded: 3, maxRunning: 1 });
+  });
+
+  it("runs the stored version a subworkflow calls as a child dry run", async () => {
+    await register({
+      id: "dry-callee",
+      name: "callee",
+      nodes: [{ id: "double", type: "transform", config: { set: { value: "input.n * 2" } } }],
+      output: "value",
+    });
+    const id = "dry-caller";
+    await register({
+      id,
+      name: id,
+      nodes: [
+        {
+          id: "call",
+          type: "subworkflow",
+          config: { workflow: "dry-callee", input: "{'n': input.n}", output: "result" },
+        },
+      ],
+    });
+    const report = (await (await test(id, { input: { n: 21 } })).json()) as DryRunReport;
+    expect(report.status, JSON.stringify(report.error)).toBe("success");
+    expect(report.context.result).toBe(42);
+    expect(report.steps[0]?.children).toMatchObject({ mode: "subworkflow", total: 1, succeeded: 1 });
+  });
+
+  it("holds a step's output to the context's size limit, as a run does", async () => {
+    const id = "dry-too-large";
+    await register({
+      id,
+      name: id,
+      nodes: [{ id: "big", type: "transform", config: { set: { blob: "$pad('', 11 * 1024 * 1024, 'x')" } } }],
+    });
+    const report = (await (await test(id, {})).json()) as DryRunReport;
+    expect(report.status).toBe("failed");
+    expect(report.error).toMatchObject({ code: "context.too_large", nodeId: "big" });
+  });
+});
