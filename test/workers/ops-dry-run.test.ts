@@ -284,11 +284,6 @@ describe("POST /api/workflows/:id/test", () => {
 });
 
 describe("dry runs of steps with child runs", () => {
-  const double = {
-    nodes: [{ id: "double", type: "transform", config: { set: { value: "input * 2" } } }],
-    output: "value",
-  };
-
   it("runs a map's items as child dry runs, with the same mocks reaching their http nodes", async () => {
     const id = "dry-map";
     await register({
