@@ -229,7 +229,7 @@ export class RunOperations {
     const setup: RunSetup = { definition: seed.definition, triggerType: "replay" };
     this.host.storage.create(setup, state, context);
     // Taken steps are not pending, so unlike a fresh run's they are stored (and checkpointed).
-    this.host.storage.persist({ state, changedSteps: seed.taken, commands: [], changed: true }, setup.triggerType);
+    this.host.storage.persist({ state, changedSteps: seed.taken }, setup.triggerType);
     this.host.install(loaded, setup, state, deepFreeze(context));
     this.host.dispatch({ type: "start-replay" });
     this.host.drive();

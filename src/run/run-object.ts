@@ -128,15 +128,22 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
    */
   private durablePorts(): LoopPorts {
     return {
-      // Timers are written with the transition (RunStorage.persist); the alarm is synced once per turn.
-      clock: { now: () => Date.now(), setTimer: () => undefined, clearTimer: () => undefined },
+      // Timers are rows of the transition's commit; the alarm is synced once per turn (settle).
+      clock: {
+        now: () => Date.now(),
+        setTimer: (command) => this.storage.setTimer(command.timer),
+        clearTimer: (command) => this.storage.deleteTimer(command.id),
+      },
       storage: {
         ready: () => this.setup !== undefined,
         persist: (result) => {
           this.storage.persist(result, this.setup?.triggerType ?? "");
           this.steps.prune(result.state, result.changedSteps);
         },
-        contextWritten: (command) => this.blobs.apply(command.patch),
+        contextWritten: (command, turn) => {
+          this.storage.writeContextVersion(command, turn.state);
+          this.blobs.apply(command.patch);
+        },
         ended: (command, turn) => {
           logLine("info", "run ended", { runId: turn.state.runId, status: command.status });
           this.spans.run(turn.state);

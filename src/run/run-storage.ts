@@ -102,7 +102,7 @@ export class RunStorage {
     });
     // Pending steps are not written: `loadState` rebuilds them from the plan, so creating a run
     // costs the same whatever the size of its workflow.
-    this.persist({ state, changedSteps: [], commands: [], changed: true }, setup.triggerType);
+    this.persist({ state, changedSteps: [] }, setup.triggerType);
   }
 
   loadSetup(): RunSetup | undefined {
@@ -167,8 +167,12 @@ export class RunStorage {
     }
   }
 
-  /** Writes what a transition changed: run header, touched steps, context, timers, outbox. */
-  persist(transition: Transition, triggerType: string): void {
+  /**
+   * Writes the run header and the steps a transition touched, with their outbox rows. The run
+   * loop's ports write its context version and timers in the same synchronous stretch, so all of
+   * it commits together.
+   */
+  persist(transition: Pick<Transition, "state" | "changedSteps">, triggerType: string): void {
     const { state } = transition;
     const { steps: _steps, ...header } = state;
     this.sql.exec("INSERT OR REPLACE INTO run (id, state) VALUES (1, ?)", JSON.stringify(header));
@@ -179,32 +183,19 @@ export class RunStorage {
       this.sql.exec("INSERT OR REPLACE INTO steps (node_id, state) VALUES (?, ?)", nodeId, JSON.stringify(step));
       this.enqueue(`step:${nodeId}`, { kind: "step", runId: state.runId, step, updatedAt: state.updatedAt });
     }
-    for (const command of transition.commands) {
-      switch (command.type) {
-        case "write-context":
-          this.writeContext(command.version, command.nodeId, command.patch, state.updatedAt);
-          this.enqueue(`context:${command.version}`, {
-            kind: "context",
-            runId: state.runId,
-            version: command.version,
-            nodeId: command.nodeId,
-            patch: command.patch,
-            createdAt: state.updatedAt,
-          });
-          break;
-        case "set-timer":
-          this.setTimer(command.timer);
-          break;
-        case "clear-timer":
-          this.sql.exec("DELETE FROM timers WHERE id = ?", command.id);
-          break;
-        case "execute":
-        case "run-ended":
-        case "request-review":
-        case "await-event":
-          break;
-      }
-    }
+  }
+
+  /** A new context version: its patch, and its outbox row for D1. Part of the transition's commit. */
+  writeContextVersion(command: { version: number; nodeId: string | null; patch: JsonObject }, state: RunState): void {
+    this.writeContext(command.version, command.nodeId, command.patch, state.updatedAt);
+    this.enqueue(`context:${command.version}`, {
+      kind: "context",
+      runId: state.runId,
+      version: command.version,
+      nodeId: command.nodeId,
+      patch: command.patch,
+      createdAt: state.updatedAt,
+    });
   }
 
   private writeContext(version: number, nodeId: string | null, patch: JsonObject, createdAt: number): void {
