@@ -4,30 +4,31 @@ import { exponentialBackoff } from "../engine/retry";
 import { isTerminalRun, type ParentLink, type RunState, runDepth } from "../engine/state";
 import type { Env } from "../env";
 import { type ErrorData, errorData, toErrorData } from "../errors";
-import { evaluate, truthy } from "../expr/jsonata";
-import { byteLength } from "../lib/blob-ref";
 import { childRunId } from "../lib/ids";
-import { type Json, type JsonObject, toJson } from "../lib/json";
+import type { Json, JsonObject } from "../lib/json";
 import { type MethodNames, rpcStub } from "../lib/rpc-stub";
-import { inlineDefinition, isInline } from "../nodes/body";
-import { nodeSpec } from "../nodes/registry";
 import { database } from "../store/db";
 import { getVersion } from "../store/workflows";
-import { type ChildBody, type ChildRow, ChildrenStore, cancelJobId, type LinkJob, startJobId } from "./children-store";
+import {
+  assembleOutput,
+  loopDone,
+  loopInput,
+  type OutputKeys,
+  outputKeys,
+  oversizeOutput,
+  resolveBody,
+} from "./child-steps";
+import { type ChildRow, ChildrenStore, cancelJobId, type LinkJob, startJobId } from "./children-store";
 import { JobPump } from "./job-pump";
 import type { LoadedPlan } from "./plans";
 import { runOutput } from "./run-output";
 import type { RunSetup, ShellTimer } from "./run-storage";
 import type { StartInput } from "./start-input";
 
-/** Runs nest at most this deep: a top-level run is level 1; a step that would start level 6 fails. */
-export const maxRunLevels = 5;
 /** A call in progress holds its job this long; a crash mid-call is retried when it lapses. */
 const leaseMs = 60_000;
 /** Starting a child is given up after this many failed calls (the step hears `child.start_failed`). */
 const maxStartAttempts = 5;
-/** What one child's output may hold: it is a row of the parent's SQLite and part of its step's output. */
-export const maxChildOutputBytes = 1024 * 1024;
 export const linksTimerId = "links";
 
 function backoffMs(attempts: number): number {
@@ -80,13 +81,6 @@ export interface ChildrenHost {
 
 type ChildCommand = Extract<Command, { type: "start-child" | "cancel-children" | "collect-children" }>;
 
-interface OutputKeys {
-  output: string;
-  failures?: string;
-  until?: string;
-  input?: string;
-}
-
 /**
  * The run object's side of child runs, as parent and as child. As a parent it resolves what a
  * map, loop or subworkflow step's children run, keeps their inputs and results in the
@@ -128,43 +122,20 @@ export class Children {
     command: Extract<Command, { type: "execute" }>,
     outcome: Extract<NodeOutcome, { type: "spawn" }>,
   ): Promise<{ outcome: NodeOutcome; commit?: () => void }> {
-    const state = this.host.state();
-    const loaded = this.host.loaded();
-    const node = loaded?.plan.nodes[command.nodeId];
-    const body = node && nodeSpec(node.type)?.body?.(loaded?.configs[node.id]);
-    if (!state || !body) {
-      return { outcome: failure("node.failed", `${command.nodeId} names nothing to run as children`) };
-    }
-    const level = runDepth(state);
-    if (level + 1 > maxRunLevels) {
-      return {
-        outcome: failure(
-          "subworkflow.depth_exceeded",
-          `runs nest at most ${maxRunLevels} levels deep; this run is level ${level}`,
-          { level, maxLevels: maxRunLevels },
-        ),
-      };
-    }
-    let resolved: ChildBody;
-    if (isInline(body.ref)) {
-      resolved = {
-        workflowId: `${state.workflowId}/${command.nodeId}`,
-        version: state.version,
-        definition: inlineDefinition(body.ref),
-      };
-    } else {
-      const { workflow, version } = body.ref;
-      const stored = await getVersion(database(this.host.env.DB), workflow, version);
-      if (!stored) {
-        const what = version === undefined ? `workflow ${workflow}` : `workflow ${workflow} version ${version}`;
-        return { outcome: failure("subworkflow.workflow_not_found", `${what} does not exist`, { workflow, version }) };
-      }
-      resolved = { workflowId: stored.workflowId, version: stored.version, definition: stored.definition };
-    }
+    const resolved = await resolveBody(
+      this.host.state(),
+      this.host.loaded(),
+      command.nodeId,
+      async (workflow, version) => {
+        const stored = await getVersion(database(this.host.env.DB), workflow, version);
+        return stored && { workflowId: stored.workflowId, version: stored.version, definition: stored.definition };
+      },
+    );
+    if (!resolved.ok) return { outcome: resolved.outcome };
     const { inputs, ...rest } = outcome;
     return {
       outcome: rest,
-      commit: () => this.store.addPending(command.nodeId, command.attempt, inputs ?? [], resolved),
+      commit: () => this.store.addPending(command.nodeId, command.attempt, inputs ?? [], resolved.body),
     };
   }
 
@@ -267,20 +238,17 @@ export class Children {
     let output = report.output;
     // A result is one row of this run's SQLite (2 MB at most) and part of the step's output:
     // a child returns large data by reference (its workflow `output` picking what is needed).
-    const size = status === "success" ? byteLength(JSON.stringify(output ?? null)) : 0;
-    if (size > maxChildOutputBytes) {
+    const oversize = status === "success" ? oversizeOutput(report.childRunId, output) : undefined;
+    if (oversize) {
       status = "failed";
       output = undefined;
-      error = errorData(
-        "context.too_large",
-        `child ${report.childRunId} returned ${size} bytes, over the ${maxChildOutputBytes} bytes a child's output may hold; let its workflow's \`output\` pick less`,
-      );
+      error = oversize;
     }
     let done: boolean | undefined;
     const step = this.host.state()?.steps[report.nodeId];
     if (status === "success" && step?.children?.mode === "loop") {
       try {
-        done = await this.until(report.nodeId, report.index, output ?? null);
+        done = await loopDone(this.keys(report.nodeId), this.host.liveContext(), report.index, output ?? null);
       } catch (thrown) {
         status = "failed";
         error = toErrorData(thrown, "node.expression_failed");
@@ -308,23 +276,7 @@ export class Children {
     if (!step || !children || step.attempts !== attempt || children.phase !== "collecting") return;
     const keys = this.keys(nodeId);
     const rows = this.store.children(nodeId, attempt);
-    let output: JsonObject;
-    switch (children.mode) {
-      case "map": {
-        const results = rows.map((row) => (row.status === "success" ? (row.output ?? null) : null));
-        const failures = rows
-          .filter((row) => row.status === "failed" || row.status === "cancelled")
-          .map((row) => ({ index: row.index, error: (row.error ?? null) as Json }));
-        output = { [keys.output]: results, ...(keys.failures ? { [keys.failures]: failures } : {}) };
-        break;
-      }
-      case "loop":
-        output = { [keys.output]: { iterations: rows.length, last: rows.at(-1)?.output ?? null } };
-        break;
-      case "subworkflow":
-        output = { [keys.output]: rows[0]?.output ?? null };
-        break;
-    }
+    const output = assembleOutput(children.mode, keys, rows);
     const stored = this.host.storedOutput(nodeId, output).then((result) => {
       this.host.dispatch({ type: "children-collected", nodeId, attempt, ...result });
       this.host.drive();
@@ -333,24 +285,12 @@ export class Children {
   }
 
   private keys(nodeId: string): OutputKeys {
-    return (this.host.loaded()?.configs[nodeId] ?? { output: nodeId }) as OutputKeys;
-  }
-
-  /** A loop's expressions see the context plus the iteration (from 1) and the last iteration's output. */
-  private loopScope(index: number, last: Json): JsonObject {
-    return { ...this.host.liveContext(), iteration: index + 1, last };
-  }
-
-  private async until(nodeId: string, index: number, output: Json): Promise<boolean> {
-    const until = this.keys(nodeId).until;
-    return until !== undefined && truthy(await evaluate(until, this.loopScope(index, output)));
+    return outputKeys(this.host.loaded(), nodeId);
   }
 
   private async loopInput(nodeId: string, attempt: number, index: number): Promise<Json> {
     const last = index === 0 ? null : (this.store.child(nodeId, attempt, index - 1)?.output ?? null);
-    const source = this.keys(nodeId).input;
-    if (source === undefined) return { iteration: index + 1, last };
-    return toJson(await evaluate(source, this.loopScope(index, last)));
+    return loopInput(this.keys(nodeId), this.host.liveContext(), index, last);
   }
 
   // ---- link jobs ----------------------------------------------------------------------------
@@ -476,7 +416,7 @@ export class Children {
   }
 }
 
-function failure(code: ErrorData["code"], message: string, details?: unknown): NodeOutcome {
+function _failure(code: ErrorData["code"], message: string, details?: unknown): NodeOutcome {
   return { type: "failure", error: errorData(code, message, details === undefined ? {} : { details }) };
 }
 
