@@ -160,7 +160,7 @@ export class RunLoop {
   }
 
   /** Runs these attempts here, whatever the attempts port would route (a lost queue message). */
-  runInline(commands: ExecuteCommand[]): void {
+  runInline(commands: readonly ExecuteCommand[]): void {
     this.queue.push(...commands);
     this.drive(true);
   }

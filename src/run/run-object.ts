@@ -192,7 +192,7 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
       env: this.env,
       ctx: this.ctx,
       storage: this.storage,
-      state: () => this.state,
+      loop: this.loop,
       loaded: () => this.loaded,
       setup: () => this.setup,
       install: (loaded, setup, state, context) => {
@@ -202,13 +202,8 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
         if (context) this.context = context;
       },
       contextAt: (version) => this.contextAtVersion(version),
-      dispatch: (event) => this.loop.dispatch(event),
-      drive: (inline) => this.loop.drive(inline),
-      runInline: (commands) => this.loop.runInline(commands),
-      track: (key, task) => this.loop.track(key, task),
       syncAlarm: () => this.clock.sync(),
       reviewWatch: () => this.clock.reviewWatch(),
-      notifyIdle: () => this.loop.notifyIdle(),
       emailPort: () => this.emailPort,
       stepsQueue: () => this.stepsQueue,
       log: logLine,

@@ -1,5 +1,5 @@
 import { type EmailPort, emailPortFor } from "../adapters/email";
-import type { Command, RunEvent } from "../engine/events";
+import type { RunEvent } from "../engine/events";
 import type { NodeOutcome } from "../engine/outcome";
 import type { RunState } from "../engine/state";
 import type { Env } from "../env";
@@ -18,31 +18,27 @@ import { deliveryFailed, Mailer, openRequestOf } from "./mailer";
 import { RunOperations } from "./operations";
 import type { LoadedPlan } from "./plans";
 import { RunClock } from "./run-clock";
+import type { RunLoop } from "./run-loop";
 import type { RunSetup, RunStorage, ShellTimer } from "./run-storage";
 import { SpanLog, spanMode } from "./spans";
 
 /**
- * What a run object's parts may see of it and ask of it. The object implements this once and
- * `buildRunParts` wires every part to it, so the object's file holds its RPC surface and its
- * loop, not the plumbing of five collaborators.
+ * What a run object's parts may see of it and ask of it: its bindings, storage and run loop
+ * (through which every part feeds events back to the engine), and what only the object holds.
+ * `buildRunParts` wires every part to it, so the object's file holds its RPC surface and ports.
  */
 export interface RunShell {
   readonly env: Env;
   readonly ctx: DurableObjectState;
   readonly storage: RunStorage;
-  state(): RunState | undefined;
+  readonly loop: RunLoop;
   loaded(): LoadedPlan | undefined;
   setup(): RunSetup | undefined;
   /** A run started over on another version, or a replay: take on its plan, setup, state and context. */
   install(loaded: LoadedPlan, setup: RunSetup, state: RunState, context?: JsonObject): void;
   contextAt(version: number): Readonly<JsonObject>;
-  dispatch(event: RunEvent): void;
-  drive(inline?: boolean): void;
-  runInline(commands: Extract<Command, { type: "execute" }>[]): void;
-  track(key: string, task: Promise<void>): void;
   syncAlarm(): void;
   reviewWatch(): void;
-  notifyIdle(): void;
   emailPort(): EmailPort | undefined;
   stepsQueue(): Queue | undefined;
   log(level: string, message: string, fields: Record<string, unknown>): void;
@@ -61,7 +57,12 @@ export interface RunParts {
 }
 
 export function buildRunParts(shell: RunShell): RunParts {
-  const { env, ctx, storage, log } = shell;
+  const { env, ctx, storage, log, loop } = shell;
+  const state = (): RunState | undefined => loop.state;
+  const dispatch = (event: RunEvent) => loop.dispatch(event);
+  const drive = () => loop.drive();
+  const track = (key: string, task: Promise<void>) => loop.track(key, task);
+  const notifyIdle = () => loop.notifyIdle();
   const timers = {
     setTimer: (timer: ShellTimer) => {
       storage.setTimer(timer);
@@ -81,35 +82,35 @@ export function buildRunParts(shell: RunShell): RunParts {
     settled: () => {
       spans.flush();
       shell.reviewWatch();
-      shell.notifyIdle();
+      notifyIdle();
     },
-    log: (level, message, fields) => log(level, message, { runId: shell.state()?.runId, ...fields }),
+    log: (level, message, fields) => log(level, message, { runId: state()?.runId, ...fields }),
   });
   const events = new EventWaits(new EventInbox(ctx.storage.sql), {
-    state: shell.state,
+    state,
     plan: () => shell.loaded()?.plan,
     context: () => blobs.view(),
-    dispatch: shell.dispatch,
-    drive: () => shell.drive(),
-    track: shell.track,
+    dispatch,
+    drive,
+    track,
   });
   const mailer = new Mailer({
     sql: ctx.storage.sql,
     env,
     port: () => shell.emailPort() ?? emailPortFor(env),
-    openRequest: (job) => openRequestOf(shell.state(), job),
+    openRequest: (job) => openRequestOf(state(), job),
     ...timers,
-    gaveUp: (job, error) => shell.dispatch(deliveryFailed(job, error)),
+    gaveUp: (job, error) => dispatch(deliveryFailed(job, error)),
     log,
   });
   const operations = new RunOperations({
-    state: shell.state,
+    state,
     loaded: shell.loaded,
     setup: shell.setup,
     storage,
     d1: env.DB,
-    dispatch: shell.dispatch,
-    drive: () => shell.drive(),
+    dispatch,
+    drive,
     install: (loaded, setup, state, context) => {
       shell.install(loaded, setup, state, context);
       if (context) blobs.reset(state.runId, context);
@@ -124,25 +125,26 @@ export function buildRunParts(shell: RunShell): RunParts {
   const steps = new DispatchedSteps({
     env,
     queue: () => shell.stepsQueue() ?? env.STEPS_QUEUE,
-    state: shell.state,
+    state,
     loaded: shell.loaded,
     contextAt: shell.contextAt,
     store: storage,
-    dispatch: shell.dispatch,
-    runInline: shell.runInline,
+    dispatch,
+    runInline: (commands) => loop.runInline(commands),
     syncAlarm: shell.syncAlarm,
-    track: shell.track,
+    track,
     recordSpan: (result) => {
-      const state = shell.state();
+      const current = state();
       const node = shell.loaded()?.plan.nodes[result.nodeId];
-      if (state && node) spans.attempt(state, node, result.attempt, result.startedAt, result.outcome, result.endedAt);
+      if (current && node)
+        spans.attempt(current, node, result.attempt, result.startedAt, result.outcome, result.endedAt);
     },
-    notifyIdle: shell.notifyIdle,
+    notifyIdle,
   });
   const children = new Children({
     env,
     sql: ctx.storage.sql,
-    state: shell.state,
+    state,
     loaded: shell.loaded,
     setup: shell.setup,
     liveContext: () => blobs.view(),
@@ -151,21 +153,21 @@ export function buildRunParts(shell: RunShell): RunParts {
       const stored = await storedOutcome(blobs, nodeId, { type: "success", output });
       return stored.type === "success" ? { output: stored.output } : { error: errorOf(stored) };
     },
-    dispatch: shell.dispatch,
-    drive: () => shell.drive(),
-    track: shell.track,
+    dispatch,
+    drive,
+    track,
     ...timers,
     log,
   });
   const clock = new RunClock({
     alarm: ctx.storage,
     storage,
-    state: shell.state,
+    state,
     watchFired: () => checkpoints.schedule(true),
-    mailDue: (dueBy) => shell.track("mail", mailer.kick(dueBy)),
+    mailDue: (dueBy) => track("mail", mailer.kick(dueBy)),
     leaseExpired: (timer) => steps.expired(timer),
-    linksDue: (dueBy) => shell.track("links", children.kick(dueBy)),
-    dispatch: shell.dispatch,
+    linksDue: (dueBy) => track("links", children.kick(dueBy)),
+    dispatch,
   });
   return { blobs, spans, checkpoints, events, mailer, operations, steps, children, clock };
 }
