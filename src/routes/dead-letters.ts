@@ -5,11 +5,10 @@ import { listDeadLetters } from "../store/operations";
 import { decodeCursor, encodeCursor } from "../store/runs";
 import { allow } from "./auth";
 import { errorResponse } from "./http-errors";
-import { answer, errors, limitParam, queryParam, spec } from "./openapi-spec";
-import { isObject, limitBody, listLimit, readJson } from "./request";
+import { answer, errors, limitParam, parseBody, queryParam, spec } from "./openapi-spec";
+import { limitBody, listLimit, readJson } from "./request";
 import { retryRun } from "./run-actions";
 import { deadLetterPage, retried, retryBody } from "./run-bodies";
-import { retryVersion } from "./run-operations";
 import { checkRunId } from "./runs";
 
 /**
@@ -49,6 +48,7 @@ deadLetterRoutes.post(
   "/:runId/requeue",
   spec({
     summary: "Requeue a dead letter: retry it from its failed steps",
+    bodyOptional: true,
     body: retryBody,
     responses: { "200": answer("retried", retried), ...errors(400, 401, 404, 409) },
   }),
@@ -56,10 +56,8 @@ deadLetterRoutes.post(
   limitBody,
   async (c) => {
     const runId = checkRunId(c.req.param("runId"));
-    const body = await readJson(c, { allowEmpty: true });
-    if (!isObject(body)) fail("request.invalid", 'expected a JSON object {version?: "latest" | number}');
-    const version = retryVersion(body);
-    const result = await retryRun(c.env, runId, version === undefined ? {} : { version }, { operation: "requeue" });
+    const { version } = parseBody(retryBody, await readJson(c, { allowEmpty: true }));
+    const result = await retryRun(c.env, runId, version == null ? {} : { version }, { operation: "requeue" });
     if (!result.ok) return errorResponse(c, result.error);
     return c.json({ runId, ...result.value });
   },

@@ -55,14 +55,16 @@ export const inlineParam = queryParam("inline", { type: "boolean" });
 type Operation = Parameters<typeof describeRoute>[0];
 
 /**
- * One route's entry in the document. `requestBody` takes a schema; `public` routes (hooks,
- * approval links, the schema) need no bearer token.
+ * One route's entry in the document. `body` is the JSON body's schema (`bodyOptional` where an
+ * empty body reads as `{}`); `public` routes (hooks, approval links, the schema) need no bearer token.
  */
-export function spec(operation: Omit<Operation, "requestBody"> & { body?: Schema; public?: boolean }) {
-  const { body, public: isPublic, ...rest } = operation;
+export function spec(
+  operation: Omit<Operation, "requestBody"> & { body?: Schema; bodyOptional?: boolean; public?: boolean },
+) {
+  const { body, bodyOptional, public: isPublic, ...rest } = operation;
   return describeRoute({
     ...rest,
-    ...(body ? { requestBody: { required: true, ...json(body) } } : {}),
+    ...(body ? { requestBody: { required: !bodyOptional, ...json(body) } } : {}),
     ...(isPublic ? { security: [] } : {}),
   } as Operation);
 }

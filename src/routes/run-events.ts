@@ -21,6 +21,7 @@ runEventRoutes.post(
   "/:runId/events/:name",
   spec({
     summary: "Deliver an event to a run: a waiting step takes it, or it is buffered until one waits",
+    bodyOptional: true,
     body: z.object({ payload: z.unknown().optional(), id: z.string().optional().describe("dedups deliveries") }),
     responses: {
       "202": answer("consumed by a waiting step, or buffered"),

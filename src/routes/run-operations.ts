@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { reservedContextKeys } from "../definition/schema";
 import type { Env } from "../env";
 import { fail, isErrorData } from "../errors";
-import type { Json, JsonObject } from "../lib/json";
+import type { JsonObject } from "../lib/json";
 import { diffJson } from "../lib/json-diff";
 import { database } from "../store/db";
 import { operationsOf } from "../store/operations";
@@ -24,15 +24,6 @@ function respond<T extends object>(c: Parameters<typeof errorResponse>[0], runId
   return c.json({ runId, ...result.value });
 }
 
-/** `version`: "latest", a version number, or absent (the run's own version). */
-export function retryVersion(body: Record<string, Json>): "latest" | number | undefined {
-  const { version } = body;
-  if (version === undefined || version === null) return undefined;
-  if (version === "latest") return "latest";
-  if (typeof version === "number" && Number.isInteger(version) && version >= 1) return version;
-  fail("request.invalid", 'version must be "latest" or a version number');
-}
-
 runOperationRoutes.post(
   "/bulk",
   spec({
@@ -49,6 +40,7 @@ runOperationRoutes.post(
   "/:runId/retry",
   spec({
     summary: "Retry a failed run from its failed steps; completed steps are kept",
+    bodyOptional: true,
     body: retryBody,
     responses: { "200": answer("retried", retried), ...errors(400, 401, 404, 409, 413) },
   }),
@@ -98,6 +90,7 @@ runOperationRoutes.post(
   "/:runId/pause",
   spec({
     summary: "Pause: no node starts, timers that come due are held",
+    bodyOptional: true,
     body: pauseBody,
     responses: { "200": answer("{runId, status, pausedAt}", runAction), ...errors(400, 401, 404, 409, 413) },
   }),

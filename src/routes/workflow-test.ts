@@ -64,6 +64,7 @@ workflowTestRoutes.post(
   "/:id/test",
   spec({
     summary: "Dry run with sample input and mocks (no side effects, nothing recorded), or the definition's test cases",
+    bodyOptional: true,
     body: z.object({
       input: z.unknown().optional(),
       mocks: z.record(z.string(), z.unknown()).optional(),

@@ -155,6 +155,7 @@ workflowRoutes.post(
   "/:id/runs",
   spec({
     summary: "Start a run (manual trigger); an Idempotency-Key header works like idempotencyKey",
+    bodyOptional: true,
     body: startRunBody,
     responses: {
       "202": answer("queued", runStarted),
