@@ -6,6 +6,7 @@ import { z } from "zod";
 export const definitionBody = {
   type: "object",
   required: ["id", "nodes"],
+  additionalProperties: true,
   description: "a workflow definition: its JSON Schema is GET /api/schema/workflow.json (docs/definitions.md)",
 };
 
