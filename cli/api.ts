@@ -26,8 +26,10 @@ export type RunSummary = Answer<operations["getApiRuns"]>["runs"][number];
 export type Started = Answer<operations["postApiWorkflowsByIdRuns"], 202>;
 export type Replayed = Answer<operations["postApiRunsByRunIdReplay"], 202>;
 export type Retried = Answer<operations["postApiRunsByRunIdRetry"]>;
-export type OutboxMessage = Answer<operations["getApiOutbox"]>["messages"][number];
-export type Decided = Answer<operations["postApprovalsByToken"]>;
+export type Decided = Answer<operations["postApiRunsByRunIdApprovalsByNodeId"]>;
+export type Decision = NonNullable<
+  operations["postApiRunsByRunIdApprovalsByNodeId"]["requestBody"]
+>["content"]["application/json"]["decision"];
 export type Published = Answer<operations["postApiEvents"], 202>;
 export type DeadLetter = Answer<operations["getApiDeadLetters"]>["deadLetters"][number];
 
@@ -90,15 +92,9 @@ export function createApi(client: Client) {
     resume: (runId: string) => data(http.POST("/api/runs/{runId}/resume", run(runId))),
     replay: (runId: string, body: { fromNode: string; context?: Record<string, unknown> }) =>
       data(http.POST("/api/runs/{runId}/replay", { ...run(runId), body })),
-    outbox: (query: { run?: string; limit?: number }) => data(http.GET("/api/outbox", { params: { query } })),
-    /** An approval link's path (`/approvals/<token>`): the decision is recorded as the link's approver. */
-    decide: (linkPath: string, body: { decision: Decided["decision"]; comment?: string }) =>
-      data(
-        http.POST("/approvals/{token}", {
-          params: { path: { token: decodeURIComponent(linkPath.replace(/^\/approvals\//, "")) } },
-          body: body as { decision: "approve" | "reject" },
-        }),
-      ),
+    /** Decides a step waiting for a person on an approver's behalf; the audit names the key's holder. */
+    decide: (runId: string, nodeId: string, body: { decision: Decision; comment?: string; approver?: string }) =>
+      data(http.POST("/api/runs/{runId}/approvals/{nodeId}", { params: { path: { runId, nodeId } }, body })),
     publish: (body: { name: string; id?: string; payload?: unknown }) => data(http.POST("/api/events", { body })),
     deadLetters: (query: { workflow?: string; limit?: number; cursor?: string }) =>
       data(http.GET("/api/dead-letters", { params: { query } })),

@@ -15,6 +15,7 @@ import { metricsRoutes } from "./metrics";
 import { buildOpenApiDocument } from "./openapi";
 import { answer, errors, spec } from "./openapi-spec";
 import { outboxRoutes } from "./outbox";
+import { runApprovalRoutes } from "./run-approvals";
 import { runEventRoutes } from "./run-events";
 import { runOperationRoutes } from "./run-operations";
 import { runRoutes } from "./runs";
@@ -75,6 +76,7 @@ export function createApp() {
   app.route("/hooks", hookRoutes);
   // Operations: retry, replay, pause and resume, bulk actions, dead letters, metrics, dry runs.
   app.route("/api/runs", runOperationRoutes);
+  app.route("/api/runs", runApprovalRoutes);
   app.route("/api/dead-letters", deadLetterRoutes);
   app.route("/api/metrics", metricsRoutes);
   app.route("/api/workflows", workflowTestRoutes);

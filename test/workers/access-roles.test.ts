@@ -56,6 +56,12 @@ const table: { call: string; json?: unknown; permission: string; allowed: Role[]
   },
   { call: `POST /api/runs/${noRun}/pause`, json: {}, permission: "runs.act", allowed: ["operator", "admin"] },
   { call: `POST /api/runs/${noRun}/resume`, permission: "runs.act", allowed: ["operator", "admin"] },
+  {
+    call: `POST /api/runs/${noRun}/approvals/ask`,
+    json: { decision: "approve" },
+    permission: "runs.act",
+    allowed: ["operator", "admin"],
+  },
   { call: `POST /api/runs/${noRun}/events/go`, json: {}, permission: "runs.act", allowed: ["operator", "admin"] },
   {
     call: "POST /api/runs/bulk",
