@@ -73,11 +73,15 @@ export function spec(
  * Checks a parsed JSON body against the schema its route documents. The first problem is the
  * answer's message (schemas carry the messages the API has always given), under `code`.
  */
-export function parseBody<T extends z.ZodType>(schema: T, body: unknown, code = "request.invalid"): z.output<T> {
+export function parseBody<T extends z.ZodType>(
+  schema: T,
+  body: unknown,
+  code: "request.invalid" | "event.invalid" = "request.invalid",
+): z.output<T> {
   const result = schema.safeParse(body);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  fail(code as "request.invalid", issue?.message ?? "the request body is not valid", {
+  fail(code, issue?.message ?? "the request body is not valid", {
     details: { path: issue?.path.map(String) ?? [] },
   });
 }

@@ -4,9 +4,14 @@ import { bulkActions, maxRunIds } from "./bulk";
 
 /** The bodies and answers of /api/runs, for the OpenAPI document and the routes that check them. */
 
-const versionChoice = z.union([z.literal("latest"), z.number().int().min(1)], {
-  error: 'version must be "latest" or a version number',
-});
+const versionMessage = 'version must be "latest" or a version number';
+const versionChoice = z.union(
+  [
+    z.literal("latest", { error: versionMessage }),
+    z.number({ error: versionMessage }).int({ error: versionMessage }).min(1, { error: versionMessage }),
+  ],
+  { error: versionMessage },
+);
 
 export const retryBody = z.object(
   {

@@ -48,7 +48,7 @@ runOperationRoutes.post(
   limitBody,
   async (c) => {
     const runId = checkRunId(c.req.param("runId"));
-    const { version } = parseBody(retryBody, await readJson(c, { allowEmpty: true }), "request.invalid");
+    const { version } = parseBody(retryBody, await readJson(c, { allowEmpty: true }));
     return respond(c, runId, await retryRun(c.env, runId, version == null ? {} : { version }));
   },
 );
