@@ -1,105 +1,37 @@
 import type { WorkflowDefinition } from "../src/definition/schema";
 import type { ExecutionReport } from "../src/run/report";
 import type { TestResult } from "../src/run/test-cases";
+import type { operations } from "./api-types";
 import { ApiError, type Client } from "./client";
 
 /**
- * The routes the command line calls, typed. Answer types come from the server's own modules
- * where they exist; the rest mirror README.md's API table. Written as plain functions over
- * `Client` so a client generated from the OpenAPI document can replace them one by one.
+ * The routes the command line calls, through the typed client: paths, parameters and bodies
+ * are checked against the types generated from the server's OpenAPI document
+ * (cli/api-types.ts), and so are the answers the document describes. Where the document leaves
+ * an answer loose (the execution report, test results), the server's own types are used.
  */
 
-export interface StoredWorkflow {
-  workflowId: string;
-  version: number;
-  hash: string;
-  createdAt: number;
+/** The JSON body of an operation's answer with the given status. */
+type Answer<O, S extends number = 200> = O extends {
+  responses: { [K in S]: { content: { "application/json": infer T } } };
+}
+  ? T
+  : never;
+
+export type StoredWorkflow = Omit<Answer<operations["getApiWorkflowsById"]>, "definition"> & {
   definition: WorkflowDefinition;
-  enabled: boolean;
-  versions: { version: number; hash: string; createdAt: number }[];
-}
-
-export interface Registered {
-  workflowId: string;
-  version: number;
-  hash: string;
-  createdAt: number;
-  /** Set when the server found the definition equal to its latest version and made none. */
-  unchanged?: boolean;
-  schedule?: { nextAt: number };
-}
-
-export interface RunSummary {
-  runId: string;
-  workflowId: string;
-  version: number;
-  status: string;
-  trigger: string;
-  createdAt: number;
-  updatedAt: number;
-  startedAt: number | null;
-  endedAt: number | null;
-  error: { code?: string; message?: string } | null;
-  parentRunId: string | null;
-}
-
-export interface Started {
-  runId: string;
-  status: string;
-  version?: number;
-}
-
-export interface Replayed {
-  runId: string;
-  replayOf: string;
-  fromNode: string;
-  status: string;
-  taken: string[];
-}
-
-export interface Retried {
-  runId: string;
-  status: string;
-  version: number;
-  fromVersion: number;
-  restarted: string[];
-}
-
-export interface OutboxMessage {
-  id: string;
-  runId: string | null;
-  nodeId: string | null;
-  purpose: string;
-  to: string;
-  subject: string;
-  links: string[];
-  status: string;
-  createdAt: number;
-}
-
-export interface Decided {
-  runId: string;
-  nodeId: string;
-  decision: string;
-  approver: string;
-  runStatus: string;
-  stepStatus: string;
-}
-
-export interface Published {
-  eventId: string;
-  name: string;
-  runs: { workflowId: string; status: string; runId?: string; error?: { code: string; message: string } }[];
-}
-
-export interface DeadLetter {
-  runId: string;
-  workflowId: string;
-  version: number;
-  failedAt: number;
-  error: { code?: string; message?: string; nodeId?: string } | null;
-  nodes: { nodeId: string; type: string; attempts: number; error: unknown }[];
-}
+};
+export type Registered = Answer<operations["postApiWorkflows"], 201>;
+export type RunSummary = Answer<operations["getApiRuns"]>["runs"][number];
+export type Started = Answer<operations["postApiWorkflowsByIdRuns"], 202>;
+export type Replayed = Answer<operations["postApiRunsByRunIdReplay"], 202>;
+export type Retried = Answer<operations["postApiRunsByRunIdRetry"]>;
+export type Decided = Answer<operations["postApiRunsByRunIdApprovalsByNodeId"]>;
+export type Decision = NonNullable<
+  operations["postApiRunsByRunIdApprovalsByNodeId"]["requestBody"]
+>["content"]["application/json"]["decision"];
+export type Published = Answer<operations["postApiEvents"], 202>;
+export type DeadLetter = Answer<operations["getApiDeadLetters"]>["deadLetters"][number];
 
 export interface TestRun {
   passed: number;
@@ -109,52 +41,65 @@ export interface TestRun {
 
 export type { ExecutionReport, TestResult };
 
-const id = encodeURIComponent;
+/** Every call's answer: `send` in client.ts has already turned refusals into errors. */
+async function data<T>(call: Promise<{ data?: T }>): Promise<T> {
+  return (await call).data as T;
+}
 
 export function createApi(client: Client) {
+  const http = client.http;
+  const run = (runId: string) => ({ params: { path: { runId } } });
   return {
     /** The latest stored version, or undefined when the server has no such workflow. */
     async workflow(workflowId: string, version?: number): Promise<StoredWorkflow | undefined> {
       try {
-        return await client.request<StoredWorkflow>("GET", `/api/workflows/${id(workflowId)}`, { query: { version } });
+        const query = version === undefined ? {} : { version };
+        const stored = await data(http.GET("/api/workflows/{id}", { params: { path: { id: workflowId }, query } }));
+        return stored as StoredWorkflow;
       } catch (thrown) {
         if (thrown instanceof ApiError && thrown.status === 404) return undefined;
         throw thrown;
       }
     },
-    register: (definition: unknown) => client.request<Registered>("POST", "/api/workflows", { body: definition }),
+    register: (definition: unknown) =>
+      data(http.POST("/api/workflows", { body: definition as Record<string, unknown> })) as Promise<Registered>,
     startRun: (workflowId: string, body: { input: unknown; idempotencyKey?: string }) =>
-      client.request<Started>("POST", `/api/workflows/${id(workflowId)}/runs`, { body }),
-    test: (workflowId: string, body: { tests: true | string[]; definition?: unknown }) =>
-      client.request<TestRun>("POST", `/api/workflows/${id(workflowId)}/test`, { body }),
-    runs: (query: { workflow?: string; status?: string; parent?: string; limit?: number; cursor?: string }) =>
-      client.request<{ runs: RunSummary[]; nextCursor: string | null }>("GET", "/api/runs", { query }),
-    report: (runId: string) => client.request<ExecutionReport>("GET", `/api/runs/${id(runId)}`),
-    cancel: (runId: string) =>
-      client.request<{ runId: string; status: string }>("POST", `/api/runs/${id(runId)}/cancel`),
+      data(http.POST("/api/workflows/{id}/runs", { params: { path: { id: workflowId } }, body })) as Promise<Started>,
+    test: async (workflowId: string, body: { tests: true | string[]; definition?: unknown }) =>
+      (await data(
+        http.POST("/api/workflows/{id}/test", {
+          params: { path: { id: workflowId } },
+          body: {
+            tests: body.tests,
+            ...(body.definition ? { definition: body.definition as Record<string, unknown> } : {}),
+          },
+        }),
+      )) as unknown as TestRun,
+    runs: (query: {
+      workflow?: string;
+      status?: RunSummary["status"];
+      parent?: string;
+      limit?: number;
+      cursor?: string;
+    }) => data(http.GET("/api/runs", { params: { query } })),
+    report: async (runId: string) =>
+      (await data(http.GET("/api/runs/{runId}", run(runId)))) as unknown as ExecutionReport,
+    cancel: (runId: string) => data(http.POST("/api/runs/{runId}/cancel", run(runId))),
     retry: (runId: string, body: { version?: "latest" | number }) =>
-      client.request<Retried>("POST", `/api/runs/${id(runId)}/retry`, { body }),
+      data(http.POST("/api/runs/{runId}/retry", { ...run(runId), body })),
     pause: (runId: string, body: { reason?: string }) =>
-      client.request<{ runId: string; status: string }>("POST", `/api/runs/${id(runId)}/pause`, { body }),
-    resume: (runId: string) =>
-      client.request<{ runId: string; status: string }>("POST", `/api/runs/${id(runId)}/resume`),
-    replay: (runId: string, body: { fromNode: string; context?: unknown }) =>
-      client.request<Replayed>("POST", `/api/runs/${id(runId)}/replay`, { body }),
-    outbox: (query: { run?: string; limit?: number }) =>
-      client.request<{ messages: OutboxMessage[] }>("GET", "/api/outbox", { query }),
-    /** An approval link's path (`/approvals/<token>`): the decision is recorded as the link's approver. */
-    decide: (linkPath: string, body: { decision: string; comment?: string }) =>
-      client.request<Decided>("POST", linkPath, { body }),
-    publish: (body: { name: string; id?: string; payload?: unknown }) =>
-      client.request<Published>("POST", "/api/events", { body }),
+      data(http.POST("/api/runs/{runId}/pause", { ...run(runId), body })),
+    resume: (runId: string) => data(http.POST("/api/runs/{runId}/resume", run(runId))),
+    replay: (runId: string, body: { fromNode: string; context?: Record<string, unknown> }) =>
+      data(http.POST("/api/runs/{runId}/replay", { ...run(runId), body })),
+    /** Decides a step waiting for a person on an approver's behalf; the audit names the key's holder. */
+    decide: (runId: string, nodeId: string, body: { decision: Decision; comment?: string; approver?: string }) =>
+      data(http.POST("/api/runs/{runId}/approvals/{nodeId}", { params: { path: { runId, nodeId } }, body })),
+    publish: (body: { name: string; id?: string; payload?: unknown }) => data(http.POST("/api/events", { body })),
     deadLetters: (query: { workflow?: string; limit?: number; cursor?: string }) =>
-      client.request<{ count: number; deadLetters: DeadLetter[]; nextCursor: string | null }>(
-        "GET",
-        "/api/dead-letters",
-        { query },
-      ),
+      data(http.GET("/api/dead-letters", { params: { query } })),
     requeue: (runId: string, body: { version?: "latest" | number }) =>
-      client.request<Retried>("POST", `/api/dead-letters/${id(runId)}/requeue`, { body }),
+      data(http.POST("/api/dead-letters/{runId}/requeue", { ...run(runId), body })),
   };
 }
 

@@ -1,3 +1,5 @@
+import createClient, { type Client as OpenApiClient } from "openapi-fetch";
+import type { paths } from "./api-types";
 import { CliError } from "./cli-error";
 import type { Connection } from "./config";
 
@@ -16,13 +18,6 @@ export class ApiError extends CliError {
   }
 }
 
-type Query = Record<string, string | number | undefined>;
-
-export interface RequestOptions {
-  query?: Query;
-  body?: unknown;
-}
-
 const requestTimeoutMs = 30_000;
 
 /** Hints that turn a refusal into something to do next. */
@@ -36,28 +31,26 @@ const nextStep: Record<string, string> = {
 };
 
 /**
- * The HTTP side of the command line: JSON in and out, the bearer key, and every way a call
- * can go wrong turned into one line that says what to do. Typed per route in api.ts.
+ * The HTTP side of the command line: a typed client (openapi-fetch over the types generated
+ * from the server's OpenAPI document, cli/api-types.ts) whose every request goes through
+ * `send`, which adds the bearer key and turns every way a call can go wrong into one line that
+ * says what to do. The calls themselves are in api.ts.
  */
 export class Client {
-  constructor(readonly connection: Connection) {}
+  readonly http: OpenApiClient<paths, "application/json">;
 
-  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const url = new URL(`${this.connection.url}${path}`);
-    for (const [key, value] of Object.entries(options.query ?? {})) {
-      if (value !== undefined) url.searchParams.set(key, String(value));
-    }
-    const headers: Record<string, string> = { accept: "application/json" };
-    if (this.connection.token) headers.authorization = `Bearer ${this.connection.token}`;
-    if (options.body !== undefined) headers["content-type"] = "application/json";
+  constructor(readonly connection: Connection) {
+    this.http = createClient<paths>({ baseUrl: connection.url, fetch: (request) => this.send(request) });
+  }
+
+  /** Answers only with a success and Signalbox's JSON (or nothing); throws a one-line CliError otherwise. */
+  private async send(request: Request): Promise<Response> {
+    request.headers.set("accept", "application/json");
+    if (this.connection.token) request.headers.set("authorization", `Bearer ${this.connection.token}`);
+    const url = new URL(request.url);
     let response: Response;
     try {
-      response = await fetch(url, {
-        method,
-        headers,
-        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-        signal: AbortSignal.timeout(requestTimeoutMs),
-      });
+      response = await fetch(request, { signal: AbortSignal.timeout(requestTimeoutMs) });
     } catch (thrown) {
       throw this.unreachable(thrown);
     }
@@ -70,8 +63,8 @@ export class Client {
         `${url.origin} answered ${response.status} with something other than Signalbox's JSON: check the URL (SIGNALBOX_URL or --url)`,
       );
     }
-    if (!response.ok) throw this.refusal(method, url, response.status, body);
-    return body as T;
+    if (!response.ok) throw this.refusal(request.method, url, response.status, body);
+    return new Response(text === "" ? null : text, { status: response.status, headers: response.headers });
   }
 
   private unreachable(thrown: unknown): CliError {

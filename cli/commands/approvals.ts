@@ -1,7 +1,5 @@
 import { Argument, type Command, Option } from "commander";
-import type { Api, Decided, OutboxMessage, RunSummary } from "../api";
-import { CliError, usageError } from "../cli-error";
-import { ApiError } from "../client";
+import type { Api, Decision, RunSummary } from "../api";
 import { contextOf } from "../context";
 import { formatTime, printJson, table } from "../format";
 
@@ -48,50 +46,6 @@ async function openApprovals(api: Api, workflow: string | undefined): Promise<Op
   return open;
 }
 
-/**
- * The approval links of a run's step, newest first, from the outbox (kept by the default
- * `outbox` email adapter). One approver's if `as` is given.
- */
-function linksFor(messages: OutboxMessage[], nodeId: string, as: string | undefined): OutboxMessage[] {
-  return messages
-    .filter((message) => message.nodeId === nodeId && message.links.length > 0)
-    .filter((message) => as === undefined || message.to.toLowerCase() === as.toLowerCase())
-    .sort((a, b) => b.createdAt - a.createdAt);
-}
-
-async function decide(
-  api: Api,
-  runId: string,
-  nodeId: string,
-  body: { decision: string; comment?: string },
-  as: string | undefined,
-): Promise<Decided> {
-  const candidates = linksFor((await api.outbox({ run: runId, limit: 200 })).messages, nodeId, as);
-  if (candidates.length === 0) {
-    const who = as ? ` for ${as}` : "";
-    throw new CliError(
-      `no approval link${who} for step ${nodeId} of run ${runId} in the outbox: the email may still be on its way (try again), or the server's email adapter does not keep links; see \`signalbox approvals ls\``,
-    );
-  }
-  const recipients = [...new Set(candidates.map((message) => message.to))];
-  if (as === undefined && recipients.length > 1) {
-    throw usageError(`step ${nodeId} asks several people (${recipients.join(", ")}): choose one with --as <email>`);
-  }
-  let refused: unknown;
-  for (const message of candidates) {
-    for (const link of message.links) {
-      try {
-        return await api.decide(new URL(link).pathname, body);
-      } catch (thrown) {
-        // A reminder's or an earlier round's link may be used or expired; a newer one may not.
-        if (!(thrown instanceof ApiError) || (thrown.status !== 410 && thrown.status !== 404)) throw thrown;
-        refused = thrown;
-      }
-    }
-  }
-  throw refused;
-}
-
 export function registerApprovals(program: Command): void {
   const approvals = program.command("approvals").description("steps waiting for a person, and deciding them");
 
@@ -117,21 +71,27 @@ export function registerApprovals(program: Command): void {
 
   approvals
     .command("decide")
-    .description("decide a step's approval through its approval link (recorded as that link's approver)")
+    .description(
+      "decide a step waiting for a person, on its approver's behalf: spends that approver's link, and the audit names your key",
+    )
     .argument("<run>", "the run's id")
     .argument("<node>", "the step waiting for a person")
     .addArgument(new Argument("<decision>", "the decision").choices(["approve", "reject", "retry", "skip", "fail"]))
     .option("--comment <text>", "a comment recorded with the decision")
-    .addOption(new Option("--as <email>", "the approver whose link to use, when several are asked"))
+    .addOption(new Option("--as <email>", "the approver to decide for, when the step asks several people"))
     .addHelpText("after", "\nExample:\n  signalbox approvals decide run_01J... confirm approve --comment 'on it'")
     .action(
       async (runId: string, nodeId: string, decision: string, options: { comment?: string; as?: string }, command) => {
         const context = contextOf(command);
-        const body = { decision, ...(options.comment ? { comment: options.comment } : {}) };
-        const result = await decide(await context.api(), runId, nodeId, body, options.as);
+        const api = await context.api();
+        const result = await api.decide(runId, nodeId, {
+          decision: decision as Decision,
+          ...(options.comment ? { comment: options.comment } : {}),
+          ...(options.as ? { approver: options.as } : {}),
+        });
         if (context.json) return printJson(result);
         process.stdout.write(
-          `${result.decision} on ${nodeId} of ${runId} recorded for ${result.approver}: the step is ${result.stepStatus}, the run ${result.runStatus}\n`,
+          `${result.decision} on ${nodeId} of ${runId} recorded for ${result.approver} by ${result.decidedBy.name}: the step is ${result.stepStatus}, the run ${result.runStatus}\n`,
         );
       },
     );

@@ -29,7 +29,8 @@ async function listRuns(
   for (;;) {
     const page = await api.runs({
       ...(filter.workflow ? { workflow: filter.workflow } : {}),
-      ...(filter.status ? { status: filter.status } : {}),
+      // An unknown status goes to the server as given: its refusal names the statuses there are.
+      ...(filter.status ? { status: filter.status as RunSummary["status"] } : {}),
       limit: Math.min(200, filter.limit - found.length),
       ...(cursor ? { cursor } : {}),
     });
@@ -174,7 +175,8 @@ export function registerRuns(program: Command): void {
       const api = await context.api();
       const result = await api.replay(runId, {
         fromNode: options.from,
-        ...(edits === undefined ? {} : { context: edits }),
+        // Sent as given: the server's refusal of a context that is not an object says so.
+        ...(edits === undefined ? {} : { context: edits as Record<string, unknown> }),
       });
       if (!context.json) {
         const taken = result.taken.length > 0 ? ` (taken: ${result.taken.join(", ")})` : "";

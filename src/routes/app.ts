@@ -16,8 +16,10 @@ import { hookRoutes } from "./hooks";
 import { errorResponse, handleError } from "./http-errors";
 import { keyRoutes } from "./keys";
 import { metricsRoutes } from "./metrics";
-import { openApiDocument } from "./openapi";
+import { buildOpenApiDocument } from "./openapi";
+import { answer, errors, spec } from "./openapi-spec";
 import { outboxRoutes } from "./outbox";
+import { runApprovalRoutes } from "./run-approvals";
 import { runEventRoutes } from "./run-events";
 import { runOperationRoutes } from "./run-operations";
 import { runRoutes } from "./runs";
@@ -32,19 +34,40 @@ export function createApp() {
   app.notFound((c) => errorResponse(c, errorData("route.not_found", `no route ${c.req.method} ${c.req.path}`)));
 
   // A browser asking for the root gets the dashboard; API clients get the map of the API.
-  app.get("/", (c) => {
-    if (/\btext\/html\b/.test(c.req.header("accept") ?? "")) return c.redirect("/ui/", 303);
-    return c.json({
-      name: "Signalbox",
-      api: `${new URL(c.req.url).origin}/api`,
-      hooks: `${new URL(c.req.url).origin}/hooks/:workflowId`,
-    });
-  });
-  app.get("/health", (c) => c.json({ ok: true }));
+  app.get(
+    "/",
+    spec({
+      summary: "Where the API, hooks and dashboard are (a browser is sent to /ui/)",
+      public: true,
+      responses: { "200": answer("{name, api, hooks}"), "303": answer("to the dashboard") },
+    }),
+    (c) => {
+      if (/\btext\/html\b/.test(c.req.header("accept") ?? "")) return c.redirect("/ui/", 303);
+      return c.json({
+        name: "Signalbox",
+        api: `${new URL(c.req.url).origin}/api`,
+        hooks: `${new URL(c.req.url).origin}/hooks/:workflowId`,
+      });
+    },
+  );
+  app.get(
+    "/health",
+    spec({ summary: "Liveness: {ok: true}", public: true, responses: { "200": answer("alive") } }),
+    (c) => c.json({ ok: true }),
+  );
 
   app.route("/api/schema", workflowSchemaRoutes);
   app.use("/api/*", requireApiToken);
-  app.get("/api/openapi.json", allow("api.read", { filtered: true }), (c) => c.json(openApiDocument));
+  let openApi: Promise<unknown> | undefined;
+  app.get(
+    "/api/openapi.json",
+    spec({ summary: "This API as OpenAPI 3.1", responses: { "200": answer("the document"), ...errors(401) } }),
+    allow("api.read", { filtered: true }),
+    async (c) => {
+      openApi ??= buildOpenApiDocument(app);
+      return c.json(await openApi);
+    },
+  );
   app.route("/api/keys", keyRoutes);
   app.route("/api/workflows", workflowRoutes);
   app.route("/api/runs", runRoutes);
@@ -57,6 +80,7 @@ export function createApp() {
   app.route("/hooks", hookRoutes);
   // Operations: retry, replay, pause and resume, bulk actions, dead letters, metrics, dry runs.
   app.route("/api/runs", runOperationRoutes);
+  app.route("/api/runs", runApprovalRoutes);
   app.route("/api/dead-letters", deadLetterRoutes);
   app.route("/api/metrics", metricsRoutes);
   app.route("/api/workflows", workflowTestRoutes);

@@ -1,5 +1,6 @@
 import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { z } from "zod";
 import type { Env } from "../env";
 import { type ErrorCode, errorData, errorStatus, toErrorData } from "../errors";
 import type { Json } from "../lib/json";
@@ -13,6 +14,7 @@ import { MessagePage } from "../ui/message-page";
 import { closedMessages, decideOnLink } from "./approval-decision";
 import { type DecisionInput, parseDecision } from "./approval-input";
 import { errorResponse } from "./http-errors";
+import { errors, json, spec } from "./openapi-spec";
 import { isObject, limitBody, readForm, readJson } from "./request";
 
 /**
@@ -126,18 +128,31 @@ async function reviewOf(c: Context<{ Bindings: Env }>, row: ApprovalRow) {
   return { info };
 }
 
-approvalRoutes.get("/:token", async (c) => {
-  const link = await findLink(c);
-  if ("problem" in link) return problemPage(c, link.problem);
-  const review = await reviewOf(c, link.row);
-  if (review.problem) return problemPage(c, review.problem);
-  const csrf = await csrfToken(secret(c.env), link.tokenHash);
-  return c.html(
-    <ApprovalPage info={review.info} approver={link.row.approver} action={`/approvals/${link.token}`} csrf={csrf} />,
-    200,
-    pageHeaders,
-  );
-});
+approvalRoutes.get(
+  "/:token",
+  spec({
+    summary: "Approval page: the request and the decision form. Changes nothing.",
+    public: true,
+    responses: {
+      "200": { description: "the form (HTML)" },
+      "404": { description: "unknown link (HTML)" },
+      "409": { description: "the request closed: decided, superseded, or the run ended (HTML)" },
+      "410": { description: "the link was used or expired (HTML)" },
+    },
+  }),
+  async (c) => {
+    const link = await findLink(c);
+    if ("problem" in link) return problemPage(c, link.problem);
+    const review = await reviewOf(c, link.row);
+    if (review.problem) return problemPage(c, review.problem);
+    const csrf = await csrfToken(secret(c.env), link.tokenHash);
+    return c.html(
+      <ApprovalPage info={review.info} approver={link.row.approver} action={`/approvals/${link.token}`} csrf={csrf} />,
+      200,
+      pageHeaders,
+    );
+  },
+);
 
 /** A browser form must come from this origin (or PUBLIC_URL's) and carry the page's form token. */
 async function formIsGenuine(c: Context<{ Bindings: Env }>, tokenHash: string, form: FormData): Promise<boolean> {
@@ -150,107 +165,139 @@ async function formIsGenuine(c: Context<{ Bindings: Env }>, tokenHash: string, f
   return typeof given === "string" && (await sameSecret(given, await csrfToken(secret(c.env), tokenHash)));
 }
 
-approvalRoutes.post("/:token", limitBody, async (c) => {
-  const db = database(c.env.DB);
-  const type = c.req.header("content-type") ?? "";
-  const isForm = /application\/x-www-form-urlencoded|multipart\/form-data/i.test(type);
-  const isJson = /json/i.test(type);
-  const now = Date.now();
-  const audit = {
-    ip: c.req.header("cf-connecting-ip") ?? c.req.header("x-forwarded-for")?.split(",")[0]?.trim() ?? null,
-    userAgent: c.req.header("user-agent") ?? null,
-    at: now,
-  };
-  /** Every POST is audited against the link it used (when it names one). */
-  const auditOf = (row: ApprovalRow | undefined) => ({
-    ...audit,
-    approvalId: row?.id,
-    runId: row?.runId,
-    nodeId: row?.nodeId,
-    approver: row?.approver,
-  });
-  const answer = async (problem: Problem, row?: ApprovalRow, decision?: string) => {
-    await recordAudit(db, { ...auditOf(row), decision, outcome: problem.outcome }).catch(() => undefined);
-    return isForm ? problemPage(c, problem) : errorResponse(c, errorData(problem.code, problem.message));
-  };
-  if (!isForm && !isJson) {
-    return errorResponse(
-      c,
-      errorData(
-        "request.unsupported_media_type",
-        "send the decision as a form or as JSON {decision, comment?, edits?}",
-      ),
-    );
-  }
-  const link = await findLink(c);
-  // A forged, used or expired link is refused as such, whatever the body says.
-  if ("problem" in link) return answer(link.problem, link.row);
-  const { row } = link;
-  let sent: FormData | Json;
-  try {
-    sent = isForm ? await readForm(c) : await readJson(c);
-  } catch (thrown) {
-    return answer(unreadable(thrown), row);
-  }
-  const form = sent instanceof FormData ? sent : undefined;
-  if (form && !(await formIsGenuine(c, link.tokenHash, form))) return answer(problems.csrf, row);
-  const review = await reviewOf(c, row);
-  if (review.problem) return answer(review.problem, row);
-  const { info } = review;
+approvalRoutes.post(
+  "/:token",
+  spec({
+    summary: "Decide, once: the page's form (with its form token) or JSON {decision, comment?, edits?, output?}",
+    public: true,
+    body: z.object({
+      decision: z.enum(["approve", "reject", "retry", "skip", "fail"]),
+      comment: z.string().max(2000).optional(),
+      edits: z.record(z.string(), z.unknown()).optional(),
+      output: z.record(z.string(), z.unknown()).optional(),
+    }),
+    responses: {
+      "200": {
+        description: "recorded",
+        ...json(
+          z.object({
+            runId: z.string(),
+            nodeId: z.string(),
+            decision: z.string(),
+            approver: z.string(),
+            runStatus: z.string(),
+            stepStatus: z.string(),
+          }),
+        ),
+      },
+      ...errors(400, 403, 404, 409, 410, 413, 415, 422),
+    },
+  }),
+  limitBody,
+  async (c) => {
+    const db = database(c.env.DB);
+    const type = c.req.header("content-type") ?? "";
+    const isForm = /application\/x-www-form-urlencoded|multipart\/form-data/i.test(type);
+    const isJson = /json/i.test(type);
+    const now = Date.now();
+    const audit = {
+      ip: c.req.header("cf-connecting-ip") ?? c.req.header("x-forwarded-for")?.split(",")[0]?.trim() ?? null,
+      userAgent: c.req.header("user-agent") ?? null,
+      at: now,
+    };
+    /** Every POST is audited against the link it used (when it names one). */
+    const auditOf = (row: ApprovalRow | undefined) => ({
+      ...audit,
+      approvalId: row?.id,
+      runId: row?.runId,
+      nodeId: row?.nodeId,
+      approver: row?.approver,
+    });
+    const answer = async (problem: Problem, row?: ApprovalRow, decision?: string) => {
+      await recordAudit(db, { ...auditOf(row), decision, outcome: problem.outcome }).catch(() => undefined);
+      return isForm ? problemPage(c, problem) : errorResponse(c, errorData(problem.code, problem.message));
+    };
+    if (!isForm && !isJson) {
+      return errorResponse(
+        c,
+        errorData(
+          "request.unsupported_media_type",
+          "send the decision as a form or as JSON {decision, comment?, edits?}",
+        ),
+      );
+    }
+    const link = await findLink(c);
+    // A forged, used or expired link is refused as such, whatever the body says.
+    if ("problem" in link) return answer(link.problem, link.row);
+    const { row } = link;
+    let sent: FormData | Json;
+    try {
+      sent = isForm ? await readForm(c) : await readJson(c);
+    } catch (thrown) {
+      return answer(unreadable(thrown), row);
+    }
+    const form = sent instanceof FormData ? sent : undefined;
+    if (form && !(await formIsGenuine(c, link.tokenHash, form))) return answer(problems.csrf, row);
+    const review = await reviewOf(c, row);
+    if (review.problem) return answer(review.problem, row);
+    const { info } = review;
 
-  let input: DecisionInput;
-  let values: ApprovalFormValues = {};
-  try {
-    const raw = form ? Object.fromEntries([...form.entries()].filter(([, value]) => typeof value === "string")) : sent;
-    if (!isObject(raw)) throw new Error("expected a JSON object {decision, comment?, edits?}");
-    const parsed = parseDecision(info, raw, Boolean(form));
-    values = parsed.values;
-    if ("error" in parsed) throw new Error(parsed.error);
-    input = parsed.input;
-  } catch (thrown) {
-    const message = (thrown as Error).message;
-    await recordAudit(db, { ...auditOf(row), outcome: "invalid", details: { message } }).catch(() => undefined);
-    if (!form) return errorResponse(c, errorData("approval.invalid", message));
-    const csrf = await csrfToken(secret(c.env), link.tokenHash);
+    let input: DecisionInput;
+    let values: ApprovalFormValues = {};
+    try {
+      const raw = form
+        ? Object.fromEntries([...form.entries()].filter(([, value]) => typeof value === "string"))
+        : sent;
+      if (!isObject(raw)) throw new Error("expected a JSON object {decision, comment?, edits?}");
+      const parsed = parseDecision(info, raw, Boolean(form));
+      values = parsed.values;
+      if ("error" in parsed) throw new Error(parsed.error);
+      input = parsed.input;
+    } catch (thrown) {
+      const message = (thrown as Error).message;
+      await recordAudit(db, { ...auditOf(row), outcome: "invalid", details: { message } }).catch(() => undefined);
+      if (!form) return errorResponse(c, errorData("approval.invalid", message));
+      const csrf = await csrfToken(secret(c.env), link.tokenHash);
+      return c.html(
+        <ApprovalPage
+          info={info}
+          approver={row.approver}
+          action={`/approvals/${link.token}`}
+          csrf={csrf}
+          error={message}
+          values={values}
+        />,
+        422,
+        pageHeaders,
+      );
+    }
+
+    const result = await decideOnLink(c.env, db, row, input, audit);
+    if (!result.ok) {
+      return answer(result.reason === "used" ? problems.used : closedProblem(result.reason, info), row, input.decision);
+    }
+    const body = {
+      runId: row.runId,
+      nodeId: row.nodeId,
+      decision: input.decision,
+      approver: row.approver,
+      runStatus: result.runStatus,
+      stepStatus: result.stepStatus,
+    };
+    if (!form) return c.json(body);
+    const waiting = result.stepStatus === "needs_review";
     return c.html(
-      <ApprovalPage
-        info={info}
-        approver={row.approver}
-        action={`/approvals/${link.token}`}
-        csrf={csrf}
-        error={message}
-        values={values}
+      <MessagePage
+        title="Decision recorded"
+        message={`Thank you: your decision (${input.decision}) on "${info.request.subject}" was recorded.`}
+        detail={
+          waiting
+            ? "The request is still waiting for the other approvers."
+            : "The run goes on from here. You can close this page."
+        }
       />,
-      422,
+      200,
       pageHeaders,
     );
-  }
-
-  const result = await decideOnLink(c.env, db, row, input, audit);
-  if (!result.ok) {
-    return answer(result.reason === "used" ? problems.used : closedProblem(result.reason, info), row, input.decision);
-  }
-  const body = {
-    runId: row.runId,
-    nodeId: row.nodeId,
-    decision: input.decision,
-    approver: row.approver,
-    runStatus: result.runStatus,
-    stepStatus: result.stepStatus,
-  };
-  if (!form) return c.json(body);
-  const waiting = result.stepStatus === "needs_review";
-  return c.html(
-    <MessagePage
-      title="Decision recorded"
-      message={`Thank you: your decision (${input.decision}) on "${info.request.subject}" was recorded.`}
-      detail={
-        waiting
-          ? "The request is still waiting for the other approvers."
-          : "The run goes on from here. You can close this page."
-      }
-    />,
-    200,
-    pageHeaders,
-  );
-});
+  },
+);

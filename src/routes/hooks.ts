@@ -7,7 +7,9 @@ import { database } from "../store/db";
 import { latestWorkflowForTrigger } from "../store/triggers";
 import { startRun } from "../triggers/start-run";
 import { verifyWebhook } from "../triggers/verify";
+import { answer, errors, spec } from "./openapi-spec";
 import { limitBody, parseJson } from "./request";
+import { runStarted } from "./workflow-bodies";
 
 export const hookRoutes = new Hono<{ Bindings: Env }>();
 
@@ -32,41 +34,54 @@ function readPayload(contentType: string, text: string): Json {
   return text;
 }
 
-hookRoutes.post("/:workflowId", limitBody, async (c) => {
-  const workflowId = c.req.param("workflowId");
-  const receivedAt = Date.now();
-  // The raw bytes are what the sender signed: verify them before anything parses them.
-  const raw = new Uint8Array(await c.req.arrayBuffer());
-  const workflow = await latestWorkflowForTrigger(c.env, database(c.env.DB), workflowId);
-  if (!workflow || workflow.deletedAt !== null) fail("workflow.not_found", `no workflow ${workflowId}`);
-  const trigger = workflow.definition.triggers.find((entry): entry is WebhookTrigger => entry.type === "webhook");
-  if (!trigger) fail("trigger.not_found", `workflow ${workflowId} has no webhook trigger`);
-  let deliveryId: string | undefined;
-  if (trigger.verify) {
-    const verified = await verifyWebhook(
-      trigger.verify,
-      { headers: c.req.raw.headers, body: raw, now: receivedAt },
-      c.env,
-    );
-    if (!verified.ok) fail(verified.code, verified.message, { details: { scheme: trigger.verify.scheme } });
-    deliveryId = verified.deliveryId;
-  }
-  const body = readPayload(c.req.header("content-type") ?? "", new TextDecoder().decode(raw));
-  const result = await startRun(c.env, {
-    workflowId,
-    triggerType: "webhook",
-    workflow,
-    trigger,
-    input: body,
-    envelope: {
-      body,
-      headers: Object.fromEntries(c.req.raw.headers),
-      query: Object.fromEntries(new URL(c.req.url).searchParams),
+hookRoutes.post(
+  "/:workflowId",
+  spec({
+    summary: "Webhook trigger; a trigger with `verify` checks the signature over the raw body first",
+    public: true,
+    responses: {
+      "202": answer("queued", runStarted),
+      "200": answer("duplicate", runStarted),
+      ...errors(400, 401, 404, 409, 413, 422),
     },
-    // The caller's Idempotency-Key wins, then the provider's delivery id, then the payload's hash.
-    idempotencyKey: c.req.header("idempotency-key") || deliveryId,
-    details: deliveryId ? { deliveryId } : undefined,
-    receivedAt,
-  });
-  return c.json(result, result.status === "duplicate" ? 200 : 202);
-});
+  }),
+  limitBody,
+  async (c) => {
+    const workflowId = c.req.param("workflowId");
+    const receivedAt = Date.now();
+    // The raw bytes are what the sender signed: verify them before anything parses them.
+    const raw = new Uint8Array(await c.req.arrayBuffer());
+    const workflow = await latestWorkflowForTrigger(c.env, database(c.env.DB), workflowId);
+    if (!workflow || workflow.deletedAt !== null) fail("workflow.not_found", `no workflow ${workflowId}`);
+    const trigger = workflow.definition.triggers.find((entry): entry is WebhookTrigger => entry.type === "webhook");
+    if (!trigger) fail("trigger.not_found", `workflow ${workflowId} has no webhook trigger`);
+    let deliveryId: string | undefined;
+    if (trigger.verify) {
+      const verified = await verifyWebhook(
+        trigger.verify,
+        { headers: c.req.raw.headers, body: raw, now: receivedAt },
+        c.env,
+      );
+      if (!verified.ok) fail(verified.code, verified.message, { details: { scheme: trigger.verify.scheme } });
+      deliveryId = verified.deliveryId;
+    }
+    const body = readPayload(c.req.header("content-type") ?? "", new TextDecoder().decode(raw));
+    const result = await startRun(c.env, {
+      workflowId,
+      triggerType: "webhook",
+      workflow,
+      trigger,
+      input: body,
+      envelope: {
+        body,
+        headers: Object.fromEntries(c.req.raw.headers),
+        query: Object.fromEntries(new URL(c.req.url).searchParams),
+      },
+      // The caller's Idempotency-Key wins, then the provider's delivery id, then the payload's hash.
+      idempotencyKey: c.req.header("idempotency-key") || deliveryId,
+      details: deliveryId ? { deliveryId } : undefined,
+      receivedAt,
+    });
+    return c.json(result, result.status === "duplicate" ? 200 : 202);
+  },
+);

@@ -5,6 +5,7 @@ import { parseDuration } from "../lib/duration";
 import { readMetrics } from "../store/metrics";
 import { allow } from "./auth";
 import { metricsReport, prometheusText } from "./metrics-format";
+import { answer, errors, queryParam, spec } from "./openapi-spec";
 
 /**
  * `GET /api/metrics?window=1h&workflow=`: figures over the runs created in the window, from D1.
@@ -26,20 +27,34 @@ function wantsText(accept: string | undefined, format: string | undefined): bool
   return text !== -1 && (json === -1 || text < json);
 }
 
-metricsRoutes.get("/", allow("runs.read"), async (c) => {
-  const { window: param = "1h", workflow, format } = c.req.query();
-  const ms = parseDuration(param);
-  if (ms === undefined || ms <= 0 || ms > maxWindowMs) {
-    fail("metrics.window_invalid", "window must be a duration from 1ms to 90d, such as 15m, 1h or 7d", {
-      details: { window: param },
-    });
-  }
-  const to = Date.now() + 1;
-  const from = to - 1 - ms;
-  const raw = await readMetrics(c.env.DB, { since: from, until: to, ...(workflow ? { workflowId: workflow } : {}) });
-  const report = metricsReport(raw, { param, ms, from, to }, workflow || undefined);
-  if (wantsText(c.req.header("accept"), format)) {
-    return c.body(prometheusText(report), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
-  }
-  return c.json(report);
-});
+metricsRoutes.get(
+  "/",
+  spec({
+    summary:
+      "Runs by status, rates, queue lag, step and attempt percentiles, retries, dead letters; JSON or Prometheus text (Accept: text/plain)",
+    parameters: [
+      queryParam("window", { type: "string", default: "1h" }),
+      queryParam("workflow"),
+      queryParam("format", { enum: ["json", "prometheus", "text"] }),
+    ],
+    responses: { "200": answer("metrics"), ...errors(400, 401) },
+  }),
+  allow("runs.read"),
+  async (c) => {
+    const { window: param = "1h", workflow, format } = c.req.query();
+    const ms = parseDuration(param);
+    if (ms === undefined || ms <= 0 || ms > maxWindowMs) {
+      fail("metrics.window_invalid", "window must be a duration from 1ms to 90d, such as 15m, 1h or 7d", {
+        details: { window: param },
+      });
+    }
+    const to = Date.now() + 1;
+    const from = to - 1 - ms;
+    const raw = await readMetrics(c.env.DB, { since: from, until: to, ...(workflow ? { workflowId: workflow } : {}) });
+    const report = metricsReport(raw, { param, ms, from, to }, workflow || undefined);
+    if (wantsText(c.req.header("accept"), format)) {
+      return c.body(prometheusText(report), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+    }
+    return c.json(report);
+  },
+);

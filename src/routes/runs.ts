@@ -9,7 +9,9 @@ import { decodeCursor, listRuns } from "../store/runs";
 import { runStub } from "../triggers/start-run";
 import { allow } from "./auth";
 import { errorResponse } from "./http-errors";
+import { answer, errors, inlineParam, limitParam, queryParam, spec } from "./openapi-spec";
 import { listLimit, queryInteger } from "./request";
+import { runList } from "./run-bodies";
 
 export const runRoutes = new Hono<{ Bindings: Env }>();
 
@@ -19,54 +21,95 @@ export function checkRunId(runId: string): string {
   return runId;
 }
 
-runRoutes.get("/", allow("runs.read", { filtered: true }), async (c) => {
-  const { workflow, status, parent, cursor: cursorParam } = c.req.query();
-  const limit = listLimit(c);
-  if (status !== undefined && !(runStatuses as readonly string[]).includes(status)) {
-    fail("request.invalid", `status must be one of ${runStatuses.join(", ")}`);
-  }
-  const cursor = cursorParam === undefined ? undefined : decodeCursor(cursorParam);
-  if (cursorParam !== undefined && !cursor) fail("request.invalid", "cursor is not one this API returned");
-  const { workflows } = c.get("principal");
-  return c.json(
-    await listRuns(database(c.env.DB), {
-      workflowId: workflow,
-      ...(workflows !== null ? { workflowIds: workflows } : {}),
-      status,
-      parentRunId: parent,
-      limit,
-      cursor,
-    }),
-  );
-});
+runRoutes.get(
+  "/",
+  spec({
+    summary: "List runs, newest first",
+    parameters: [
+      queryParam("workflow"),
+      queryParam("status", { enum: [...runStatuses] }),
+      queryParam("parent", { type: "string" }, "only the child runs of this run"),
+      queryParam("cursor", { type: "string" }, "the nextCursor of the page before"),
+      limitParam,
+    ],
+    responses: { "200": answer("runs and nextCursor", runList), ...errors(400, 401) },
+  }),
+  allow("runs.read", { filtered: true }),
+  async (c) => {
+    const { workflow, status, parent, cursor: cursorParam } = c.req.query();
+    const limit = listLimit(c);
+    if (status !== undefined && !(runStatuses as readonly string[]).includes(status)) {
+      fail("request.invalid", `status must be one of ${runStatuses.join(", ")}`);
+    }
+    const cursor = cursorParam === undefined ? undefined : decodeCursor(cursorParam);
+    if (cursorParam !== undefined && !cursor) fail("request.invalid", "cursor is not one this API returned");
+    const { workflows } = c.get("principal");
+    return c.json(
+      await listRuns(database(c.env.DB), {
+        workflowId: workflow,
+        ...(workflows !== null ? { workflowIds: workflows } : {}),
+        status,
+        parentRunId: parent,
+        limit,
+        cursor,
+      }),
+    );
+  },
+);
 
 /** `?inline=true` resolves large context values (stored in R2) instead of returning references. */
-function inlineParam(value: string | undefined): boolean {
+function inlineQuery(value: string | undefined): boolean {
   if (value === undefined || value === "false") return false;
   if (value === "true" || value === "") return true;
   fail("request.invalid", "inline must be true or false");
 }
 
-runRoutes.get("/:runId", allow("runs.read", { run: "runId" }), async (c) => {
-  const runId = checkRunId(c.req.param("runId"));
-  const report = await runStub(c.env, runId).report({ inline: inlineParam(c.req.query("inline")) });
-  if (!report) fail("run.not_found", `no run ${runId}`);
-  return c.json(report);
-});
+runRoutes.get(
+  "/:runId",
+  spec({
+    summary: "Execution report (large context values as references unless inline=true)",
+    parameters: [inlineParam],
+    responses: { "200": answer("report", { $ref: "#/components/schemas/ExecutionReport" }), ...errors(400, 401, 404) },
+  }),
+  allow("runs.read", { run: "runId" }),
+  async (c) => {
+    const runId = checkRunId(c.req.param("runId"));
+    const report = await runStub(c.env, runId).report({ inline: inlineQuery(c.req.query("inline")) });
+    if (!report) fail("run.not_found", `no run ${runId}`);
+    return c.json(report);
+  },
+);
 
-runRoutes.get("/:runId/context", allow("runs.read", { run: "runId" }), async (c) => {
-  const runId = checkRunId(c.req.param("runId"));
-  const version = queryInteger(c, "version", { min: 0 });
-  const result = await runStub(c.env, runId).contextAt(version, { inline: inlineParam(c.req.query("inline")) });
-  if (!result) fail("run.not_found", `no run ${runId}`);
-  if ("error" in result && isErrorData(result.error)) return errorResponse(c, result.error);
-  return c.json({ runId, ...result });
-});
+runRoutes.get(
+  "/:runId/context",
+  spec({
+    summary: "Context at a version, with its hash (large values as references unless inline=true)",
+    parameters: [queryParam("version", { type: "integer", minimum: 0 }), inlineParam],
+    responses: { "200": answer("version, hash and context"), ...errors(400, 401, 404) },
+  }),
+  allow("runs.read", { run: "runId" }),
+  async (c) => {
+    const runId = checkRunId(c.req.param("runId"));
+    const version = queryInteger(c, "version", { min: 0 });
+    const result = await runStub(c.env, runId).contextAt(version, { inline: inlineQuery(c.req.query("inline")) });
+    if (!result) fail("run.not_found", `no run ${runId}`);
+    if ("error" in result && isErrorData(result.error)) return errorResponse(c, result.error);
+    return c.json({ runId, ...result });
+  },
+);
 
 /** Deletes an ended run: its blobs, its object's storage and its D1 rows. Later reads are 404. */
-runRoutes.delete("/:runId", allow("runs.delete", { run: "runId" }), async (c) => {
-  const runId = checkRunId(c.req.param("runId"));
-  const result = await deleteRun(c.env, runId);
-  if ("error" in result) return errorResponse(c, result.error);
-  return c.json(result);
-});
+runRoutes.delete(
+  "/:runId",
+  spec({
+    summary: "Delete an ended run and its child runs: their R2 blobs, objects' storage and D1 rows",
+    responses: { "200": answer("what was removed"), ...errors(401, 404, 409) },
+  }),
+  allow("runs.delete", { run: "runId" }),
+  async (c) => {
+    const runId = checkRunId(c.req.param("runId"));
+    const result = await deleteRun(c.env, runId);
+    if ("error" in result) return errorResponse(c, result.error);
+    return c.json(result);
+  },
+);

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { definitionSchema } from "../definition/schema";
 import type { Env } from "../env";
 import { nodeRegistry } from "../nodes/registry";
+import { answer, spec } from "./openapi-spec";
 
 type JsonSchema = Record<string, unknown>;
 
@@ -40,7 +41,15 @@ let generated: JsonSchema | undefined;
 /** `GET /api/schema/workflow.json`; the definition format is public, so editors fetch it without a key. */
 export const workflowSchemaRoutes = new Hono<{ Bindings: Env }>();
 
-workflowSchemaRoutes.get("/workflow.json", (c) => {
-  generated ??= workflowJsonSchema();
-  return c.json(generated);
-});
+workflowSchemaRoutes.get(
+  "/workflow.json",
+  spec({
+    summary: "The JSON Schema of a workflow definition file, for editors (no key needed)",
+    public: true,
+    responses: { "200": answer("the JSON Schema") },
+  }),
+  (c) => {
+    generated ??= workflowJsonSchema();
+    return c.json(generated);
+  },
+);

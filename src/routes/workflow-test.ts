@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { z } from "zod";
 import { compilePlan } from "../definition/compile";
 import { validateDefinition } from "../definition/validate";
 import type { RunState } from "../engine/state";
@@ -16,6 +17,7 @@ import { database } from "../store/db";
 import { getVersion } from "../store/workflows";
 import { allow } from "./auth";
 import { errorResponse } from "./http-errors";
+import { answer, errors, spec } from "./openapi-spec";
 import { isObject, limitBody, readJson } from "./request";
 
 /**
@@ -59,11 +61,37 @@ async function planFor(env: Env, workflowId: string, body: Record<string, Json>)
   return { ...loaded, definition: stored.definition };
 }
 
-workflowTestRoutes.post("/:id/test", allow("workflows.test", { workflow: "id" }), limitBody, async (c) => {
-  const result = await testWorkflow(c.env, c.req.param("id"), await readJson(c, { allowEmpty: true }));
-  if (!result.ok) return errorResponse(c, result.error);
-  return c.json(result.value);
-});
+workflowTestRoutes.post(
+  "/:id/test",
+  spec({
+    summary: "Dry run with sample input and mocks (no side effects, nothing recorded), or the definition's test cases",
+    bodyOptional: true,
+    body: z.object({
+      input: z.unknown().optional(),
+      mocks: z.record(z.string(), z.unknown()).optional(),
+      http: z.array(z.unknown()).optional(),
+      llm: z.array(z.unknown()).optional(),
+      version: z.number().int().optional(),
+      definition: z.record(z.string(), z.unknown()).optional().describe("an unregistered definition to run instead"),
+      tests: z
+        .union([z.literal(true), z.array(z.string())])
+        .optional()
+        .describe("run the definition's test cases: all, or these"),
+      now: z.number().int().optional(),
+    }),
+    responses: {
+      "200": answer("the execution report, or test results {passed, failed, results}"),
+      ...errors(400, 401, 404, 413, 422),
+    },
+  }),
+  allow("workflows.test", { workflow: "id" }),
+  limitBody,
+  async (c) => {
+    const result = await testWorkflow(c.env, c.req.param("id"), await readJson(c, { allowEmpty: true }));
+    if (!result.ok) return errorResponse(c, result.error);
+    return c.json(result.value);
+  },
+);
 
 export interface TestCasesResult {
   workflowId: string;

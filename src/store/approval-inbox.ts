@@ -85,3 +85,25 @@ export async function linkOfReview(db: Database, query: ReviewQuery): Promise<Ap
     .orderBy(desc(approvals.createdAt))
     .get();
 }
+
+/**
+ * The unused, unexpired links of one step's review, newest first: what a decision through the
+ * API spends. Only the latest attempt and round are open; older ones the run has moved past.
+ */
+export async function openLinksOfStep(db: Database, runId: string, nodeId: string, now: number) {
+  const rows = await db
+    .select()
+    .from(approvals)
+    .where(
+      and(
+        eq(approvals.runId, runId),
+        eq(approvals.nodeId, nodeId),
+        eq(approvals.status, "pending"),
+        gt(approvals.expiresAt, now),
+      ),
+    )
+    .orderBy(desc(approvals.attempt), desc(approvals.round), desc(approvals.createdAt))
+    .all();
+  const latest = rows[0];
+  return latest ? rows.filter((row) => row.attempt === latest.attempt && row.round === latest.round) : [];
+}

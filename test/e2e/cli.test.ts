@@ -260,6 +260,8 @@ describe("signalbox run, runs and approvals", () => {
     const decided = await signalbox("approvals", "decide", started.runId, "confirm", "approve", "--comment", "go");
     expect(decided.code, decided.stderr).toBe(0);
     expect(decided.stdout).toContain("approve on confirm");
+    // Decided through the API with the key: recorded for the approver, by the key's holder.
+    expect(decided.stdout).toContain("recorded for ops@example.com by API_TOKEN");
     const followed = await signalbox("runs", "tail", started.runId);
     expect(followed.code).toBe(0);
     const report = await getReport(harness, started.runId);

@@ -56,6 +56,12 @@ const table: { call: string; json?: unknown; permission: string; allowed: Role[]
   },
   { call: `POST /api/runs/${noRun}/pause`, json: {}, permission: "runs.act", allowed: ["operator", "admin"] },
   { call: `POST /api/runs/${noRun}/resume`, permission: "runs.act", allowed: ["operator", "admin"] },
+  {
+    call: `POST /api/runs/${noRun}/approvals/ask`,
+    json: { decision: "approve" },
+    permission: "runs.act",
+    allowed: ["operator", "admin"],
+  },
   { call: `POST /api/runs/${noRun}/events/go`, json: {}, permission: "runs.act", allowed: ["operator", "admin"] },
   {
     call: "POST /api/runs/bulk",
@@ -142,7 +148,12 @@ describe("roles on every API route", () => {
     const called = table.map((row) => row.call);
     const uncovered = apiRoutes.filter((key) => {
       const [method, path = ""] = key.split(" ");
-      const pattern = new RegExp(`^${method} ${path.replace(/:[A-Za-z]+/g, "[^/]+").replace("*", ".+")}$`);
+      const pattern = new RegExp(
+        `^${method} ${path
+          .replace(/:[A-Za-z]+\{\.\+\}/g, ".+")
+          .replace(/:[A-Za-z]+/g, "[^/]+")
+          .replace("*", ".+")}$`,
+      );
       return !called.some((call) => pattern.test(call));
     });
     expect(uncovered).toEqual([]);

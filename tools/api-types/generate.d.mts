@@ -1,0 +1,1 @@
+export function generateApiTypes(document: object): Promise<string>;
