@@ -10,6 +10,7 @@ import { logLine } from "../lib/log";
 import { publicUrl } from "../lib/public-url";
 import type { LlmPort } from "../llm/types";
 import type { AttemptJob, AttemptResult } from "./attempt";
+import { type BenchRunInput, writeBenchRun } from "./bench-run";
 import type { Checkpointer } from "./checkpointer";
 import type { ChildReport, Children } from "./children";
 import type { ClaimInput, DispatchedSteps } from "./dispatched-steps";
@@ -197,6 +198,14 @@ export class RunObject extends DurableObject<Env> {
     this.storage.prepare();
     this.clock.armOnce(input.expiresAt);
     return { prepared: true };
+  }
+
+  /** `npm run bench` only (src/routes/bench.ts): a finished run written whole, as if it had run. */
+  async benchWrite(input: BenchRunInput): Promise<{ created: boolean }> {
+    if (this.env.BENCH !== "1" || this.state) return { created: false };
+    writeBenchRun(this.storage, input, Date.now(), publicUrl(this.env));
+    this.load();
+    return { created: true };
   }
 
   /** With `inline`, the report's context has its large values resolved instead of referenced. */
