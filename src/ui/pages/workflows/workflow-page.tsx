@@ -1,6 +1,7 @@
 import type { WorkflowDefinition } from "../../../definition/schema";
 import type { JsonChange } from "../../../lib/json-diff";
 import type { RunRow as Row } from "../../../store/run-search";
+import type { Can } from "../../can";
 import { ChangeRow } from "../../components/change-row";
 import { Time } from "../../format";
 import type { GraphLayout } from "../../graph/dag-layout";
@@ -122,7 +123,7 @@ function StartForm(props: { workflowId: string; start: WorkflowPageData["start"]
 }
 
 /** One workflow: its state and triggers, the graph of a version, its versions, recent runs, and a run to start. */
-export function WorkflowPage(props: WorkflowPageData & { csrf: string }) {
+export function WorkflowPage(props: WorkflowPageData & { csrf: string; can: Can }) {
   const { definition } = props;
   const id = encodeURIComponent(definition.id);
   return (
@@ -138,17 +139,19 @@ export function WorkflowPage(props: WorkflowPageData & { csrf: string }) {
           {props.notice}
         </p>
       ) : null}
-      <form class="actions" method="post" action={`/ui/workflows/${id}/${props.enabled ? "disable" : "enable"}`}>
-        <input type="hidden" name="csrf" value={props.csrf} />
-        <button type="submit" class={props.enabled ? "danger" : "primary"}>
-          {props.enabled ? "Disable" : "Enable"}
-        </button>
-        <span class="note">
-          {props.enabled
-            ? "Disabled, no trigger starts a run and the schedule stops; runs in flight go on."
-            : "Enabled, triggers start runs again; the schedule resumes from its next tick."}
-        </span>
-      </form>
+      {props.can("workflows.write") ? (
+        <form class="actions" method="post" action={`/ui/workflows/${id}/${props.enabled ? "disable" : "enable"}`}>
+          <input type="hidden" name="csrf" value={props.csrf} />
+          <button type="submit" class={props.enabled ? "danger" : "primary"}>
+            {props.enabled ? "Disable" : "Enable"}
+          </button>
+          <span class="note">
+            {props.enabled
+              ? "Disabled, no trigger starts a run and the schedule stops; runs in flight go on."
+              : "Enabled, triggers start runs again; the schedule resumes from its next tick."}
+          </span>
+        </form>
+      ) : null}
       <div class="grid-2">
         <section aria-labelledby="graph-title">
           <h2 id="graph-title">
@@ -192,14 +195,18 @@ export function WorkflowPage(props: WorkflowPageData & { csrf: string }) {
       {props.versions.length > 1 ? (
         <VersionDiff workflowId={definition.id} versions={props.versions} diff={props.diff} />
       ) : null}
-      <StartForm workflowId={definition.id} start={props.start} csrf={props.csrf} enabled={props.enabled} />
-      <TrialSection
-        workflowId={definition.id}
-        request={props.trial.request}
-        tests={definition.tests?.length ?? 0}
-        csrf={props.csrf}
-        {...(props.trial.result ? { trial: props.trial.result } : {})}
-      />
+      {props.can("runs.start") ? (
+        <StartForm workflowId={definition.id} start={props.start} csrf={props.csrf} enabled={props.enabled} />
+      ) : null}
+      {props.can("workflows.test") ? (
+        <TrialSection
+          workflowId={definition.id}
+          request={props.trial.request}
+          tests={definition.tests?.length ?? 0}
+          csrf={props.csrf}
+          {...(props.trial.result ? { trial: props.trial.result } : {})}
+        />
+      ) : null}
       <h2>Recent runs</h2>
       {props.runs.length === 0 ? (
         <p class="note">No runs yet.</p>
