@@ -95,7 +95,7 @@ export function DeadLettersPage(props: {
       </form>
       <p class="note">
         A dead letter is a failed run: its failing step used up its attempts and nothing will retry it on its own.
-        {canRequeue ? "Requeue retries its failed steps; steps that succeeded are not run again." : ""}
+        {canRequeue ? " Requeue retries its failed steps; steps that succeeded are not run again." : ""}
       </p>
       {props.letters.length === 0 ? (
         <div class="card empty">
