@@ -3,6 +3,7 @@ import type { JsonChange } from "../../../lib/json-diff";
 import type { RunRow as Row } from "../../../store/run-search";
 import type { Can } from "../../can";
 import { ChangeRow } from "../../components/change-row";
+import { ScrollTable } from "../../components/scroll-table";
 import { Time } from "../../format";
 import type { GraphLayout } from "../../graph/dag-layout";
 import { DagSvg } from "../../graph/dag-svg";
@@ -61,7 +62,7 @@ function VersionDiff(props: {
             v{props.diff.from} and v{props.diff.to} are the same definition.
           </p>
         ) : (
-          <div class="table-wrap diff">
+          <ScrollTable label="Changes between versions" class="diff">
             <table data-diff={`${props.diff.from}-${props.diff.to}`}>
               <caption>
                 From v{props.diff.from} to v{props.diff.to}: {props.diff.changes.length} changes
@@ -80,7 +81,7 @@ function VersionDiff(props: {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollTable>
         )
       ) : null}
     </section>
