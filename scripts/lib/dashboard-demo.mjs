@@ -129,21 +129,41 @@ export async function waitForRun(baseUrl, token, runId, done, timeoutMs = 30_000
   }
 }
 
-const settled = (report) => ["success", "failed", "cancelled", "waiting", "needs_review"].includes(report.status);
+/** The runs in D1 (what the lists, counts, inbox and metrics read), by id with their status. */
+async function listed(baseUrl, token) {
+  const response = await fetch(`${baseUrl}/api/runs?limit=100`, { headers: { authorization: `Bearer ${token}` } });
+  const body = await response.json();
+  return new Map(body.runs.map((run) => [run.runId, run.status]));
+}
 
-/** Registers the demo workflows and starts one run in each state; answers their ids. */
+/**
+ * Registers the demo workflows and starts one run in each state; answers their ids once every
+ * run has reached the state it is there to show and D1 lists it so, so every page shows the
+ * same data on every seeding (the screenshots depend on it).
+ */
 export async function seedDemo(baseUrl, token, deadPort) {
   for (const definition of demoWorkflows(deadPort)) await call(baseUrl, token, "/api/workflows", definition);
-  const start = async (workflowId, input) => {
+  const expected = new Map();
+  const start = async (workflowId, input, status) => {
     const { runId } = await call(baseUrl, token, `/api/workflows/${workflowId}/runs`, { input });
-    await waitForRun(baseUrl, token, runId, settled);
+    await waitForRun(baseUrl, token, runId, (report) => report.status === status);
+    expected.set(runId, status);
     return runId;
   };
-  return {
-    greetingLoud: await start("greeting", { name: "Ada", loud: true }),
-    greetingQuiet: await start("greeting", { name: "Grace", loud: false }),
-    orderFailed: await start("order-flow", { id: "A-17", quantity: 3, price: 50 }),
-    reminderWaiting: await start("reminder", { who: "Lin" }),
-    purchaseReview: await start("purchase", { item: "a standing desk", requester: "Grace" }),
+  const runs = {
+    greetingLoud: await start("greeting", { name: "Ada", loud: true }, "success"),
+    greetingQuiet: await start("greeting", { name: "Grace", loud: false }, "success"),
+    // Waiting between its retries first; failed once the last one has.
+    orderFailed: await start("order-flow", { id: "A-17", quantity: 3, price: 50 }, "failed"),
+    reminderWaiting: await start("reminder", { who: "Lin" }, "waiting"),
+    purchaseReview: await start("purchase", { item: "a standing desk", requester: "Grace" }, "needs_review"),
   };
+  // Checkpoints reach D1 behind the runs: wait until the lists agree with the runs themselves.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const rows = await listed(baseUrl, token);
+    if ([...expected].every(([runId, status]) => rows.get(runId) === status)) return runs;
+    if (Date.now() > deadline) throw new Error("the demo runs did not reach D1 in 30 s");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

@@ -2,9 +2,13 @@ import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { Env } from "../env";
 import { errorData } from "../errors";
+import { sortableId } from "../lib/ids";
+import type { BenchRunInput } from "../run/bench-run";
 import { openLinksQuery } from "../store/approval-inbox";
 import { database } from "../store/db";
 import { countRunsQuery, type RunSearch, searchRunsQuery } from "../store/run-search";
+import { getVersion } from "../store/workflows";
+import { runStub } from "../triggers/start-run";
 import { allow } from "./auth";
 import { errorResponse } from "./http-errors";
 import { isObject, readJson } from "./request";
@@ -83,6 +87,46 @@ benchRoutes.post("/seed-approvals", ...benchOnly, async (c) => {
   return c.json({ inserted: result.meta.changes });
 });
 
+/** The run object's bench-only write, declared here: no other caller has any business with it. */
+interface BenchRunApi {
+  benchWrite(input: BenchRunInput): Promise<{ created: boolean }>;
+}
+
+/**
+ * One finished run of a registered workflow's latest version, every step with `attemptsPerStep`
+ * attempts (the last one succeeding), written straight into a new run object
+ * (src/run/bench-run.ts): the benchmark's 1,000-step run with 3,000 attempts, without waiting
+ * for one to run.
+ */
+benchRoutes.post("/seed-run", ...benchOnly, async (c) => {
+  const body = await readJson(c);
+  const workflowId = isObject(body) ? body.workflowId : undefined;
+  const attemptsPerStep = isObject(body) ? body.attemptsPerStep : undefined;
+  if (
+    typeof workflowId !== "string" ||
+    typeof attemptsPerStep !== "number" ||
+    !Number.isSafeInteger(attemptsPerStep) ||
+    attemptsPerStep < 1 ||
+    attemptsPerStep > 10
+  ) {
+    return errorResponse(c, errorData("request.invalid", "send {workflowId, attemptsPerStep} (attemptsPerStep 1..10)"));
+  }
+  const stored = await getVersion(database(c.env.DB), workflowId);
+  if (!stored) return errorResponse(c, errorData("workflow.not_found", `no workflow ${workflowId.slice(0, 200)}`));
+  const runId = sortableId("run");
+  const stub = runStub(c.env, runId) as unknown as BenchRunApi;
+  await stub.benchWrite({
+    runId,
+    workflowId,
+    version: stored.version,
+    definition: stored.definition,
+    input: {},
+    trigger: { type: "manual", id: null, receivedAt: Date.now() },
+    attemptsPerStep,
+  });
+  return c.json({ runId }, 201);
+});
+
 interface Explained {
   name: string;
   plan: string;
@@ -125,8 +169,11 @@ benchRoutes.get("/plans", ...benchOnly, async (c) => {
   for (const [name, search] of Object.entries(filters)) {
     explained.push(await explain(c.env, `list: ${name}`, searchRunsQuery(db, search, { limit: 50 })));
   }
+  // No filter, a status, a workflow: the kept counts (run_counts). An error code: the runs' index.
   explained.push(await explain(c.env, "counts: none", countRunsQuery(db, {})));
+  explained.push(await explain(c.env, "counts: status", countRunsQuery(db, { status: "failed" })));
   explained.push(await explain(c.env, "counts: workflow", countRunsQuery(db, { workflowId: "bench-wf-3" })));
+  explained.push(await explain(c.env, "counts: error code", countRunsQuery(db, { errorCode: "node.timeout" })));
   explained.push(await explain(c.env, "approvals inbox", openLinksQuery(db, Date.now(), 50)));
   return c.json({ queries: explained });
 });

@@ -10,6 +10,7 @@ import { publicUrl } from "../lib/public-url";
 import type { LlmPort } from "../llm/types";
 import type { RunApi } from "../triggers/start-run";
 import type { AttemptJob, AttemptResult } from "./attempt";
+import { type BenchRunInput, writeBenchRun } from "./bench-run";
 import type { Checkpointer } from "./checkpointer";
 import type { ChildReport, Children, LinkApi } from "./children";
 import type { ClaimInput, DispatchedSteps } from "./dispatched-steps";
@@ -277,6 +278,14 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
     this.storage.prepare();
     this.clock.armOnce(input.expiresAt);
     return { prepared: true };
+  }
+
+  /** `npm run bench` only (src/routes/bench.ts): a finished run written whole, as if it had run. */
+  async benchWrite(input: BenchRunInput): Promise<{ created: boolean }> {
+    if (this.env.BENCH !== "1" || this.state) return { created: false };
+    writeBenchRun(this.storage, input, Date.now(), publicUrl(this.env));
+    this.load();
+    return { created: true };
   }
 
   /** With `inline`, the report's context has its large values resolved instead of referenced. */

@@ -17,16 +17,21 @@ const tables = [
 export type DeletedRows = Record<(typeof tables)[number][0], number>;
 
 export async function deleteRunRows(d1: D1Database, runId: string): Promise<DeletedRows> {
-  const results = await d1.batch(
+  // D1's `changes` counts what triggers did too (deleting a run also moves its `run_counts`
+  // row), so the runs deleted are counted from what the statement returns.
+  const results = await d1.batch<{ gone: number }>(
     tables.map(([table, column]) =>
       d1
-        .prepare(`DELETE FROM ${table} WHERE ${column} = ?1 OR (${column} > ?2 AND ${column} < ?3)`)
+        .prepare(
+          `DELETE FROM ${table} WHERE ${column} = ?1 OR (${column} > ?2 AND ${column} < ?3)${table === "runs" ? " RETURNING 1 AS gone" : ""}`,
+        )
         .bind(runId, ...descendantRange(runId)),
     ),
   );
   const counts = {} as DeletedRows;
   tables.forEach(([table], index) => {
-    counts[table] = results[index]?.meta.changes ?? 0;
+    const result = results[index];
+    counts[table] = table === "runs" ? (result?.results.length ?? 0) : (result?.meta.changes ?? 0);
   });
   return counts;
 }

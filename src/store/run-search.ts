@@ -1,7 +1,7 @@
-import { and, count, desc, eq, gte, lt, lte, or, type SQL } from "drizzle-orm";
+import { and, count, desc, eq, gt, gte, lt, lte, or, type SQL, sum } from "drizzle-orm";
 import type { Database } from "./db";
 import { encodeCursor } from "./runs";
-import { runs } from "./schema";
+import { runCounts, runs } from "./schema";
 
 /** The dashboard's run search: `listRuns`' filters plus time range, error code and run id prefix. */
 export interface RunSearch {
@@ -66,8 +66,32 @@ export async function searchRuns(
   return { runs: shown, nextCursor: rows.length > page.limit && last ? encodeCursor(last.createdAt, last.id) : null };
 }
 
-/** The counts' query, unrun. */
+/** Filters the kept counts cannot answer: with none of them, the counts come from `run_counts`. */
+function keptCountsAnswer(search: RunSearch): boolean {
+  return (
+    !search.parentRunId &&
+    !search.errorCode &&
+    search.createdFrom === undefined &&
+    search.createdTo === undefined &&
+    !search.idPrefix
+  );
+}
+
+/**
+ * The counts' query, unrun. With no filter but workflow (and status, which the counts leave
+ * out) they are read from `run_counts`, which triggers on `runs` keep exact; any other filter
+ * counts the matching runs through their index.
+ */
 export function countRunsQuery(db: Database, search: RunSearch) {
+  if (keptCountsAnswer(search)) {
+    const where = [gt(runCounts.count, 0)];
+    if (search.workflowId) where.push(eq(runCounts.workflowId, search.workflowId));
+    return db
+      .select({ status: runCounts.status, count: sum(runCounts.count).mapWith(Number) })
+      .from(runCounts)
+      .where(and(...where))
+      .groupBy(runCounts.status);
+  }
   const where = conditions(search, { status: false });
   return db
     .select({ status: runs.status, count: count() })

@@ -241,13 +241,18 @@ describe("the dashboard in a real browser", () => {
     await context.close();
   });
 
-  it("has no serious accessibility violations on any page", async () => {
+  it.each([
+    ["1280x800", { width: 1280, height: 800 }],
+    ["phone width", { width: 390, height: 844 }],
+  ])("has no serious accessibility violations on any page at %s", async (_, viewport) => {
     // axe is injected as a script of its own, which the pages' CSP would rightly block.
-    const context = await browser.newContext({ bypassCSP: true });
+    const context = await browser.newContext({ bypassCSP: true, viewport });
     const page = await context.newPage();
     await signIn(page);
     const found: string[] = [];
     for (const path of [
+      `/ui/runs/${runs.orderFailed}?step=charge`,
+      "/ui/runs/bulk?workflow=order-flow&action=rerun",
       "/ui/runs",
       `/ui/runs/${runs.greetingLoud}?step=shout`,
       `/ui/runs/${runs.greetingQuiet}?from=0&to=4`,

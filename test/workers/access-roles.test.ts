@@ -89,6 +89,7 @@ const table: { call: string; json?: unknown; permission: string; allowed: Role[]
   // The bench's routes answer 404 past the permission unless BENCH is on (it is not here).
   { call: "POST /api/__bench/seed-runs", json: {}, permission: "workflows.write", allowed: ["admin"] },
   { call: "POST /api/__bench/seed-approvals", json: {}, permission: "workflows.write", allowed: ["admin"] },
+  { call: "POST /api/__bench/seed-run", json: {}, permission: "workflows.write", allowed: ["admin"] },
   { call: "GET /api/__bench/plans", permission: "workflows.write", allowed: ["admin"] },
 ];
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { asKey, makeKey, setExpiry } from "./access-support";
 import { cookiePair, page } from "./dashboard-support";
 import { api, register, settle, startManual, token } from "./helpers";
+import { approvalWorkflow } from "./human-helpers";
 
 const definition = {
   id: "dash-keys",
@@ -107,5 +108,97 @@ describe("signing in to the dashboard with an API key", () => {
     const disable = await page("/ui/workflows/dash-keys/disable", { cookie: old, form: { csrf } });
     expect(disable.status).toBe(303);
     expect((await page("/ui/workflows/dash-keys/enable", { cookie: old, form: { csrf } })).status).toBe(303);
+  });
+
+  describe("offers on each page only what the signed-in role may do", () => {
+    /** One run in each state the pages act on: ended, failed (a dead letter) and waiting for a person. */
+    async function runsToAct() {
+      await register(definition);
+      await register({
+        id: "dash-roles-fail",
+        name: "Fails",
+        triggers: [{ type: "manual" }],
+        nodes: [{ id: "boom", type: "transform", config: { set: { x: "$error('boom')" } } }],
+        edges: [],
+      });
+      await register(approvalWorkflow("dash-roles-ask"));
+      const ended = await startManual("dash-keys");
+      const failed = await startManual("dash-roles-fail");
+      const asking = await startManual("dash-roles-ask", { item: "a desk", amount: 450 });
+      expect((await settle(ended)).status).toBe("success");
+      expect((await settle(failed)).status).toBe("failed");
+      expect((await settle(asking)).status).toBe("needs_review");
+      return { ended, failed, asking };
+    }
+
+    async function cookieFor(role: "viewer" | "operator" | "admin") {
+      const key = role === "admin" ? token : (await makeKey({ name: `as-${role}`, role })).key;
+      return cookiePair((await signInWith(key)).headers.get("set-cookie"));
+    }
+
+    /** What a page offers: the action links and the forms that would change something. */
+    async function offered(cookie: string, path: string) {
+      const html = await (await page(path, { cookie })).text();
+      return {
+        actions: [...html.matchAll(/data-action="([a-z]+)"/g)].map((match) => match[1]),
+        bulk: html.includes('action="/ui/runs/bulk"'),
+        ticks: html.includes('name="runId"'),
+        decide: html.includes('action="/ui/approvals/decide"'),
+        requeue: html.includes("/requeue"),
+        start: html.includes('action="/ui/workflows/dash-keys/runs"'),
+        toggle: /action="\/ui\/workflows\/dash-keys\/(enable|disable)"/.test(html),
+        trial: html.includes('action="/ui/workflows/dash-keys/test#try"'),
+        signOut: html.includes('action="/ui/logout"'),
+      };
+    }
+
+    it.each([
+      ["viewer", { ended: [], failed: [], lists: false, decide: false, workflow: [false, false, false] }],
+      [
+        "operator",
+        { ended: ["replay"], failed: ["retry", "replay"], lists: true, decide: true, workflow: [true, false, true] },
+      ],
+      [
+        "admin",
+        {
+          ended: ["replay", "delete"],
+          failed: ["retry", "replay", "delete"],
+          lists: true,
+          decide: true,
+          workflow: [true, true, true],
+        },
+      ],
+    ] as const)("as %s", async (role, expected) => {
+      const runs = await runsToAct();
+      const cookie = await cookieFor(role);
+      expect((await offered(cookie, `/ui/runs/${runs.ended}`)).actions).toEqual(expected.ended);
+      expect((await offered(cookie, `/ui/runs/${runs.failed}`)).actions).toEqual(expected.failed);
+      const list = await offered(cookie, "/ui/runs");
+      expect([list.bulk, list.ticks, list.signOut]).toEqual([expected.lists, expected.lists, true]);
+      expect((await offered(cookie, "/ui/dead-letters")).requeue).toBe(expected.lists);
+      const inbox = await (await page("/ui/approvals", { cookie })).text();
+      expect(inbox).toContain(`data-review="${runs.asking}/ask"`);
+      expect(inbox.includes('action="/ui/approvals/decide"')).toBe(expected.decide);
+      const workflow = await offered(cookie, "/ui/workflows/dash-keys");
+      expect([workflow.start, workflow.toggle, workflow.trial]).toEqual(expected.workflow);
+
+      // Pages that lead only to a refused form say so instead of showing it.
+      const confirmDelete = await page(`/ui/runs/${runs.ended}/confirm/delete`, { cookie });
+      expect(confirmDelete.status).toBe(role === "admin" ? 200 : 403);
+      const confirmRetry = await page(`/ui/runs/${runs.failed}/confirm/retry`, { cookie });
+      expect(confirmRetry.status).toBe(role === "viewer" ? 403 : 200);
+      const preview = await page("/ui/runs/bulk?action=cancel&workflow=dash-roles-ask", { cookie });
+      expect(preview.status).toBe(role === "viewer" ? 403 : 200);
+    });
+
+    it("refuses an operator's delete form as the API does, and keeps the run", async () => {
+      const { ended } = await runsToAct();
+      const cookie = await cookieFor("operator");
+      const csrf = await csrfOf(cookie);
+      const response = await page(`/ui/runs/${ended}/actions/delete`, { cookie, form: { csrf } });
+      expect(response.status).toBe(403);
+      expect(await response.text()).toContain("runs.delete");
+      expect((await api(`/api/runs/${ended}`)).status).toBe(200);
+    });
   });
 });

@@ -10,6 +10,7 @@ import { ApprovalsPage, type InboxEntry } from "../../ui/pages/approvals/approva
 import type { DecisionFailure } from "../../ui/pages/approvals/decision-form";
 import { closedMessages, type DecisionSource, decideOnLink } from "../approval-decision";
 import { parseDecision } from "../approval-input";
+import { canOf } from "./page-permissions";
 import { actorLabel, sessionActor } from "./session";
 import type { UiEnv } from "./types";
 
@@ -48,6 +49,7 @@ async function inbox(
       entries={await inboxEntries(c)}
       csrf={c.get("csrf")}
       actor={actorLabel(sessionActor(c))}
+      can={canOf(c)}
       notice={extra.notice}
       failure={extra.failure}
     />,

@@ -5,6 +5,7 @@ import { MessagePage } from "../../ui/pages/message-page";
 import { bulkFilterValues } from "../../ui/pages/runs/bulk-form";
 import { BulkOutcomePage, BulkPreviewPage } from "../../ui/pages/runs/bulk-page";
 import { bulkAction, bulkActions, maxRunIds } from "../bulk";
+import { canOf, notAllowedPage } from "./page-permissions";
 import { parseRunFilters, runsHref } from "./run-filters";
 import type { UiEnv } from "./types";
 
@@ -71,6 +72,8 @@ function refused(c: Context<UiEnv>, problem: string) {
 }
 
 bulkRoutes.get("/runs/bulk", async (c) => {
+  // The preview leads only to the action: a role that may not act is told so here.
+  if (!canOf(c)("runs.act")) return notAllowedPage(c, "runs.act");
   const request = bulkRequest(c.req.query(), c.req.queries("runId") ?? []);
   if ("problem" in request) return refused(c, request.problem);
   const preview = await bulkAction(c.env, { ...request.body, dryRun: true });

@@ -8,6 +8,7 @@ import { workflows } from "../../store/schema";
 import { DeadLettersPage } from "../../ui/pages/dead-letters/dead-letters-page";
 import { retryRun } from "../run-actions";
 import { requestedPath, safeNextPath } from "./next-path";
+import { canOf } from "./page-permissions";
 import type { UiEnv } from "./types";
 
 /** Dead letters and their requeue: the same listing and retry as /api/dead-letters. */
@@ -49,6 +50,7 @@ deadLetterPageRoutes.get("/dead-letters", async (c) => {
       problems={problems}
       back={requestedPath(c.req.url)}
       csrf={c.get("csrf")}
+      can={canOf(c)}
       {...(workflow ? { workflow } : {})}
       {...(next ? { nextHref: next } : {})}
       {...(notice ? { notice } : {})}

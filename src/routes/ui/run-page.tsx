@@ -7,10 +7,11 @@ import { operationsOf } from "../../store/operations";
 import { runStub } from "../../triggers/start-run";
 import { MessagePage } from "../../ui/pages/message-page";
 import { ConfirmPage, type ReplayForm } from "../../ui/pages/run/confirm-page";
-import { actionsFor, isRunAction, type RunAction } from "../../ui/pages/run/run-actions";
+import { actionPermission, actionsFor, isRunAction, type RunAction } from "../../ui/pages/run/run-actions";
 import { RunPage } from "../../ui/pages/run/run-page";
 import { cancelRun, pauseRun, replayRun, resumeRun, retryRun } from "../run-actions";
 import { requestedPath } from "./next-path";
+import { canOf, notAllowedPage } from "./page-permissions";
 import { parseReplayForm } from "./replay-input";
 import { deliverEventForm, eventFormFor } from "./run-event";
 import { parseRunQuery, runContext, runGraph } from "./run-view";
@@ -80,6 +81,7 @@ runPageRoutes.get("/runs/:runId", async (c) => {
       now={Date.now()}
       self={requestedPath(c.req.url)}
       csrf={c.get("csrf")}
+      can={canOf(c)}
       {...(query.step ? { step: query.step } : {})}
       {...(did && notices[did] ? { notice: notices[did] } : {})}
     />,
@@ -92,6 +94,7 @@ runPageRoutes.get("/runs/:runId/confirm/:action", async (c) => {
   const report = await loadReport(c, runId);
   if (!report) return notFound(c, runId);
   if (!isRunAction(action)) return notFound(c, `${runId}/${action}`);
+  if (!canOf(c)(actionPermission(action))) return notAllowedPage(c, actionPermission(action));
   if (!actionsFor(report.status).includes(action)) {
     return c.html(
       <MessagePage

@@ -6,6 +6,7 @@ import { countRunsByStatus, findRunRow, searchRuns } from "../../store/run-searc
 import { workflows } from "../../store/schema";
 import { RunRow } from "../../ui/pages/runs/run-row";
 import { RunsPage } from "../../ui/pages/runs/runs-page";
+import { canOf } from "./page-permissions";
 import { parseRunFilters } from "./run-filters";
 import type { UiEnv } from "./types";
 
@@ -32,6 +33,7 @@ runListRoutes.get("/runs", async (c) => {
       origin={new URL(c.req.url).origin}
       now={Date.now()}
       csrf={c.get("csrf")}
+      can={canOf(c)}
     />,
   );
 });

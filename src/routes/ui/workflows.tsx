@@ -15,6 +15,7 @@ import { WorkflowPage } from "../../ui/pages/workflows/workflow-page";
 import { WorkflowsPage } from "../../ui/pages/workflows/workflows-page";
 import { disableWorkflow, enableWorkflow } from "../workflow-state";
 import { testWorkflow } from "../workflow-test";
+import { canOf } from "./page-permissions";
 import type { UiEnv } from "./types";
 
 /** The workflows list, one workflow's page, starting a run, enabling and disabling. */
@@ -123,6 +124,7 @@ async function renderWorkflow(
       start={options.start ?? { input: JSON.stringify(example, null, 2) }}
       trial={options.trial ?? { request: JSON.stringify({ input: example, mocks: {} }, null, 2) }}
       csrf={c.get("csrf")}
+      can={canOf(c)}
       {...(notice === "enable" || notice === "disable" ? { notice: `The workflow is ${notice}d.` } : {})}
       {...(diff ? { diff } : {})}
     />,

@@ -1,5 +1,6 @@
 import type { ReviewInfo } from "../../../run/reviews";
 import type { OpenReview } from "../../../store/approval-inbox";
+import type { Can } from "../../can";
 import { Time } from "../../format";
 import { Shell } from "../../shell";
 import { type DecisionFailure, DecisionForm, reviewKey } from "./decision-form";
@@ -9,7 +10,13 @@ export interface InboxEntry {
   info: ReviewInfo;
 }
 
-function Entry(props: { entry: InboxEntry; csrf: string; prefix: string; failure?: DecisionFailure | undefined }) {
+function Entry(props: {
+  entry: InboxEntry;
+  csrf: string;
+  prefix: string;
+  canDecide: boolean;
+  failure?: DecisionFailure | undefined;
+}) {
   const { review, info } = props.entry;
   return (
     <article class="card" data-review={`${review.runId}/${review.nodeId}`} data-kind={info.kind}>
@@ -43,7 +50,9 @@ function Entry(props: { entry: InboxEntry; csrf: string; prefix: string; failure
           ? ` · decided so far: ${info.decisions.map((entry) => `${entry.approver} (${entry.decision})`).join(", ")}`
           : ""}
       </p>
-      <DecisionForm review={review} info={info} csrf={props.csrf} prefix={props.prefix} failure={props.failure} />
+      {props.canDecide ? (
+        <DecisionForm review={review} info={info} csrf={props.csrf} prefix={props.prefix} failure={props.failure} />
+      ) : null}
     </article>
   );
 }
@@ -53,17 +62,26 @@ export function ApprovalsPage(props: {
   entries: InboxEntry[];
   csrf: string;
   actor: string;
+  can: Can;
   notice?: { ok: boolean; text: string } | undefined;
   failure?: DecisionFailure | undefined;
 }) {
+  const canDecide = props.can("runs.act");
   return (
     <Shell title="Approvals" section="approvals" csrf={props.csrf}>
       <h1>Approvals</h1>
-      <p class="note">
-        Open requests for a person's decision (human steps, low-confidence LLM answers, escalations), oldest first. A
-        decision here uses the approver's link, exactly as opening it from the email would: it counts once, and the
-        audit trail records that {props.actor} made it from the dashboard.
-      </p>
+      {canDecide ? (
+        <p class="note">
+          Open requests for a person's decision (human steps, low-confidence LLM answers, escalations), oldest first. A
+          decision here uses the approver's link, exactly as opening it from the email would: it counts once, and the
+          audit trail records that {props.actor} made it from the dashboard.
+        </p>
+      ) : (
+        <p class="note">
+          Open requests for a person's decision (human steps, low-confidence LLM answers, escalations), oldest first.
+          Signed in as {props.actor}, you can read them; deciding needs a role that may act on runs.
+        </p>
+      )}
       {props.notice ? (
         <p class={`flash ${props.notice.ok ? "ok" : "bad"}`} role="status">
           {props.notice.text}
@@ -79,6 +97,7 @@ export function ApprovalsPage(props: {
             entry={entry}
             csrf={props.csrf}
             prefix={`r${index}-`}
+            canDecide={canDecide}
             failure={props.failure?.key === reviewKey(entry.review) ? props.failure : undefined}
           />
         ))

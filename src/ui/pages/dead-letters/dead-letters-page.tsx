@@ -1,4 +1,5 @@
 import type { DeadLetter } from "../../../store/operations";
+import type { Can } from "../../can";
 import { Time } from "../../format";
 import { Shell } from "../../shell";
 
@@ -10,7 +11,7 @@ function errorText(error: unknown): string {
   return error === null || error === undefined ? "" : JSON.stringify(error);
 }
 
-function Row(props: { letter: DeadLetter; csrf: string; back: string }) {
+function Row(props: { letter: DeadLetter; csrf: string; back: string; canRequeue: boolean }) {
   const { letter } = props;
   return (
     <tr data-run-id={letter.runId}>
@@ -37,16 +38,18 @@ function Row(props: { letter: DeadLetter; csrf: string; back: string }) {
           ))
         )}
       </td>
-      <td>
-        <form method="post" action={`/ui/dead-letters/${letter.runId}/requeue`}>
-          <input type="hidden" name="csrf" value={props.csrf} />
-          <input type="hidden" name="back" value={props.back} />
-          <label class="note">
-            <input type="checkbox" name="latest" value="true" /> on the latest version
-          </label>
-          <button type="submit">Requeue</button>
-        </form>
-      </td>
+      {props.canRequeue ? (
+        <td>
+          <form method="post" action={`/ui/dead-letters/${letter.runId}/requeue`}>
+            <input type="hidden" name="csrf" value={props.csrf} />
+            <input type="hidden" name="back" value={props.back} />
+            <label class="note">
+              <input type="checkbox" name="latest" value="true" /> on the latest version
+            </label>
+            <button type="submit">Requeue</button>
+          </form>
+        </td>
+      ) : null}
     </tr>
   );
 }
@@ -62,7 +65,9 @@ export function DeadLettersPage(props: {
   problems: string[];
   back: string;
   csrf: string;
+  can: Can;
 }) {
+  const canRequeue = props.can("runs.act");
   return (
     <Shell title="Dead letters" section="dead-letters" csrf={props.csrf}>
       <h1>Dead letters</h1>
@@ -90,7 +95,7 @@ export function DeadLettersPage(props: {
       </form>
       <p class="note">
         A dead letter is a failed run: its failing step used up its attempts and nothing will retry it on its own.
-        Requeue retries its failed steps; steps that succeeded are not run again.
+        {canRequeue ? " Requeue retries its failed steps; steps that succeeded are not run again." : ""}
       </p>
       {props.letters.length === 0 ? (
         <div class="card empty">
@@ -107,12 +112,12 @@ export function DeadLettersPage(props: {
                   Failed
                 </th>
                 <th scope="col">Failed steps</th>
-                <th scope="col">Requeue</th>
+                {canRequeue ? <th scope="col">Requeue</th> : null}
               </tr>
             </thead>
             <tbody>
               {props.letters.map((letter) => (
-                <Row letter={letter} csrf={props.csrf} back={props.back} />
+                <Row letter={letter} csrf={props.csrf} back={props.back} canRequeue={canRequeue} />
               ))}
             </tbody>
           </table>

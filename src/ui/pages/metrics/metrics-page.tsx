@@ -1,5 +1,6 @@
 import type { MetricsReport } from "../../../routes/metrics-format";
 import type { SeriesBucket } from "../../../store/metrics-series";
+import { ScrollTable } from "../../components/scroll-table";
 import { formatDuration } from "../../format";
 import { Shell } from "../../shell";
 import { BarChart, RunsChart, StatusLegend } from "./charts";
@@ -93,7 +94,7 @@ export function MetricsPage(props: {
       {steps.length === 0 ? (
         <p class="note">No step ran in this window.</p>
       ) : (
-        <div class="table-wrap">
+        <ScrollTable label="Steps by p95 duration">
           <table id="steps">
             <thead>
               <tr>
@@ -123,7 +124,7 @@ export function MetricsPage(props: {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollTable>
       )}
     </Shell>
   );

@@ -1,6 +1,7 @@
 import type { JsonChange } from "../../../lib/json-diff";
 import type { ExecutionReport } from "../../../run/report";
 import { ChangeRow } from "../../components/change-row";
+import { ScrollTable } from "../../components/scroll-table";
 import { Time } from "../../format";
 import { JsonBlock } from "./json-block";
 
@@ -90,7 +91,7 @@ export function ContextView(props: {
             No changes from v{diff.from} to v{diff.to}.
           </p>
         ) : (
-          <div class="table-wrap diff">
+          <ScrollTable label="Changes between versions" class="diff">
             <table data-diff={`${diff.from}-${diff.to}`}>
               <caption>
                 From v{diff.from} to v{diff.to}: {diff.changes.length} changes
@@ -109,7 +110,7 @@ export function ContextView(props: {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollTable>
         )
       ) : null}
     </section>

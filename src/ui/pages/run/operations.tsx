@@ -1,3 +1,4 @@
+import { ScrollTable } from "../../components/scroll-table";
 import { Time } from "../../format";
 
 export interface OperationRow {
@@ -17,7 +18,7 @@ export function Operations(props: { operations: OperationRow[]; runId: string })
       {props.operations.length === 0 ? (
         <p class="note">Nobody has paused, resumed, retried, replayed or cancelled this run.</p>
       ) : (
-        <div class="table-wrap">
+        <ScrollTable label="Operations on this run">
           <table>
             <thead>
               <tr>
@@ -47,7 +48,7 @@ export function Operations(props: { operations: OperationRow[]; runId: string })
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollTable>
       )}
     </section>
   );

@@ -1,4 +1,6 @@
+import type { Permission } from "../../../auth/roles";
 import { isActiveStatus } from "../../../routes/ui/run-filters";
+import type { Can } from "../../can";
 
 export const runActions = ["cancel", "pause", "resume", "retry", "replay", "event", "delete"] as const;
 export type RunAction = (typeof runActions)[number];
@@ -56,11 +58,21 @@ export function actionsFor(status: string): RunAction[] {
   return ["replay", "delete"];
 }
 
-/** Links to confirmation pages: a GET never changes anything, the confirmation's POST does. */
-export function RunActions(props: { runId: string; status: string }) {
+/** What an action needs, as the API's route for it does: deleting is `runs.delete`, the rest `runs.act`. */
+export function actionPermission(action: RunAction): Permission {
+  return action === "delete" ? "runs.delete" : "runs.act";
+}
+
+/**
+ * Links to confirmation pages: a GET never changes anything, the confirmation's POST does.
+ * Only the actions the signed-in role may take are offered.
+ */
+export function RunActions(props: { runId: string; status: string; can: Can }) {
+  const offered = actionsFor(props.status).filter((action) => props.can(actionPermission(action)));
+  if (offered.length === 0) return null;
   return (
     <div class="actions">
-      {actionsFor(props.status).map((action) => (
+      {offered.map((action) => (
         <a
           class={`button${actionText[action].danger ? " danger" : ""}`}
           href={`/ui/runs/${props.runId}/confirm/${action}`}

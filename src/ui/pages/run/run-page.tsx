@@ -1,5 +1,6 @@
 import { isActiveStatus } from "../../../routes/ui/run-filters";
 import type { ExecutionReport } from "../../../run/report";
+import type { Can } from "../../can";
 import { StatusBadge } from "../../components/status-badge";
 import { formatDuration, Time } from "../../format";
 import type { GraphLayout } from "../../graph/dag-layout";
@@ -84,7 +85,7 @@ function Facts(props: { report: ExecutionReport; now: number }) {
 }
 
 /** One run: what it is doing (live while it moves), its graph, timeline, steps and context. */
-export function RunPage(props: RunPageData & { csrf: string }) {
+export function RunPage(props: RunPageData & { csrf: string; can: Can }) {
   const { report } = props;
   const active = isActiveStatus(report.status);
   const stepHref = (nodeId: string) => `/ui/runs/${report.runId}?step=${encodeURIComponent(nodeId)}#step`;
@@ -113,7 +114,7 @@ export function RunPage(props: RunPageData & { csrf: string }) {
             ))}
           </div>
         ) : null}
-        <RunActions runId={report.runId} status={report.status} />
+        <RunActions runId={report.runId} status={report.status} can={props.can} />
         {report.error ? (
           <div class="card">
             <h2>Error</h2>

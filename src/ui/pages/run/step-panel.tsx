@@ -1,11 +1,12 @@
 import type { StepReport } from "../../../run/report";
+import { ScrollTable } from "../../components/scroll-table";
 import { StatusBadge } from "../../components/status-badge";
 import { formatDuration, Time } from "../../format";
 import { JsonBlock } from "./json-block";
 
 function Attempts(props: { step: StepReport }) {
   return (
-    <div class="table-wrap">
+    <ScrollTable label="Attempts">
       <table>
         <caption>Attempts</caption>
         <thead>
@@ -37,7 +38,7 @@ function Attempts(props: { step: StepReport }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollTable>
   );
 }
 
@@ -50,7 +51,7 @@ function LlmCalls(props: { llm: NonNullable<StepReport["llm"]> }) {
         {usage.calls} calls · {usage.inputTokens} tokens in · {usage.outputTokens} out · ${usage.costUsd.toFixed(4)}
         {usage.unpricedCalls > 0 ? ` (${usage.unpricedCalls} unpriced)` : ""}
       </p>
-      <div class="table-wrap">
+      <ScrollTable label="LLM calls">
         <table>
           <thead>
             <tr>
@@ -87,7 +88,7 @@ function LlmCalls(props: { llm: NonNullable<StepReport["llm"]> }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollTable>
     </div>
   );
 }
@@ -105,7 +106,7 @@ function Review(props: { review: NonNullable<StepReport["review"]> }) {
       {review.decisions.length === 0 ? (
         <p>No decision yet.</p>
       ) : (
-        <div class="table-wrap">
+        <ScrollTable label="Decisions">
           <table>
             <thead>
               <tr>
@@ -128,7 +129,7 @@ function Review(props: { review: NonNullable<StepReport["review"]> }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollTable>
       )}
       {review.undelivered.length > 0 ? <p class="error">Not delivered to: {review.undelivered.join(", ")}</p> : null}
     </div>

@@ -1,3 +1,5 @@
+import { raw } from "hono/html";
+import { escapeHtml } from "../../../lib/html";
 import type { AttemptReport, ExecutionReport, StepReport } from "../../../run/report";
 import { StatusBadge } from "../../components/status-badge";
 import { formatDuration } from "../../format";
@@ -22,8 +24,9 @@ export function runSpan(report: ExecutionReport, now: number): Span {
   return { start, end: Math.max(end, start + 1) };
 }
 
+/** Hundredths of the scale are finer than any screen: shorter numbers, a smaller page. */
 function at(span: Span, time: number): number {
-  return ((time - span.start) / (span.end - span.start)) * scale;
+  return Math.round(((time - span.start) / (span.end - span.start)) * scale * 100) / 100;
 }
 
 /** Why a step sat between attempts, or after its last one: the gap is drawn as its own mark. */
@@ -36,40 +39,27 @@ function waitReason(step: StepReport, attempt: AttemptReport): string {
   return step.review ? "waiting for a person" : "waiting";
 }
 
-function Bars(props: { step: StepReport; span: Span; now: number }) {
-  const { step, span, now } = props;
-  const marks = [];
+/**
+ * A step's bars as one SVG string, every text escaped: a run can have thousands of attempts,
+ * and building an element tree per mark cost ten times the JSON report (docs/benchmarks.md).
+ */
+export function barsSvg(step: StepReport, span: Span, now: number): string {
+  let marks = "";
   for (const [index, attempt] of step.history.entries()) {
     const end = attempt.endedAt ?? now;
     const next = step.history[index + 1];
     const gapEnd = next ? next.startedAt : step.endedAt;
     if (gapEnd !== null && gapEnd !== undefined && gapEnd > end) {
-      marks.push(
-        <line class="gap" x1={at(span, end)} x2={at(span, gapEnd)} y1="9" y2="9">
-          <title>{`${waitReason(step, attempt)}: ${formatDuration(gapEnd - end)}`}</title>
-        </line>,
-      );
+      const title = `${waitReason(step, attempt)}: ${formatDuration(gapEnd - end)}`;
+      marks += `<line class="gap" x1="${at(span, end)}" x2="${at(span, gapEnd)}" y1="9" y2="9"><title>${escapeHtml(title)}</title></line>`;
     }
     const x = at(span, attempt.startedAt);
     const outcome = attempt.endedAt === undefined ? "running" : (attempt.outcome ?? "running");
-    marks.push(
-      <rect
-        class={`bar o-${outcome}`}
-        x={x}
-        y="2"
-        width={Math.max(3, at(span, end) - x)}
-        height="14"
-        data-attempt={attempt.attempt}
-      >
-        <title>{`attempt ${attempt.attempt}: ${outcome}, ${formatDuration(end - attempt.startedAt)}${attempt.errorCode ? ` (${attempt.errorCode})` : ""}`}</title>
-      </rect>,
-    );
+    const width = Math.max(3, Math.round((at(span, end) - x) * 100) / 100);
+    const title = `attempt ${attempt.attempt}: ${outcome}, ${formatDuration(end - attempt.startedAt)}${attempt.errorCode ? ` (${attempt.errorCode})` : ""}`;
+    marks += `<rect class="bar o-${escapeHtml(outcome)}" x="${x}" y="2" width="${width}" height="14" data-attempt="${attempt.attempt}"><title>${escapeHtml(title)}</title></rect>`;
   }
-  return (
-    <svg viewBox={`0 0 ${scale} 18`} preserveAspectRatio="none" aria-hidden="true">
-      {marks}
-    </svg>
-  );
+  return `<svg viewBox="0 0 ${scale} 18" preserveAspectRatio="none" aria-hidden="true">${marks}</svg>`;
 }
 
 /** One row per step, one bar per attempt, gaps (backoff, waits) as dashed marks between. */
@@ -117,9 +107,7 @@ export function Timeline(props: {
                 {step.skip ? <div class="note">{skipNote(step.skip.reason)}</div> : null}
               </td>
               <td class="hide-narrow">{step.attempts}</td>
-              <td class="bars">
-                <Bars step={step} span={span} now={props.now} />
-              </td>
+              <td class="bars">{raw(barsSvg(step, span, props.now))}</td>
               <td class="hide-narrow">{formatDuration(step.durationMs)}</td>
             </tr>
           ))}

@@ -43,8 +43,8 @@ export function BulkPreviewPage(props: {
       <h1>Bulk {preview.action}: preview</h1>
       <p>
         {props.runIds.length > 0 ? `${count(props.runIds.length, "run")} ticked; ` : ""}
-        {preview.matched} runs match; {preview.wouldAct} would be sent <strong>{preview.action}</strong>, the others are
-        skipped. Nothing has been done yet.
+        {preview.matched === 1 ? "1 run matches" : `${preview.matched} runs match`}; {preview.wouldAct} would be sent{" "}
+        <strong>{preview.action}</strong>, the others are skipped. Nothing has been done yet.
         {preview.truncated ? " More runs match than one bulk action takes: narrow the filters to reach the rest." : ""}
       </p>
       <div class="table-wrap">

@@ -1,6 +1,7 @@
 import { runStatuses } from "../../../engine/state";
 import { type RunFilters, runsHref } from "../../../routes/ui/run-filters";
 import type { RunRow as Row } from "../../../store/run-search";
+import type { Can } from "../../can";
 import { StatusBadge } from "../../components/status-badge";
 import { Shell } from "../../shell";
 import { BulkForm } from "./bulk-form";
@@ -75,7 +76,25 @@ function EmptyState(props: { filtered: boolean; origin: string }) {
   );
 }
 
-export function RunsPage(props: RunsPageData & { csrf: string }) {
+/** The table of runs; with ticks and the bulk controls around it for a role that may act on runs. */
+function RunTable(props: { filters: RunFilters; runs: Row[]; now: number; selectable: boolean }) {
+  const { filters, selectable } = props;
+  return (
+    <div class="table-wrap">
+      <table id="runs">
+        <caption>Newest first{filters.cursor ? " (an older page)" : ""}</caption>
+        <RunTableHead selectable={selectable} />
+        <tbody>
+          {props.runs.map((run) => (
+            <RunRow run={run} now={props.now} selectable={selectable} />
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function RunsPage(props: RunsPageData & { csrf: string; can: Can }) {
   const { filters } = props;
   const filtered = Object.keys(filters.values).some((name) => name !== "cursor");
   return (
@@ -92,21 +111,13 @@ export function RunsPage(props: RunsPageData & { csrf: string }) {
       <StatusCounts filters={filters} counts={props.counts} />
       {props.runs.length === 0 ? (
         <EmptyState filtered={filtered || filters.cursor !== undefined} origin={props.origin} />
-      ) : (
+      ) : props.can("runs.act") ? (
         <form id="bulk-select" method="get" action="/ui/runs/bulk">
           <BulkForm values={filters.values} />
-          <div class="table-wrap">
-            <table id="runs">
-              <caption>Newest first{filters.cursor ? " (an older page)" : ""}</caption>
-              <RunTableHead selectable />
-              <tbody>
-                {props.runs.map((run) => (
-                  <RunRow run={run} now={props.now} selectable />
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <RunTable filters={filters} runs={props.runs} now={props.now} selectable />
         </form>
+      ) : (
+        <RunTable filters={filters} runs={props.runs} now={props.now} selectable={false} />
       )}
       <nav class="pager" aria-label="Pages">
         {filters.cursor ? <a href={runsHref(filters.values, { cursor: undefined })}>Newest runs</a> : <span />}

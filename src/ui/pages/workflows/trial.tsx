@@ -1,5 +1,6 @@
 import type { TestCasesResult } from "../../../routes/workflow-test";
 import type { DryRunReport } from "../../../run/dry-run";
+import { ScrollTable } from "../../components/scroll-table";
 import { StatusBadge } from "../../components/status-badge";
 import { JsonBlock } from "../run/json-block";
 
@@ -15,7 +16,7 @@ function DryRunResult(props: { report: DryRunReport }) {
       <p>
         Dry run: <StatusBadge status={report.status} /> — nothing was sent or recorded.
       </p>
-      <div class="table-wrap">
+      <ScrollTable label="Dry run steps">
         <table>
           <thead>
             <tr>
@@ -38,7 +39,7 @@ function DryRunResult(props: { report: DryRunReport }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollTable>
       {report.error ? <JsonBlock value={report.error} label="Dry run error" /> : null}
       <JsonBlock value={report.context} label="Dry run context" />
     </div>
@@ -52,7 +53,7 @@ function TestResults(props: { result: TestCasesResult }) {
       <p>
         Test cases of v{result.version}: {result.passed} passed, {result.failed} failed.
       </p>
-      <div class="table-wrap">
+      <ScrollTable label="Test case results">
         <table>
           <thead>
             <tr>
@@ -79,7 +80,7 @@ function TestResults(props: { result: TestCasesResult }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollTable>
     </div>
   );
 }

@@ -1,7 +1,9 @@
 import type { WorkflowDefinition } from "../../../definition/schema";
 import type { JsonChange } from "../../../lib/json-diff";
 import type { RunRow as Row } from "../../../store/run-search";
+import type { Can } from "../../can";
 import { ChangeRow } from "../../components/change-row";
+import { ScrollTable } from "../../components/scroll-table";
 import { Time } from "../../format";
 import type { GraphLayout } from "../../graph/dag-layout";
 import { DagSvg } from "../../graph/dag-svg";
@@ -60,7 +62,7 @@ function VersionDiff(props: {
             v{props.diff.from} and v{props.diff.to} are the same definition.
           </p>
         ) : (
-          <div class="table-wrap diff">
+          <ScrollTable label="Changes between versions" class="diff">
             <table data-diff={`${props.diff.from}-${props.diff.to}`}>
               <caption>
                 From v{props.diff.from} to v{props.diff.to}: {props.diff.changes.length} changes
@@ -79,7 +81,7 @@ function VersionDiff(props: {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollTable>
         )
       ) : null}
     </section>
@@ -122,7 +124,7 @@ function StartForm(props: { workflowId: string; start: WorkflowPageData["start"]
 }
 
 /** One workflow: its state and triggers, the graph of a version, its versions, recent runs, and a run to start. */
-export function WorkflowPage(props: WorkflowPageData & { csrf: string }) {
+export function WorkflowPage(props: WorkflowPageData & { csrf: string; can: Can }) {
   const { definition } = props;
   const id = encodeURIComponent(definition.id);
   return (
@@ -138,17 +140,19 @@ export function WorkflowPage(props: WorkflowPageData & { csrf: string }) {
           {props.notice}
         </p>
       ) : null}
-      <form class="actions" method="post" action={`/ui/workflows/${id}/${props.enabled ? "disable" : "enable"}`}>
-        <input type="hidden" name="csrf" value={props.csrf} />
-        <button type="submit" class={props.enabled ? "danger" : "primary"}>
-          {props.enabled ? "Disable" : "Enable"}
-        </button>
-        <span class="note">
-          {props.enabled
-            ? "Disabled, no trigger starts a run and the schedule stops; runs in flight go on."
-            : "Enabled, triggers start runs again; the schedule resumes from its next tick."}
-        </span>
-      </form>
+      {props.can("workflows.write") ? (
+        <form class="actions" method="post" action={`/ui/workflows/${id}/${props.enabled ? "disable" : "enable"}`}>
+          <input type="hidden" name="csrf" value={props.csrf} />
+          <button type="submit" class={props.enabled ? "danger" : "primary"}>
+            {props.enabled ? "Disable" : "Enable"}
+          </button>
+          <span class="note">
+            {props.enabled
+              ? "Disabled, no trigger starts a run and the schedule stops; runs in flight go on."
+              : "Enabled, triggers start runs again; the schedule resumes from its next tick."}
+          </span>
+        </form>
+      ) : null}
       <div class="grid-2">
         <section aria-labelledby="graph-title">
           <h2 id="graph-title">
@@ -192,14 +196,18 @@ export function WorkflowPage(props: WorkflowPageData & { csrf: string }) {
       {props.versions.length > 1 ? (
         <VersionDiff workflowId={definition.id} versions={props.versions} diff={props.diff} />
       ) : null}
-      <StartForm workflowId={definition.id} start={props.start} csrf={props.csrf} enabled={props.enabled} />
-      <TrialSection
-        workflowId={definition.id}
-        request={props.trial.request}
-        tests={definition.tests?.length ?? 0}
-        csrf={props.csrf}
-        {...(props.trial.result ? { trial: props.trial.result } : {})}
-      />
+      {props.can("runs.start") ? (
+        <StartForm workflowId={definition.id} start={props.start} csrf={props.csrf} enabled={props.enabled} />
+      ) : null}
+      {props.can("workflows.test") ? (
+        <TrialSection
+          workflowId={definition.id}
+          request={props.trial.request}
+          tests={definition.tests?.length ?? 0}
+          csrf={props.csrf}
+          {...(props.trial.result ? { trial: props.trial.result } : {})}
+        />
+      ) : null}
       <h2>Recent runs</h2>
       {props.runs.length === 0 ? (
         <p class="note">No runs yet.</p>
