@@ -17,6 +17,7 @@ export const permissions = [
   "files.write",
   "outbox.read",
   "keys.manage",
+  "audit.read",
 ] as const;
 export type Permission = (typeof permissions)[number];
 

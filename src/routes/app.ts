@@ -2,6 +2,8 @@ import { Hono } from "hono";
 import type { Env } from "../env";
 import { errorData } from "../errors";
 import { approvalRoutes } from "./approvals";
+import { auditRoutes } from "./audit";
+import { auditTrail } from "./audit-trail";
 import { allow, requireApiToken } from "./auth";
 import { benchRoutes } from "./bench";
 import { deadLetterRoutes } from "./dead-letters";
@@ -37,11 +39,13 @@ export function createApp() {
     });
   });
   app.get("/health", (c) => c.json({ ok: true }));
+  app.use("*", auditTrail);
 
   app.route("/api/schema", workflowSchemaRoutes);
   app.use("/api/*", requireApiToken);
   app.get("/api/openapi.json", allow("api.read", { filtered: true }), (c) => c.json(openApiDocument));
   app.route("/api/keys", keyRoutes);
+  app.route("/api/audit", auditRoutes);
   app.route("/api/workflows", workflowRoutes);
   app.route("/api/runs", runRoutes);
   app.route("/api/runs", runEventRoutes);

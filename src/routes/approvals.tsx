@@ -12,6 +12,7 @@ import { type ApprovalFormValues, ApprovalPage } from "../ui/approval-page";
 import { MessagePage } from "../ui/message-page";
 import { closedMessages, decideOnLink } from "./approval-decision";
 import { type DecisionInput, parseDecision } from "./approval-input";
+import { noteAudit } from "./audit-trail";
 import { errorResponse } from "./http-errors";
 import { isObject, limitBody, readForm, readJson } from "./request";
 
@@ -115,6 +116,11 @@ async function findLink(
   return { token, tokenHash, row };
 }
 
+/** The link's approver is who acted through it, on the link's run. */
+function approverNote(row: ApprovalRow) {
+  return { actor: { kind: "approver", id: row.approver, name: row.approver } as const, runId: row.runId };
+}
+
 function query(row: ApprovalRow) {
   return { runId: row.runId, nodeId: row.nodeId, attempt: row.attempt, round: row.round, approver: row.approver };
 }
@@ -170,6 +176,7 @@ approvalRoutes.post("/:token", limitBody, async (c) => {
     approver: row?.approver,
   });
   const answer = async (problem: Problem, row?: ApprovalRow, decision?: string) => {
+    noteAudit(c, { code: problem.code });
     await recordAudit(db, { ...auditOf(row), decision, outcome: problem.outcome }).catch(() => undefined);
     return isForm ? problemPage(c, problem) : errorResponse(c, errorData(problem.code, problem.message));
   };
@@ -184,8 +191,12 @@ approvalRoutes.post("/:token", limitBody, async (c) => {
   }
   const link = await findLink(c);
   // A forged, used or expired link is refused as such, whatever the body says.
-  if ("problem" in link) return answer(link.problem, link.row);
+  if ("problem" in link) {
+    if (link.row) noteAudit(c, approverNote(link.row));
+    return answer(link.problem, link.row);
+  }
   const { row } = link;
+  noteAudit(c, approverNote(row));
   let sent: FormData | Json;
   try {
     sent = isForm ? await readForm(c) : await readJson(c);
@@ -210,6 +221,7 @@ approvalRoutes.post("/:token", limitBody, async (c) => {
   } catch (thrown) {
     const message = (thrown as Error).message;
     await recordAudit(db, { ...auditOf(row), outcome: "invalid", details: { message } }).catch(() => undefined);
+    noteAudit(c, { code: "approval.invalid" });
     if (!form) return errorResponse(c, errorData("approval.invalid", message));
     const csrf = await csrfToken(secret(c.env), link.tokenHash);
     return c.html(

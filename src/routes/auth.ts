@@ -5,6 +5,7 @@ import type { Env } from "../env";
 import { fail } from "../errors";
 import { touchApiKey } from "../store/api-keys";
 import { database } from "../store/db";
+import { attemptedActor, noteAudit } from "./audit-trail";
 import { runWorkflowId } from "./run-scope";
 
 declare module "hono" {
@@ -33,7 +34,10 @@ export const requireApiToken: MiddlewareHandler<{ Bindings: Env }> = async (c, n
   if (!match?.[1]) fail("auth.missing_token", "missing `Authorization: Bearer <token>` header");
   const now = Date.now();
   const result = await authenticateToken(c.env, match[1].trim(), now);
-  if ("error" in result) fail(result.error.code, result.error.message);
+  if ("error" in result) {
+    noteAudit(c, { actor: attemptedActor(match[1]) });
+    fail(result.error.code, result.error.message);
+  }
   c.set("principal", result.principal);
   if (result.touch) afterResponse(c, touchApiKey(database(c.env.DB), result.touch.keyId, now, lastUsedEvery));
   await next();

@@ -1,5 +1,6 @@
 import { runStatuses, skipReasons, stepStatuses } from "../engine/state";
 import { errorStatus } from "../errors";
+import { auditPaths } from "./openapi-audit";
 import { error, errorResponses, idParam, json } from "./openapi-common";
 import { keyPaths } from "./openapi-keys";
 
@@ -91,6 +92,7 @@ export const openApiDocument = {
   security: [{ bearer: [] }],
   paths: withForbidden({
     ...keyPaths,
+    ...auditPaths,
     "/api/workflows": {
       get: { summary: "List workflows", responses: { "200": { description: "workflows" }, ...errorResponses(401) } },
       post: {

@@ -12,6 +12,7 @@ import { getVersion, listVersions, listWorkflows, registerVersion } from "../sto
 import { filesBucketName } from "../triggers/r2-events";
 import { applySchedule, configFromRow, scheduleStub } from "../triggers/schedules";
 import { startRun } from "../triggers/start-run";
+import { noteAudit } from "./audit-trail";
 import { allow } from "./auth";
 import { errorResponse } from "./http-errors";
 import { isObject, limitBody, queryInteger, readJson } from "./request";
@@ -59,6 +60,7 @@ workflowRoutes.post("/", allow("workflows.write"), limitBody, async (c) => {
     });
   }
   // Subscriptions and the schedule row commit in the same batch as the version.
+  noteAudit(c, { workflowId: result.definition.id });
   const also = triggerStatements(c.env.DB, result.definition, { defaultBucket: filesBucketName(c.env), now });
   let version: number;
   try {

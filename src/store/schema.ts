@@ -325,3 +325,42 @@ export const dashboardSignOuts = sqliteTable("dashboard_sign_outs", {
   sessionId: text("session_id").primaryKey(),
   expiresAt: integer("expires_at").notNull(),
 });
+
+// ---- access: the audit trail --------------------------------------------------------------------
+
+/**
+ * Every request that changed something, and every refused one (src/routes/audit-trail.ts). Rows
+ * are only appended: `seq` is the primary key and each row carries the hash of the row before
+ * (`prev_hash`) and its own (`hash`, SHA-256 over a canonical form), so `GET /api/audit/verify`
+ * finds a row changed or removed in D1 itself. Two writers that read the same last row cannot
+ * both append after it: the second insert fails on `seq` and reads again (src/store/audit-log.ts).
+ */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    seq: integer("seq").primaryKey(),
+    at: integer("at").notNull(),
+    /** token, key, access, session:token, session:key, approver, anonymous. */
+    actorKind: text("actor_kind").notNull(),
+    /** The key's id, `api-token`, an Access email, an approver's address; null when nobody said. */
+    actorId: text("actor_id"),
+    actorName: text("actor_name"),
+    /** `<METHOD> <route>`, such as `POST /api/runs/:id/cancel`. */
+    action: text("action").notNull(),
+    workflowId: text("workflow_id"),
+    runId: text("run_id"),
+    status: integer("status").notNull(),
+    /** The error code of a refused or failed request; null when it succeeded. */
+    code: text("code"),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    prevHash: text("prev_hash").notNull(),
+    hash: text("hash").notNull(),
+  },
+  (table) => [
+    index("audit_log_at").on(table.at),
+    index("audit_log_actor").on(table.actorId, table.seq),
+    index("audit_log_run").on(table.runId, table.seq),
+    index("audit_log_workflow").on(table.workflowId, table.seq),
+  ],
+);

@@ -11,6 +11,8 @@ describe("GET /api/openapi.json", () => {
     };
     expect(document.openapi).toBe("3.1.0");
     expect(Object.keys(document.paths).sort()).toEqual([
+      "/api/audit",
+      "/api/audit/verify",
       "/api/dead-letters",
       "/api/dead-letters/{runId}/requeue",
       "/api/email/rejections",

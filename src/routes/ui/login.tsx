@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { authenticateToken } from "../../auth/authenticate";
 import { LoginPage } from "../../ui/pages/login-page";
+import { attemptedActor, noteAudit, principalActor } from "../audit-trail";
 import { limitBody } from "../request";
 import { checkForm } from "./guard";
 import { safeNextPath } from "./next-path";
@@ -38,10 +39,13 @@ loginRoutes.post("/login", limitBody, async (c) => {
       ? await authenticateToken(c.env, given.trim(), Date.now())
       : undefined;
   if (!signIn || "error" in signIn) {
+    noteAudit(c, { actor: attemptedActor(given), code: signIn?.error.code ?? "auth.missing_token" });
     return c.html(<LoginPage next={next} configured error={signInRefusal(signIn?.error.code)} />, 401);
   }
   // The pages show every workflow: a key limited to some signs in to the API only.
+  noteAudit(c, { actor: principalActor(signIn.principal) });
   if (signIn.principal.workflows !== null || signIn.principal.role === "trigger") {
+    noteAudit(c, { code: "auth.forbidden" });
     return c.html(
       <LoginPage
         next={next}

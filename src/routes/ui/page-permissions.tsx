@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { type Permission, roleAllows } from "../../auth/roles";
 import { MessagePage } from "../../ui/pages/message-page";
+import { noteAudit } from "../audit-trail";
 import type { UiEnv } from "./types";
 
 /**
@@ -22,6 +23,7 @@ export const requirePagePermission: MiddlewareHandler<UiEnv> = async (c, next) =
   const permission = pagePermission(c.req.path);
   const session = c.get("session");
   if (!roleAllows(session.role, permission)) {
+    noteAudit(c, { code: "auth.forbidden" });
     return c.html(
       <MessagePage
         title="Not allowed"
