@@ -289,6 +289,18 @@ export const openApiDocument = {
         responses: { "200": { description: "cancelled" }, ...errorResponses(401, 404, 409) },
       },
     },
+    "/api/runs/{runId}/hold": {
+      post: {
+        summary: "Keep the run whatever its retention says, until the hold is lifted",
+        parameters: [idParam("runId")],
+        responses: { "200": { description: "{runId, held, heldAt, deleteAfter: null}" }, ...errorResponses(401, 404) },
+      },
+      delete: {
+        summary: "Lift the hold: the run is deleted at its deleteAfter again",
+        parameters: [idParam("runId")],
+        responses: { "200": { description: "{runId, held, heldAt, deleteAfter}" }, ...errorResponses(401, 404) },
+      },
+    },
     // ---- operations ----
     "/api/runs/{runId}/retry": {
       post: {

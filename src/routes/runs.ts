@@ -5,6 +5,7 @@ import { fail, isErrorData } from "../errors";
 import { isRunId } from "../lib/ids";
 import { deleteRun } from "../run/delete-run";
 import { database } from "../store/db";
+import { retentionOf, setHold } from "../store/run-deletion";
 import { decodeCursor, listRuns } from "../store/runs";
 import { runStub } from "../triggers/start-run";
 import { allow } from "./auth";
@@ -49,9 +50,13 @@ function inlineParam(value: string | undefined): boolean {
 
 runRoutes.get("/:runId", allow("runs.read", { run: "runId" }), async (c) => {
   const runId = checkRunId(c.req.param("runId"));
-  const report = await runStub(c.env, runId).report({ inline: inlineParam(c.req.query("inline")) });
+  const [report, retention] = await Promise.all([
+    runStub(c.env, runId).report({ inline: inlineParam(c.req.query("inline")) }),
+    retentionOf(c.env.DB, runId),
+  ]);
   if (!report) fail("run.not_found", `no run ${runId}`);
-  return c.json(report);
+  // Retention as D1 holds it: a moment after the run ends, its checkpoint brings deleteAfter.
+  return c.json({ ...report, deleteAfter: retention?.deleteAfter ?? null, heldAt: retention?.heldAt ?? null });
 });
 
 runRoutes.get("/:runId/context", allow("runs.read", { run: "runId" }), async (c) => {
@@ -61,6 +66,22 @@ runRoutes.get("/:runId/context", allow("runs.read", { run: "runId" }), async (c)
   if (!result) fail("run.not_found", `no run ${runId}`);
   if ("error" in result && isErrorData(result.error)) return errorResponse(c, result.error);
   return c.json({ runId, ...result });
+});
+
+/** A hold keeps the run whatever its retention says, until it is lifted. */
+runRoutes.post("/:runId/hold", allow("runs.act", { run: "runId" }), async (c) => {
+  const runId = checkRunId(c.req.param("runId"));
+  if (!(await setHold(c.env.DB, runId, Date.now()))) fail("run.not_found", `no run ${runId}`);
+  const retention = await retentionOf(c.env.DB, runId);
+  return c.json({ runId, held: true, heldAt: retention?.heldAt ?? null, deleteAfter: null });
+});
+
+/** Lifting the hold: the run is deleted at its time again (at the next tick, if that has passed). */
+runRoutes.delete("/:runId/hold", allow("runs.act", { run: "runId" }), async (c) => {
+  const runId = checkRunId(c.req.param("runId"));
+  if (!(await setHold(c.env.DB, runId, null))) fail("run.not_found", `no run ${runId}`);
+  const retention = await retentionOf(c.env.DB, runId);
+  return c.json({ runId, held: false, heldAt: null, deleteAfter: retention?.deleteAfter ?? null });
 });
 
 /** Deletes an ended run: its blobs, its object's storage and its D1 rows. Later reads are 404. */

@@ -21,6 +21,7 @@ import type { Mailer } from "./mailer";
 import type { OperationResult, ReplaySeed, ReplayStart, RetryInput, RetryResult, RunOperations } from "./operations";
 import { type LoadedPlan, loadPlan } from "./plans";
 import { buildReport, type ExecutionReport, reportOutput } from "./report";
+import { deleteAfterOf } from "./retention";
 import {
   type DecideInput,
   type DecideResult,
@@ -399,7 +400,7 @@ export class RunObject extends DurableObject<Env> {
     const result = transition(this.loaded.plan, this.state, event, Date.now());
     if (!result.changed) return;
     this.state = result.state;
-    this.storage.persist(result, this.setup.triggerType);
+    this.storage.persist(result, this.setup.triggerType, deleteAfterOf(result.state, this.setup.definition, this.env));
     this.steps.prune(result.state, result.changedSteps);
     let timersChanged = false;
     let mail = false;

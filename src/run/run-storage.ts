@@ -11,7 +11,7 @@ export interface RunSetup {
 }
 
 export type OutboxEntry =
-  | { kind: "run"; state: Omit<RunState, "steps">; triggerType: string }
+  | { kind: "run"; state: Omit<RunState, "steps">; triggerType: string; deleteAfter?: number | null }
   | { kind: "step"; runId: string; step: StepState; updatedAt: number }
   | { kind: "context"; runId: string; version: number; nodeId: string | null; patch: JsonObject; createdAt: number };
 
@@ -170,11 +170,11 @@ export class RunStorage {
   }
 
   /** Writes what a transition changed: run header, touched steps, context, timers, outbox. */
-  persist(transition: Transition, triggerType: string): void {
+  persist(transition: Transition, triggerType: string, deleteAfter: number | null = null): void {
     const { state } = transition;
     const { steps: _steps, ...header } = state;
     this.sql.exec("INSERT OR REPLACE INTO run (id, state) VALUES (1, ?)", JSON.stringify(header));
-    this.enqueue("run", { kind: "run", state: header, triggerType });
+    this.enqueue("run", { kind: "run", state: header, triggerType, deleteAfter });
     for (const nodeId of transition.changedSteps) {
       const step = state.steps[nodeId];
       if (!step) continue;

@@ -6,7 +6,16 @@ import { auditLog } from "./schema";
 
 /** Who made a request, as the audit trail names them. */
 export interface AuditActor {
-  kind: "token" | "key" | "access" | "session:token" | "session:key" | "session:access" | "approver" | "anonymous";
+  kind:
+    | "token"
+    | "key"
+    | "access"
+    | "session:token"
+    | "session:key"
+    | "session:access"
+    | "approver"
+    | "system"
+    | "anonymous";
   id: string | null;
   name: string | null;
 }

@@ -46,6 +46,14 @@ export const runs = sqliteTable(
     llmCostUsd: real("llm_cost_usd").notNull().default(0),
     /** A child run (map item, loop iteration, subworkflow call): the run whose step started it. */
     parentRunId: text("parent_run_id"),
+    /**
+     * Retention: when the watchdog deletes this ended run (its end plus its workflow's retention
+     * for its status); null while it runs, for child runs (deleted with their parent) and when kept
+     * forever. Written by the run's checkpoints (src/run/retention.ts).
+     */
+    deleteAfter: integer("delete_after"),
+    /** A hold (`POST /api/runs/:id/hold`) keeps the run whatever `delete_after` says. */
+    heldAt: integer("held_at"),
   },
   (table) => [
     index("runs_created").on(table.createdAt, table.id),
@@ -57,6 +65,8 @@ export const runs = sqliteTable(
     index("runs_workflow_status_created").on(table.workflowId, table.status, table.createdAt, table.id),
     // The dashboard's error code filter, newest first.
     index("runs_error_created").on(table.errorCode, table.createdAt, table.id),
+    // The watchdog's retention sweep: the runs due for deletion, oldest due first, without holds.
+    index("runs_delete_after").on(table.deleteAfter, table.id).where(sql`delete_after IS NOT NULL AND held_at IS NULL`),
   ],
 );
 

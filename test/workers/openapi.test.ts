@@ -29,6 +29,7 @@ describe("GET /api/openapi.json", () => {
       "/api/runs/{runId}/context",
       "/api/runs/{runId}/context/diff",
       "/api/runs/{runId}/events/{name}",
+      "/api/runs/{runId}/hold",
       "/api/runs/{runId}/operations",
       "/api/runs/{runId}/pause",
       "/api/runs/{runId}/replay",

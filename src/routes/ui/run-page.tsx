@@ -4,6 +4,7 @@ import { deleteRun } from "../../run/delete-run";
 import type { ExecutionReport } from "../../run/report";
 import { database } from "../../store/db";
 import { operationsOf } from "../../store/operations";
+import { retentionOf } from "../../store/run-deletion";
 import { runStub } from "../../triggers/start-run";
 import { MessagePage } from "../../ui/pages/message-page";
 import { ConfirmPage, type ReplayForm } from "../../ui/pages/run/confirm-page";
@@ -64,10 +65,11 @@ runPageRoutes.get("/runs/:runId", async (c) => {
   const report = await loadReport(c, runId);
   if (!report) return notFound(c, runId);
   const query = parseRunQuery(c.req.query(), report);
-  const [graph, context, operations] = await Promise.all([
+  const [graph, context, operations, retention] = await Promise.all([
     runGraph(c.env, report),
     runContext(c.env, report, query),
     operationsOf(database(c.env.DB), runId),
+    retentionOf(c.env.DB, runId),
   ]);
   const did = c.req.query("did");
   return c.html(
@@ -76,6 +78,7 @@ runPageRoutes.get("/runs/:runId", async (c) => {
       graph={graph}
       context={context}
       operations={operations}
+      {...(retention ? { retention } : {})}
       problems={query.problems}
       now={Date.now()}
       self={requestedPath(c.req.url)}
