@@ -55,7 +55,7 @@ export function roleAllows(role: Role, permission: Permission): boolean {
  * key to those workflows; null means every workflow.
  */
 export interface Principal {
-  kind: "token" | "key";
+  kind: "token" | "key" | "access";
   id: string;
   name: string;
   role: Role;

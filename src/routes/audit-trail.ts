@@ -31,12 +31,14 @@ export function noteAudit(c: Context, note: AuditNote): void {
 
 export function principalActor(principal: Principal): AuditActor {
   if (principal.kind === "key") return { kind: "key", id: principal.id, name: principal.name };
+  if (principal.kind === "access") return { kind: "access", id: principal.id, name: principal.name };
   return { kind: "token", id: principal.id, name: principal.name };
 }
 
 function sessionActor(session: Session): AuditActor {
   const { actor } = session;
   if (actor.kind === "key") return { kind: "session:key", id: actor.id, name: actor.name };
+  if (actor.kind === "access") return { kind: "session:access", id: actor.id, name: actor.name };
   return { kind: "session:token", id: "api-token", name: actor.name };
 }
 

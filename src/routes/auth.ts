@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
+import { accessHeader, accessSetup, verifyAccessToken } from "../auth/access";
 import { authenticateToken, lastUsedEvery } from "../auth/authenticate";
 import { inScope, type Permission, type Principal, roleAllows } from "../auth/roles";
 import type { Env } from "../env";
@@ -27,12 +28,34 @@ function afterResponse(c: Context, work: Promise<unknown>): void {
   }
 }
 
+/**
+ * The person behind a Cf-Access-Jwt-Assertion, when Access is set up; undefined when it is not
+ * (the request then needs a bearer token). A token that does not verify is refused with its code.
+ */
+async function accessPrincipal(env: Env, assertion: string, now: number): Promise<Principal | undefined> {
+  const setup = accessSetup(env);
+  if ("off" in setup) return undefined;
+  if ("error" in setup) fail(setup.error.code, setup.error.message);
+  const result = await verifyAccessToken(setup.config, assertion, now);
+  if ("error" in result) fail(result.error.code, result.error.message, { details: result.error.details });
+  return result.principal;
+}
+
 /** Every /api route: a bearer token that is the API_TOKEN or a live API key. */
 export const requireApiToken: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
   const header = c.req.header("authorization") ?? "";
   const match = /^Bearer\s+(.+)$/i.exec(header);
-  if (!match?.[1]) fail("auth.missing_token", "missing `Authorization: Bearer <token>` header");
   const now = Date.now();
+  const assertion = c.req.header(accessHeader);
+  // A bearer token wins; without one, a request that came through Cloudflare Access is its person.
+  if (!match?.[1] && assertion) {
+    const principal = await accessPrincipal(c.env, assertion, now);
+    if (principal) {
+      c.set("principal", principal);
+      return next();
+    }
+  }
+  if (!match?.[1]) fail("auth.missing_token", "missing `Authorization: Bearer <token>` header");
   const result = await authenticateToken(c.env, match[1].trim(), now);
   if ("error" in result) {
     noteAudit(c, { actor: attemptedActor(match[1]) });

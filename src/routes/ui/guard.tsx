@@ -1,8 +1,12 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler, Next } from "hono";
+import { type AccessResult, accessHeader, accessSetup, verifyAccessToken } from "../../auth/access";
 import type { Env } from "../../env";
+import { errorData, errorStatus } from "../../errors";
+import { MessagePage } from "../../ui/pages/message-page";
+import { noteAudit, principalActor } from "../audit-trail";
 import { csrfToken, isCsrfToken } from "./csrf";
 import { loginPath, requestedPath } from "./next-path";
-import { readSession } from "./session";
+import { readSession, type Session, sessionSecret } from "./session";
 import type { UiEnv } from "./types";
 
 /** The origins a dashboard form may come from: the request's own, and PUBLIC_URL's. */
@@ -33,6 +37,10 @@ export function isSameOrigin(request: Request, env: Env): boolean {
 /** Pages without a session go to sign-in and come back; fragments tell htmx to go there. */
 export const requireSession: MiddlewareHandler<UiEnv> = async (c, next) => {
   const state = await readSession(c);
+  const assertion = c.req.header(accessHeader);
+  if (!("session" in state) && assertion && !("off" in accessSetup(c.env))) {
+    return accessSession(c, assertion, next);
+  }
   if (!("session" in state)) {
     const back = c.req.method === "GET" ? requestedPath(c.req.url) : "/ui/runs";
     const target = loginPath(c.req.header("hx-request") ? (c.req.header("hx-current-url") ?? back) : back);
@@ -46,6 +54,41 @@ export const requireSession: MiddlewareHandler<UiEnv> = async (c, next) => {
   c.set("csrf", await csrfToken(c.env, state.session));
   await next();
 };
+
+/**
+ * Behind Cloudflare Access the dashboard needs no sign-in: each request's Access token is
+ * verified and stands for a session of its person, with the role ACCESS_ROLES gives them (a
+ * trigger role, like a trigger key, is for the API only). Forms still need the form token,
+ * derived from the token's subject and issue time.
+ */
+async function accessSession(c: Context<UiEnv>, assertion: string, next: Next) {
+  const setup = accessSetup(c.env);
+  const result: AccessResult =
+    "config" in setup
+      ? await verifyAccessToken(setup.config, assertion, Date.now())
+      : { error: "error" in setup ? setup.error : errorData("auth.access_not_configured", "Access is not set up") };
+  if ("error" in result || result.principal.role === "trigger" || sessionSecret(c.env) === undefined) {
+    const code = "error" in result ? result.error.code : "auth.forbidden";
+    const message =
+      "error" in result
+        ? `Cloudflare Access let this request through, but Signalbox refused its token: ${result.error.message}.`
+        : sessionSecret(c.env) === undefined
+          ? "The dashboard needs API_TOKEN or SESSION_SECRET set to sign its forms."
+          : "Your Access role is for the API only.";
+    noteAudit(c, { code, ...("error" in result ? {} : { actor: principalActor(result.principal) }) });
+    const status = "error" in result ? (errorStatus[result.error.code] as 401 | 403 | 503) : 403;
+    return c.html(<MessagePage title="Not signed in" message={message} />, status);
+  }
+  const session: Session = {
+    id: `access:${result.tokenId}`,
+    actor: { kind: "access", id: result.email, name: result.email },
+    role: result.principal.role,
+    expiresAt: result.expiresAt,
+  };
+  c.set("session", session);
+  c.set("csrf", await csrfToken(c.env, session));
+  await next();
+}
 
 export type FormCheck = { ok: true; form: FormData } | { ok: false; reason: "origin" | "token" | "body" };
 
