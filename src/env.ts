@@ -69,6 +69,8 @@ export interface Env {
   ACCESS_AUD?: string;
   /** JSON `{"<role>": ["<email | *@domain | group:name | *>", ...]}`. */
   ACCESS_ROLES?: string;
+  /** Counts failed authentications and approval-link guesses per client address (src/auth/rate-limit.ts). */
+  AUTH_LIMITER?: RateLimit;
   // ---- retention (src/run/retention.ts, src/triggers/retention.ts) ----
   /** How long ended runs are kept by how they ended, unless their definition says: durations; unset or "0" keeps them. */
   RETENTION_SUCCESS?: string;

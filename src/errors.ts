@@ -32,6 +32,8 @@ export const errorStatus = {
   "auth.access_no_role": 403,
   // The team's keys could not be fetched: the request may be repeated.
   "auth.access_unavailable": 503,
+  // Too many failed sign-ins or approval-link guesses from one address: Retry-After says when to try again.
+  "auth.rate_limited": 429,
   "key.invalid": 422,
   "key.not_found": 404,
   "route.not_found": 404,

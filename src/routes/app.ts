@@ -19,6 +19,7 @@ import { outboxRoutes } from "./outbox";
 import { runEventRoutes } from "./run-events";
 import { runOperationRoutes } from "./run-operations";
 import { runRoutes } from "./runs";
+import { securityHeaders } from "./security-headers";
 import { dashboardRoutes } from "./ui/dashboard";
 import { workflowSchemaRoutes } from "./workflow-schema";
 import { workflowTestRoutes } from "./workflow-test";
@@ -27,6 +28,7 @@ import { workflowRoutes } from "./workflows";
 export function createApp() {
   const app = new Hono<{ Bindings: Env }>();
   app.onError(handleError);
+  app.use("*", securityHeaders);
   app.notFound((c) => errorResponse(c, errorData("route.not_found", `no route ${c.req.method} ${c.req.path}`)));
 
   // A browser asking for the root gets the dashboard; API clients get the map of the API.

@@ -1,5 +1,6 @@
 import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { blockedFor, clientAddress, countFailure } from "../auth/rate-limit";
 import type { Env } from "../env";
 import { type ErrorCode, errorData, errorStatus, toErrorData } from "../errors";
 import type { Json } from "../lib/json";
@@ -59,6 +60,17 @@ function unreadable(thrown: unknown): Problem {
   return { code: error.code, title: "Request not readable", message: error.message, outcome: "unreadable" };
 }
 
+/** 429 with Retry-After: too many links that matched nothing, from this address. */
+function tooManyGuesses(c: Context<{ Bindings: Env }>, waitMs: number): Problem {
+  c.header("Retry-After", String(Math.ceil(waitMs / 1000)));
+  return {
+    code: "auth.rate_limited",
+    title: "Too many attempts",
+    message: `Too many approval links from your address did not match. Try again in ${Math.ceil(waitMs / 1000)} seconds.`,
+    outcome: "rate_limited",
+  };
+}
+
 function closedProblem(reason: ClosedReason, info: ReviewInfo): Problem {
   if (reason === "expired") return problems.expired;
   const detail = reason === "run_ended" ? ` (the run is ${info.runStatus})` : "";
@@ -106,11 +118,23 @@ async function findLink(
   c: Context<{ Bindings: Env }>,
 ): Promise<Link | { problem: Problem; tokenHash?: string; row?: ApprovalRow }> {
   const token = c.req.param("token") ?? "";
+  const now = Date.now();
+  const address = clientAddress(c);
+  const wait = blockedFor("approval", address, now);
+  if (wait !== undefined) return { problem: tooManyGuesses(c, wait) };
+  /** A link that matches nothing is a guess: it spends the address's budget. */
+  const guessed = async (tokenHash?: string) => {
+    const over = await countFailure(c.env, "approval", address, now);
+    return {
+      problem: over === undefined ? problems.notFound : tooManyGuesses(c, over),
+      ...(tokenHash ? { tokenHash } : {}),
+    };
+  };
   // Anything that cannot be a token we issued is not looked up at all.
-  if (!isTokenShape(token)) return { problem: problems.notFound };
+  if (!isTokenShape(token)) return guessed();
   const tokenHash = await hashToken(token);
   const row = await findApproval(database(c.env.DB), tokenHash);
-  if (!row) return { problem: problems.notFound, tokenHash };
+  if (!row) return guessed(tokenHash);
   if (row.status !== "pending") return { problem: problems.used, tokenHash, row };
   if (row.expiresAt <= Date.now()) return { problem: problems.expired, tokenHash, row };
   return { token, tokenHash, row };

@@ -1,9 +1,10 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { accessHeader, accessSetup, verifyAccessToken } from "../auth/access";
 import { authenticateToken, lastUsedEvery } from "../auth/authenticate";
+import { blockedFor, clientAddress, countFailure } from "../auth/rate-limit";
 import { inScope, type Permission, type Principal, roleAllows } from "../auth/roles";
 import type { Env } from "../env";
-import { fail } from "../errors";
+import { errorStatus, fail, toErrorData } from "../errors";
 import { touchApiKey } from "../store/api-keys";
 import { database } from "../store/db";
 import { attemptedActor, noteAudit } from "./audit-trail";
@@ -43,17 +44,37 @@ async function accessPrincipal(env: Env, assertion: string, now: number): Promis
 
 /** Every /api route: a bearer token that is the API_TOKEN or a live API key. */
 export const requireApiToken: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
+  const now = Date.now();
+  const address = clientAddress(c);
+  const wait = blockedFor("auth", address, now);
+  if (wait !== undefined) tooManyFailures(wait);
+  const principal = await identify(c, now).catch(async (thrown: unknown) => {
+    // A refused credential (401) spends the client's budget; over it, the answer is 429.
+    const error = toErrorData(thrown);
+    if (errorStatus[error.code] === 401) {
+      const over = await countFailure(c.env, "auth", address, now);
+      if (over !== undefined) tooManyFailures(over);
+    }
+    throw thrown;
+  });
+  c.set("principal", principal);
+  await next();
+};
+
+export function tooManyFailures(waitMs: number): never {
+  fail("auth.rate_limited", "too many failed attempts from this address: wait before trying again", {
+    retryAfterMs: waitMs,
+  });
+}
+
+/** The caller: a bearer token, or (without one) the person Cloudflare Access let through. */
+async function identify(c: Context<{ Bindings: Env }>, now: number): Promise<Principal> {
   const header = c.req.header("authorization") ?? "";
   const match = /^Bearer\s+(.+)$/i.exec(header);
-  const now = Date.now();
   const assertion = c.req.header(accessHeader);
-  // A bearer token wins; without one, a request that came through Cloudflare Access is its person.
   if (!match?.[1] && assertion) {
     const principal = await accessPrincipal(c.env, assertion, now);
-    if (principal) {
-      c.set("principal", principal);
-      return next();
-    }
+    if (principal) return principal;
   }
   if (!match?.[1]) fail("auth.missing_token", "missing `Authorization: Bearer <token>` header");
   const result = await authenticateToken(c.env, match[1].trim(), now);
@@ -61,10 +82,9 @@ export const requireApiToken: MiddlewareHandler<{ Bindings: Env }> = async (c, n
     noteAudit(c, { actor: attemptedActor(match[1]) });
     fail(result.error.code, result.error.message);
   }
-  c.set("principal", result.principal);
   if (result.touch) afterResponse(c, touchApiKey(database(c.env.DB), result.touch.keyId, now, lastUsedEvery));
-  await next();
-};
+  return result.principal;
+}
 
 export interface AllowOptions {
   /** The route parameter holding a workflow id: a key limited to other workflows gets 404. */

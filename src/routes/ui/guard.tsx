@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler, Next } from "hono";
 import { type AccessResult, accessHeader, accessSetup, verifyAccessToken } from "../../auth/access";
+import { blockedFor, clientAddress, countFailure } from "../../auth/rate-limit";
 import type { Env } from "../../env";
 import { errorData, errorStatus } from "../../errors";
 import { MessagePage } from "../../ui/pages/message-page";
@@ -62,6 +63,10 @@ export const requireSession: MiddlewareHandler<UiEnv> = async (c, next) => {
  * derived from the token's subject and issue time.
  */
 async function accessSession(c: Context<UiEnv>, assertion: string, next: Next) {
+  const now = Date.now();
+  const address = clientAddress(c);
+  const wait = blockedFor("auth", address, now);
+  if (wait !== undefined) return tooManyAccessFailures(c, wait);
   const setup = accessSetup(c.env);
   const result: AccessResult =
     "config" in setup
@@ -76,6 +81,10 @@ async function accessSession(c: Context<UiEnv>, assertion: string, next: Next) {
           ? "The dashboard needs API_TOKEN or SESSION_SECRET set to sign its forms."
           : "Your Access role is for the API only.";
     noteAudit(c, { code, ...("error" in result ? {} : { actor: principalActor(result.principal) }) });
+    if ("error" in result && errorStatus[result.error.code] === 401) {
+      const over = await countFailure(c.env, "auth", address, now);
+      if (over !== undefined) return tooManyAccessFailures(c, over);
+    }
     const status = "error" in result ? (errorStatus[result.error.code] as 401 | 403 | 503) : 403;
     return c.html(<MessagePage title="Not signed in" message={message} />, status);
   }
@@ -88,6 +97,17 @@ async function accessSession(c: Context<UiEnv>, assertion: string, next: Next) {
   c.set("session", session);
   c.set("csrf", await csrfToken(c.env, session));
   await next();
+}
+
+function tooManyAccessFailures(c: Context<UiEnv>, waitMs: number) {
+  c.header("Retry-After", String(Math.ceil(waitMs / 1000)));
+  return c.html(
+    <MessagePage
+      title="Too many attempts"
+      message="Too many refused sign-ins from your address. Try again in a minute."
+    />,
+    429,
+  );
 }
 
 export type FormCheck = { ok: true; form: FormData } | { ok: false; reason: "origin" | "token" | "body" };
