@@ -56,12 +56,20 @@ export const auditPaths = {
   "/api/audit/verify": {
     get: {
       summary: "Checks the hash chain and names the first entry that does not hold (admin)",
+      parameters: [
+        query("from", "the seq to start at (checked against the entry before it); default the oldest"),
+        query("limit", "entries to check, 1 to 100000 (default 100000)"),
+      ],
       responses: {
         "200": json({
           type: "object",
           properties: {
             ok: { type: "boolean" },
             checked: { type: "integer" },
+            next: {
+              type: ["integer", "null"],
+              description: "where to go on with ?from= when the walk stopped at its limit",
+            },
             broken: {
               type: "object",
               properties: {
@@ -73,7 +81,7 @@ export const auditPaths = {
             },
           },
         }),
-        ...errorResponses(401, 403),
+        ...errorResponses(400, 401, 403),
       },
     },
   },

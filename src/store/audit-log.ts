@@ -172,7 +172,14 @@ export async function listAudit(db: Database, filter: AuditFilter) {
 }
 
 export type Verification =
-  | { ok: true; checked: number; first: number | null; last: number | null }
+  | {
+      ok: true;
+      checked: number;
+      first: number | null;
+      last: number | null;
+      /** Where to go on (`?from=`) when the walk stopped at its limit; null when it reached the end. */
+      next: number | null;
+    }
   | {
       ok: false;
       checked: number;
@@ -184,19 +191,35 @@ const verifyPage = 500;
 /**
  * Walks the chain from its oldest entry: each entry's hash must be its own canonical form's,
  * its `prev_hash` the entry before's, and its `seq` one more. The oldest entry's `prev_hash` is
- * taken as given: retention removes entries from the start of the chain.
+ * taken as given: retention removes entries from the start of the chain. A walk from `from`
+ * checks that entry against the one before it, so walks of `limit` entries each, one after the
+ * other, check the same as one walk.
  */
-export async function verifyAudit(db: Database): Promise<Verification> {
+export async function verifyAudit(
+  db: Database,
+  options: { from?: number; limit?: number } = {},
+): Promise<Verification> {
   let checked = 0;
   let first: number | null = null;
   let previous: AuditEntry | undefined;
+  const limit = options.limit ?? Number.MAX_SAFE_INTEGER;
+  if (options.from !== undefined) {
+    const before = await db
+      .select()
+      .from(auditLog)
+      .where(eq(auditLog.seq, options.from - 1))
+      .get();
+    if (before) previous = toEntry(before);
+  }
+  let start = options.from ?? 0;
   for (;;) {
+    if (checked >= limit) return { ok: true, checked, first, last: previous?.seq ?? null, next: start };
     const rows = await db
       .select()
       .from(auditLog)
-      .where(previous ? gte(auditLog.seq, previous.seq + 1) : undefined)
+      .where(gte(auditLog.seq, start))
       .orderBy(asc(auditLog.seq))
-      .limit(verifyPage)
+      .limit(Math.min(verifyPage, limit - checked))
       .all();
     for (const row of rows) {
       const entry = toEntry(row);
@@ -211,9 +234,12 @@ export async function verifyAudit(db: Database): Promise<Verification> {
       if (expected !== entry.hash) return broken(checked, entry.seq, "hash_mismatch", expected, entry.hash);
       first ??= entry.seq;
       previous = entry;
+      start = entry.seq + 1;
       checked++;
     }
-    if (rows.length < verifyPage) return { ok: true, checked, first, last: previous?.seq ?? null };
+    if (rows.length < Math.min(verifyPage, limit - checked + rows.length)) {
+      return { ok: true, checked, first, last: previous?.seq ?? null, next: null };
+    }
   }
 }
 
