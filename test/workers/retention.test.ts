@@ -7,7 +7,7 @@ import { sweepRetention } from "../../src/triggers/retention";
 import { runStub } from "../../src/triggers/start-run";
 import { watchdog } from "../../src/triggers/watchdog";
 import { settleTree } from "./children-helpers";
-import { page, signIn } from "./dashboard-support";
+import { csrfOf, page, signIn } from "./dashboard-support";
 import { api, register, startManual } from "./helpers";
 import { expectError } from "./support";
 
@@ -93,7 +93,23 @@ describe("retention", () => {
     const cookie = await signIn();
     const html = await (await page(`/ui/runs/${short.runId}`, { cookie })).text();
     expect(html).toContain("Deleted after");
-    expect(html).toContain(new Date(short.deleteAfter ?? 0).toISOString().slice(0, 16));
+    expect(html).toContain(new Date(short.deleteAfter ?? 0).toISOString().slice(0, 16).replace("T", " "));
+    expect(html).toContain(`href="/ui/runs/${short.runId}/confirm/hold"`);
+
+    // A hold from the dashboard: confirmed, then shown instead of the time, and lifted again.
+    expect((await page(`/ui/runs/${short.runId}/confirm/hold`, { cookie })).status).toBe(200);
+    const csrf = await csrfOf(cookie);
+    const held = await page(`/ui/runs/${short.runId}/actions/hold`, { cookie, form: { csrf } });
+    expect(held.status).toBe(303);
+    expect(held.headers.get("location")).toBe(`/ui/runs/${short.runId}?did=hold`);
+    expect((await view(short.runId)).heldAt).toBeGreaterThan(0);
+    const heldPage = await (await page(`/ui/runs/${short.runId}`, { cookie })).text();
+    expect(heldPage).toContain("held since");
+    expect(heldPage).toContain(`href="/ui/runs/${short.runId}/confirm/release"`);
+    expect((await page(`/ui/runs/${short.runId}/confirm/hold`, { cookie })).status).toBe(409);
+    const lifted = await page(`/ui/runs/${short.runId}/actions/release`, { cookie, form: { csrf } });
+    expect(lifted.status).toBe(303);
+    expect(await view(short.runId)).toMatchObject({ heldAt: null, deleteAfter: short.deleteAfter });
   });
 
   it("deletes expired runs with their children, blobs and rows from the watchdog, and audits each", async () => {

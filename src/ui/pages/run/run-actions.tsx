@@ -1,6 +1,16 @@
 import { isActiveStatus } from "../../../routes/ui/run-filters";
 
-export const runActions = ["cancel", "pause", "resume", "retry", "replay", "event", "delete"] as const;
+export const runActions = [
+  "cancel",
+  "pause",
+  "resume",
+  "retry",
+  "replay",
+  "event",
+  "hold",
+  "release",
+  "delete",
+] as const;
 export type RunAction = (typeof runActions)[number];
 
 export function isRunAction(value: string): value is RunAction {
@@ -41,6 +51,16 @@ export const actionText: Record<RunAction, { label: string; explain: string; dan
       "A step waiting for this event takes it at once; otherwise the run keeps it until a step waits for it. Delivering the same id twice changes nothing.",
     danger: false,
   },
+  hold: {
+    label: "Keep run",
+    explain: "A hold keeps the run, whatever its retention says, until the hold is lifted.",
+    danger: false,
+  },
+  release: {
+    label: "Lift hold",
+    explain: "Retention deletes the run at its time again; if that time has passed, within a minute.",
+    danger: true,
+  },
   delete: {
     label: "Delete run",
     explain: "The run, its child runs, its stored values and its history are deleted for good.",
@@ -48,19 +68,23 @@ export const actionText: Record<RunAction, { label: string; explain: string; dan
   },
 };
 
-/** The actions that apply to a run in this status, as the API would accept them. */
-export function actionsFor(status: string): RunAction[] {
+/**
+ * The actions that apply to a run in this status, as the API would accept them. `held` is
+ * whether a hold keeps it (undefined while D1 does not know the run: no hold can be put yet).
+ */
+export function actionsFor(status: string, held?: boolean): RunAction[] {
   if (status === "paused") return ["resume", "event", "cancel"];
   if (isActiveStatus(status)) return ["pause", "event", "cancel"];
-  if (status === "failed") return ["retry", "replay", "delete"];
-  return ["replay", "delete"];
+  const keep: RunAction[] = held === undefined ? [] : held ? ["release"] : ["hold"];
+  if (status === "failed") return ["retry", "replay", ...keep, "delete"];
+  return ["replay", ...keep, "delete"];
 }
 
 /** Links to confirmation pages: a GET never changes anything, the confirmation's POST does. */
-export function RunActions(props: { runId: string; status: string }) {
+export function RunActions(props: { runId: string; status: string; held?: boolean }) {
   return (
     <div class="actions">
-      {actionsFor(props.status).map((action) => (
+      {actionsFor(props.status, props.held).map((action) => (
         <a
           class={`button${actionText[action].danger ? " danger" : ""}`}
           href={`/ui/runs/${props.runId}/confirm/${action}`}

@@ -135,7 +135,11 @@ export function RunPage(props: RunPageData & { csrf: string }) {
             ))}
           </div>
         ) : null}
-        <RunActions runId={report.runId} status={report.status} />
+        <RunActions
+          runId={report.runId}
+          status={report.status}
+          {...(props.retention ? { held: props.retention.heldAt !== null } : {})}
+        />
         {report.error ? (
           <div class="card">
             <h2>Error</h2>
