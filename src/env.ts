@@ -62,6 +62,24 @@ export interface Env {
   CONTEXT_INLINE_LIMIT?: string;
   /** The most one run's context may hold, summed over its top-level values (default "10MiB"). */
   CONTEXT_MAX_SIZE?: string;
+  // ---- Cloudflare Access (src/auth/access.ts) ----
+  /** The team domain (myteam.cloudflareaccess.com) whose keys sign Cf-Access-Jwt-Assertion. */
+  ACCESS_TEAM_DOMAIN?: string;
+  /** The Access application's audience tag. */
+  ACCESS_AUD?: string;
+  /** JSON `{"<role>": ["<email | *@domain | group:name | *>", ...]}`. */
+  ACCESS_ROLES?: string;
+  /** Counts failed authentications and approval-link guesses per client address (src/auth/rate-limit.ts). */
+  AUTH_LIMITER?: RateLimit;
+  // ---- retention (src/run/retention.ts, src/triggers/retention.ts) ----
+  /** How long ended runs are kept by how they ended, unless their definition says: durations; unset or "0" keeps them. */
+  RETENTION_SUCCESS?: string;
+  RETENTION_FAILED?: string;
+  RETENTION_CANCELLED?: string;
+  /** How long audit entries are kept (a duration); unset or "0" keeps them. */
+  RETENTION_AUDIT?: string;
+  /** How many expired runs one watchdog tick deletes (default 25). */
+  RETENTION_BATCH?: string;
   /** Webhook secrets (`verify.secret`) are Worker secrets looked up by name. */
   [secret: string]: unknown;
 }

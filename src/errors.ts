@@ -21,6 +21,19 @@ export const errorStatus = {
   "auth.key_expired": 401,
   // Signed in, but the role (or the key's workflows) does not allow this: details name the permission.
   "auth.forbidden": 403,
+  // Cloudflare Access (src/auth/access.ts): each way a Cf-Access-Jwt-Assertion can be refused.
+  "auth.access_not_configured": 401,
+  "auth.access_malformed": 401,
+  "auth.access_unsigned": 401,
+  "auth.access_expired": 401,
+  "auth.access_audience": 401,
+  "auth.access_claims": 401,
+  "auth.access_signature": 401,
+  "auth.access_no_role": 403,
+  // The team's keys could not be fetched: the request may be repeated.
+  "auth.access_unavailable": 503,
+  // Too many failed sign-ins or approval-link guesses from one address: Retry-After says when to try again.
+  "auth.rate_limited": 429,
   "key.invalid": 422,
   "key.not_found": 404,
   "route.not_found": 404,

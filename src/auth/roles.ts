@@ -17,6 +17,7 @@ export const permissions = [
   "files.write",
   "outbox.read",
   "keys.manage",
+  "audit.read",
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -54,7 +55,7 @@ export function roleAllows(role: Role, permission: Permission): boolean {
  * key to those workflows; null means every workflow.
  */
 export interface Principal {
-  kind: "token" | "key";
+  kind: "token" | "key" | "access";
   id: string;
   name: string;
   role: Role;

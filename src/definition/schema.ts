@@ -225,6 +225,13 @@ export const definitionSchema = z.strictObject({
    * JSONata over the final context. Without it, the final context minus input, trigger and run.
    */
   output: z.string().min(1).max(10_000).optional(),
+  /**
+   * How long an ended run is kept, by how it ended, before the watchdog deletes it; unset
+   * statuses take the RETENTION_* vars (src/run/retention.ts, docs/security.md#retention).
+   */
+  retention: z
+    .strictObject({ success: duration.optional(), failed: duration.optional(), cancelled: duration.optional() })
+    .optional(),
 });
 
 export type RetryPolicyInput = z.infer<typeof retryPolicySchema>;

@@ -6,6 +6,8 @@ import { Hono } from "hono";
 import type { Env } from "../env";
 import { errorData } from "../errors";
 import { approvalRoutes } from "./approvals";
+import { auditRoutes } from "./audit";
+import { auditTrail } from "./audit-trail";
 import { allow, requireApiToken } from "./auth";
 import { benchRoutes } from "./bench";
 import { deadLetterRoutes } from "./dead-letters";
@@ -23,6 +25,7 @@ import { runApprovalRoutes } from "./run-approvals";
 import { runEventRoutes } from "./run-events";
 import { runOperationRoutes } from "./run-operations";
 import { runRoutes } from "./runs";
+import { securityHeaders } from "./security-headers";
 import { dashboardRoutes } from "./ui/dashboard";
 import { workflowSchemaRoutes } from "./workflow-schema";
 import { workflowTestRoutes } from "./workflow-test";
@@ -31,6 +34,7 @@ import { workflowRoutes } from "./workflows";
 export function createApp() {
   const app = new Hono<{ Bindings: Env }>();
   app.onError(handleError);
+  app.use("*", securityHeaders);
   app.notFound((c) => errorResponse(c, errorData("route.not_found", `no route ${c.req.method} ${c.req.path}`)));
 
   // A browser asking for the root gets the dashboard; API clients get the map of the API.
@@ -55,6 +59,7 @@ export function createApp() {
     spec({ summary: "Liveness: {ok: true}", public: true, responses: { "200": answer("alive") } }),
     (c) => c.json({ ok: true }),
   );
+  app.use("*", auditTrail);
 
   app.route("/api/schema", workflowSchemaRoutes);
   app.use("/api/*", requireApiToken);
@@ -69,6 +74,7 @@ export function createApp() {
     },
   );
   app.route("/api/keys", keyRoutes);
+  app.route("/api/audit", auditRoutes);
   app.route("/api/workflows", workflowRoutes);
   app.route("/api/runs", runRoutes);
   app.route("/api/runs", runEventRoutes);

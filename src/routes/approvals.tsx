@@ -1,6 +1,7 @@
 import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
+import { blockedFor, clientAddress, countFailure } from "../auth/rate-limit";
 import type { Env } from "../env";
 import { type ErrorCode, errorData, errorStatus, toErrorData } from "../errors";
 import type { Json } from "../lib/json";
@@ -13,6 +14,7 @@ import { type ApprovalFormValues, ApprovalPage } from "../ui/approval-page";
 import { MessagePage } from "../ui/message-page";
 import { closedMessages, decideOnLink } from "./approval-decision";
 import { type DecisionInput, parseDecision } from "./approval-input";
+import { noteAudit } from "./audit-trail";
 import { errorResponse } from "./http-errors";
 import { errors, json, spec } from "./openapi-spec";
 import { isObject, limitBody, readForm, readJson } from "./request";
@@ -58,6 +60,17 @@ function unreadable(thrown: unknown): Problem {
   const error = toErrorData(thrown);
   if (errorStatus[error.code] >= 500) throw thrown;
   return { code: error.code, title: "Request not readable", message: error.message, outcome: "unreadable" };
+}
+
+/** 429 with Retry-After: too many links that matched nothing, from this address. */
+function tooManyGuesses(c: Context<{ Bindings: Env }>, waitMs: number): Problem {
+  c.header("Retry-After", String(Math.ceil(waitMs / 1000)));
+  return {
+    code: "auth.rate_limited",
+    title: "Too many attempts",
+    message: `Too many approval links from your address did not match. Try again in ${Math.ceil(waitMs / 1000)} seconds.`,
+    outcome: "rate_limited",
+  };
 }
 
 function closedProblem(reason: ClosedReason, info: ReviewInfo): Problem {
@@ -107,14 +120,31 @@ async function findLink(
   c: Context<{ Bindings: Env }>,
 ): Promise<Link | { problem: Problem; tokenHash?: string; row?: ApprovalRow }> {
   const token = c.req.param("token") ?? "";
+  const now = Date.now();
+  const address = clientAddress(c);
+  const wait = blockedFor("approval", address, now);
+  if (wait !== undefined) return { problem: tooManyGuesses(c, wait) };
+  /** A link that matches nothing is a guess: it spends the address's budget. */
+  const guessed = async (tokenHash?: string) => {
+    const over = await countFailure(c.env, "approval", address, now);
+    return {
+      problem: over === undefined ? problems.notFound : tooManyGuesses(c, over),
+      ...(tokenHash ? { tokenHash } : {}),
+    };
+  };
   // Anything that cannot be a token we issued is not looked up at all.
-  if (!isTokenShape(token)) return { problem: problems.notFound };
+  if (!isTokenShape(token)) return guessed();
   const tokenHash = await hashToken(token);
   const row = await findApproval(database(c.env.DB), tokenHash);
-  if (!row) return { problem: problems.notFound, tokenHash };
+  if (!row) return guessed(tokenHash);
   if (row.status !== "pending") return { problem: problems.used, tokenHash, row };
   if (row.expiresAt <= Date.now()) return { problem: problems.expired, tokenHash, row };
   return { token, tokenHash, row };
+}
+
+/** The link's approver is who acted through it, on the link's run. */
+function approverNote(row: ApprovalRow) {
+  return { actor: { kind: "approver", id: row.approver, name: row.approver } as const, runId: row.runId };
 }
 
 function query(row: ApprovalRow) {
@@ -214,6 +244,7 @@ approvalRoutes.post(
       approver: row?.approver,
     });
     const answer = async (problem: Problem, row?: ApprovalRow, decision?: string) => {
+      noteAudit(c, { code: problem.code });
       await recordAudit(db, { ...auditOf(row), decision, outcome: problem.outcome }).catch(() => undefined);
       return isForm ? problemPage(c, problem) : errorResponse(c, errorData(problem.code, problem.message));
     };
@@ -228,8 +259,12 @@ approvalRoutes.post(
     }
     const link = await findLink(c);
     // A forged, used or expired link is refused as such, whatever the body says.
-    if ("problem" in link) return answer(link.problem, link.row);
+    if ("problem" in link) {
+      if (link.row) noteAudit(c, approverNote(link.row));
+      return answer(link.problem, link.row);
+    }
     const { row } = link;
+    noteAudit(c, approverNote(row));
     let sent: FormData | Json;
     try {
       sent = isForm ? await readForm(c) : await readJson(c);
@@ -256,6 +291,7 @@ approvalRoutes.post(
     } catch (thrown) {
       const message = (thrown as Error).message;
       await recordAudit(db, { ...auditOf(row), outcome: "invalid", details: { message } }).catch(() => undefined);
+      noteAudit(c, { code: "approval.invalid" });
       if (!form) return errorResponse(c, errorData("approval.invalid", message));
       const csrf = await csrfToken(secret(c.env), link.tokenHash);
       return c.html(

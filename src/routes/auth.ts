@@ -1,10 +1,13 @@
 import type { Context, MiddlewareHandler } from "hono";
+import { accessHeader, accessSetup, verifyAccessToken } from "../auth/access";
 import { authenticateToken, lastUsedEvery } from "../auth/authenticate";
+import { blockedFor, clientAddress, countFailure } from "../auth/rate-limit";
 import { inScope, type Permission, type Principal, roleAllows } from "../auth/roles";
 import type { Env } from "../env";
-import { fail } from "../errors";
+import { errorStatus, fail, toErrorData } from "../errors";
 import { touchApiKey } from "../store/api-keys";
 import { database } from "../store/db";
+import { attemptedActor, noteAudit } from "./audit-trail";
 import { runWorkflowId } from "./run-scope";
 
 declare module "hono" {
@@ -26,18 +29,62 @@ function afterResponse(c: Context, work: Promise<unknown>): void {
   }
 }
 
+/**
+ * The person behind a Cf-Access-Jwt-Assertion, when Access is set up; undefined when it is not
+ * (the request then needs a bearer token). A token that does not verify is refused with its code.
+ */
+async function accessPrincipal(env: Env, assertion: string, now: number): Promise<Principal | undefined> {
+  const setup = accessSetup(env);
+  if ("off" in setup) return undefined;
+  if ("error" in setup) fail(setup.error.code, setup.error.message);
+  const result = await verifyAccessToken(setup.config, assertion, now);
+  if ("error" in result) fail(result.error.code, result.error.message, { details: result.error.details });
+  return result.principal;
+}
+
 /** Every /api route: a bearer token that is the API_TOKEN or a live API key. */
 export const requireApiToken: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
-  const header = c.req.header("authorization") ?? "";
-  const match = /^Bearer\s+(.+)$/i.exec(header);
-  if (!match?.[1]) fail("auth.missing_token", "missing `Authorization: Bearer <token>` header");
   const now = Date.now();
-  const result = await authenticateToken(c.env, match[1].trim(), now);
-  if ("error" in result) fail(result.error.code, result.error.message);
-  c.set("principal", result.principal);
-  if (result.touch) afterResponse(c, touchApiKey(database(c.env.DB), result.touch.keyId, now, lastUsedEvery));
+  const address = clientAddress(c);
+  const wait = blockedFor("auth", address, now);
+  if (wait !== undefined) tooManyFailures(wait);
+  const principal = await identify(c, now).catch(async (thrown: unknown) => {
+    // A refused credential (401) spends the client's budget; over it, the answer is 429.
+    const error = toErrorData(thrown);
+    if (errorStatus[error.code] === 401) {
+      const over = await countFailure(c.env, "auth", address, now);
+      if (over !== undefined) tooManyFailures(over);
+    }
+    throw thrown;
+  });
+  c.set("principal", principal);
   await next();
 };
+
+export function tooManyFailures(waitMs: number): never {
+  fail("auth.rate_limited", "too many failed attempts from this address: wait before trying again", {
+    retryAfterMs: waitMs,
+  });
+}
+
+/** The caller: a bearer token, or (without one) the person Cloudflare Access let through. */
+async function identify(c: Context<{ Bindings: Env }>, now: number): Promise<Principal> {
+  const header = c.req.header("authorization") ?? "";
+  const match = /^Bearer\s+(.+)$/i.exec(header);
+  const assertion = c.req.header(accessHeader);
+  if (!match?.[1] && assertion) {
+    const principal = await accessPrincipal(c.env, assertion, now);
+    if (principal) return principal;
+  }
+  if (!match?.[1]) fail("auth.missing_token", "missing `Authorization: Bearer <token>` header");
+  const result = await authenticateToken(c.env, match[1].trim(), now);
+  if ("error" in result) {
+    noteAudit(c, { actor: attemptedActor(match[1]) });
+    fail(result.error.code, result.error.message);
+  }
+  if (result.touch) afterResponse(c, touchApiKey(database(c.env.DB), result.touch.keyId, now, lastUsedEvery));
+  return result.principal;
+}
 
 export interface AllowOptions {
   /** The route parameter holding a workflow id: a key limited to other workflows gets 404. */

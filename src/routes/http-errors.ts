@@ -7,6 +7,7 @@ export function errorResponse(c: Context, error: ErrorData, status?: number): Re
     error: { code: error.code, message: error.message },
   };
   if (error.details !== undefined) body.error.details = error.details;
+  c.set("errorCode", error.code);
   if (error.retryAfterMs !== undefined) c.header("Retry-After", String(Math.ceil(error.retryAfterMs / 1000)));
   return c.json(body, (status ?? errorStatus[error.code]) as ContentfulStatusCode);
 }

@@ -47,6 +47,11 @@ const documentation = {
           version: { type: "integer" },
           status: { enum: [...runStatuses] },
           error: {},
+          deleteAfter: {
+            type: ["integer", "null"],
+            description: "when retention deletes the run (epoch ms); null while it runs or is held",
+          },
+          heldAt: { type: ["integer", "null"], description: "when a hold was put on the run" },
           steps: {
             type: "array",
             items: {

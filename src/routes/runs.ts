@@ -1,10 +1,12 @@
 import { Hono } from "hono";
+import { z } from "zod";
 import { runStatuses } from "../engine/state";
 import type { Env } from "../env";
 import { fail, isErrorData } from "../errors";
 import { isRunId } from "../lib/ids";
 import { deleteRun } from "../run/delete-run";
 import { database } from "../store/db";
+import { retentionOf, setHold } from "../store/run-deletion";
 import { decodeCursor, listRuns } from "../store/runs";
 import { runStub } from "../triggers/start-run";
 import { allow } from "./auth";
@@ -67,16 +69,20 @@ function inlineQuery(value: string | undefined): boolean {
 runRoutes.get(
   "/:runId",
   spec({
-    summary: "Execution report (large context values as references unless inline=true)",
+    summary: "Execution report (large context values as references unless inline=true), with its retention",
     parameters: [inlineParam],
     responses: { "200": answer("report", { $ref: "#/components/schemas/ExecutionReport" }), ...errors(400, 401, 404) },
   }),
   allow("runs.read", { run: "runId" }),
   async (c) => {
     const runId = checkRunId(c.req.param("runId"));
-    const report = await runStub(c.env, runId).report({ inline: inlineQuery(c.req.query("inline")) });
+    const [report, retention] = await Promise.all([
+      runStub(c.env, runId).report({ inline: inlineQuery(c.req.query("inline")) }),
+      retentionOf(c.env.DB, runId),
+    ]);
     if (!report) fail("run.not_found", `no run ${runId}`);
-    return c.json(report);
+    // Retention as D1 holds it: a moment after the run ends, its checkpoint brings deleteAfter.
+    return c.json({ ...report, deleteAfter: retention?.deleteAfter ?? null, heldAt: retention?.heldAt ?? null });
   },
 );
 
@@ -95,6 +101,46 @@ runRoutes.get(
     if (!result) fail("run.not_found", `no run ${runId}`);
     if ("error" in result && isErrorData(result.error)) return errorResponse(c, result.error);
     return c.json({ runId, ...result });
+  },
+);
+
+/** What a hold or its lifting answers: the run's retention as it now stands. */
+const holdAnswer = z.object({
+  runId: z.string(),
+  held: z.boolean(),
+  heldAt: z.number().int().nullable(),
+  deleteAfter: z.number().int().nullable(),
+});
+
+/** A hold keeps the run whatever its retention says, until it is lifted. */
+runRoutes.post(
+  "/:runId/hold",
+  spec({
+    summary: "Keep the run whatever its retention says, until the hold is lifted",
+    responses: { "200": answer("{runId, held, heldAt, deleteAfter: null}", holdAnswer), ...errors(400, 401, 404) },
+  }),
+  allow("runs.act", { run: "runId" }),
+  async (c) => {
+    const runId = checkRunId(c.req.param("runId"));
+    if (!(await setHold(c.env.DB, runId, Date.now()))) fail("run.not_found", `no run ${runId}`);
+    const retention = await retentionOf(c.env.DB, runId);
+    return c.json({ runId, held: true, heldAt: retention?.heldAt ?? null, deleteAfter: null });
+  },
+);
+
+/** Lifting the hold: the run is deleted at its time again (at the next tick, if that has passed). */
+runRoutes.delete(
+  "/:runId/hold",
+  spec({
+    summary: "Lift the hold: the run is deleted at its deleteAfter again",
+    responses: { "200": answer("{runId, held, heldAt, deleteAfter}", holdAnswer), ...errors(400, 401, 404) },
+  }),
+  allow("runs.act", { run: "runId" }),
+  async (c) => {
+    const runId = checkRunId(c.req.param("runId"));
+    if (!(await setHold(c.env.DB, runId, null))) fail("run.not_found", `no run ${runId}`);
+    const retention = await retentionOf(c.env.DB, runId);
+    return c.json({ runId, held: false, heldAt: null, deleteAfter: retention?.deleteAfter ?? null });
   },
 );
 

@@ -14,6 +14,7 @@ import { getVersion, listVersions, listWorkflows, registerVersion } from "../sto
 import { filesBucketName } from "../triggers/r2-events";
 import { applySchedule, configFromRow, scheduleStub } from "../triggers/schedules";
 import { startRun } from "../triggers/start-run";
+import { noteAudit } from "./audit-trail";
 import { allow } from "./auth";
 import { errorResponse } from "./http-errors";
 import { answer, errors, parseBody, queryParam, spec } from "./openapi-spec";
@@ -76,6 +77,7 @@ workflowRoutes.post(
       });
     }
     // Subscriptions and the schedule row commit in the same batch as the version.
+    noteAudit(c, { workflowId: result.definition.id });
     const also = triggerStatements(c.env.DB, result.definition, { defaultBucket: filesBucketName(c.env), now });
     let version: number;
     try {

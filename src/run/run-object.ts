@@ -23,6 +23,7 @@ import type { OperationResult, ReplaySeed, ReplayStart, RetryInput, RetryResult,
 import type { OperationsApi } from "./operations-api";
 import { type LoadedPlan, loadPlan } from "./plans";
 import { buildReport, type ExecutionReport, reportOutput } from "./report";
+import { deleteAfterOf } from "./retention";
 import {
   type DecideInput,
   type DecideResult,
@@ -138,7 +139,12 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
       storage: {
         ready: () => this.setup !== undefined,
         persist: (result) => {
-          this.storage.persist(result, this.setup?.triggerType ?? "");
+          const setup = this.setup;
+          this.storage.persist(
+            result,
+            setup?.triggerType ?? "",
+            setup ? deleteAfterOf(result.state, setup.definition, this.env) : null,
+          );
           this.steps.prune(result.state, result.changedSteps);
         },
         contextWritten: (command, turn) => {

@@ -172,11 +172,15 @@ export class RunStorage {
    * loop's ports write its context version and timers in the same synchronous stretch, so all of
    * it commits together.
    */
-  persist(transition: Pick<Transition, "state" | "changedSteps">, triggerType: string): void {
+  persist(
+    transition: Pick<Transition, "state" | "changedSteps">,
+    triggerType: string,
+    deleteAfter: number | null = null,
+  ): void {
     const { state } = transition;
     const { steps: _steps, ...header } = state;
     this.sql.exec("INSERT OR REPLACE INTO run (id, state) VALUES (1, ?)", JSON.stringify(header));
-    this.enqueue("run", { kind: "run", state: header, triggerType });
+    this.enqueue("run", { kind: "run", state: header, triggerType, deleteAfter });
     for (const nodeId of transition.changedSteps) {
       const step = state.steps[nodeId];
       if (!step) continue;

@@ -3,7 +3,7 @@ import type { JsonObject } from "../lib/json";
 
 /** A row a run object writes to its outbox, to be copied into D1 (runs, steps, context versions). */
 export type OutboxEntry =
-  | { kind: "run"; state: Omit<RunState, "steps">; triggerType: string }
+  | { kind: "run"; state: Omit<RunState, "steps">; triggerType: string; deleteAfter?: number | null }
   | { kind: "step"; runId: string; step: StepState; updatedAt: number }
   | { kind: "context"; runId: string; version: number; nodeId: string | null; patch: JsonObject; createdAt: number };
 
@@ -13,11 +13,12 @@ export type OutboxEntry =
  * A run or step row is only replaced by one at least as new, so replays and reordering are safe.
  */
 const upsertRun = `INSERT INTO runs (id, workflow_id, version, status, trigger_type, created_at, updated_at, started_at, ended_at, error_code, error,
-    llm_input_tokens, llm_output_tokens, llm_cost_usd, parent_run_id)
-  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+    llm_input_tokens, llm_output_tokens, llm_cost_usd, parent_run_id, delete_after)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
   ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at,
     started_at = excluded.started_at, ended_at = excluded.ended_at, error_code = excluded.error_code, error = excluded.error,
-    llm_input_tokens = excluded.llm_input_tokens, llm_output_tokens = excluded.llm_output_tokens, llm_cost_usd = excluded.llm_cost_usd
+    llm_input_tokens = excluded.llm_input_tokens, llm_output_tokens = excluded.llm_output_tokens, llm_cost_usd = excluded.llm_cost_usd,
+    delete_after = CASE WHEN ?17 = 1 THEN excluded.delete_after ELSE runs.delete_after END
   WHERE excluded.updated_at >= runs.updated_at`;
 
 const upsertStep = `INSERT INTO steps (run_id, node_id, type, status, attempts, started_at, ended_at, error_code, error, context_version, history, updated_at)
@@ -38,25 +39,26 @@ function statement(d1: D1Database, entry: OutboxEntry): D1PreparedStatement {
   switch (entry.kind) {
     case "run": {
       const { state } = entry;
-      return d1
-        .prepare(upsertRun)
-        .bind(
-          state.runId,
-          state.workflowId,
-          state.version,
-          state.status,
-          entry.triggerType,
-          state.createdAt,
-          state.updatedAt,
-          state.startedAt ?? null,
-          state.endedAt ?? null,
-          state.error?.code ?? null,
-          json(state.error),
-          state.llm?.inputTokens ?? 0,
-          state.llm?.outputTokens ?? 0,
-          state.llm?.costUsd ?? 0,
-          state.parent?.runId ?? null,
-        );
+      return d1.prepare(upsertRun).bind(
+        state.runId,
+        state.workflowId,
+        state.version,
+        state.status,
+        entry.triggerType,
+        state.createdAt,
+        state.updatedAt,
+        state.startedAt ?? null,
+        state.endedAt ?? null,
+        state.error?.code ?? null,
+        json(state.error),
+        state.llm?.inputTokens ?? 0,
+        state.llm?.outputTokens ?? 0,
+        state.llm?.costUsd ?? 0,
+        state.parent?.runId ?? null,
+        entry.deleteAfter ?? null,
+        // An entry written before retention existed says nothing about it: the row keeps its own.
+        entry.deleteAfter === undefined ? 0 : 1,
+      );
     }
     case "step": {
       const { step } = entry;

@@ -46,6 +46,14 @@ export const runs = sqliteTable(
     llmCostUsd: real("llm_cost_usd").notNull().default(0),
     /** A child run (map item, loop iteration, subworkflow call): the run whose step started it. */
     parentRunId: text("parent_run_id"),
+    /**
+     * Retention: when the watchdog deletes this ended run (its end plus its workflow's retention
+     * for its status); null while it runs, for child runs (deleted with their parent) and when kept
+     * forever. Written by the run's checkpoints (src/run/retention.ts).
+     */
+    deleteAfter: integer("delete_after"),
+    /** A hold (`POST /api/runs/:id/hold`) keeps the run whatever `delete_after` says. */
+    heldAt: integer("held_at"),
   },
   (table) => [
     index("runs_created").on(table.createdAt, table.id),
@@ -57,6 +65,8 @@ export const runs = sqliteTable(
     index("runs_workflow_status_created").on(table.workflowId, table.status, table.createdAt, table.id),
     // The dashboard's error code filter, newest first.
     index("runs_error_created").on(table.errorCode, table.createdAt, table.id),
+    // The watchdog's retention sweep: the runs due for deletion, oldest due first, without holds.
+    index("runs_delete_after").on(table.deleteAfter, table.id).where(sql`delete_after IS NOT NULL AND held_at IS NULL`),
   ],
 );
 
@@ -340,3 +350,42 @@ export const dashboardSignOuts = sqliteTable("dashboard_sign_outs", {
   sessionId: text("session_id").primaryKey(),
   expiresAt: integer("expires_at").notNull(),
 });
+
+// ---- access: the audit trail --------------------------------------------------------------------
+
+/**
+ * Every request that changed something, and every refused one (src/routes/audit-trail.ts). Rows
+ * are only appended: `seq` is the primary key and each row carries the hash of the row before
+ * (`prev_hash`) and its own (`hash`, SHA-256 over a canonical form), so `GET /api/audit/verify`
+ * finds a row changed or removed in D1 itself. Two writers that read the same last row cannot
+ * both append after it: the second insert fails on `seq` and reads again (src/store/audit-log.ts).
+ */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    seq: integer("seq").primaryKey(),
+    at: integer("at").notNull(),
+    /** token, key, access, session:token, session:key, approver, anonymous. */
+    actorKind: text("actor_kind").notNull(),
+    /** The key's id, `api-token`, an Access email, an approver's address; null when nobody said. */
+    actorId: text("actor_id"),
+    actorName: text("actor_name"),
+    /** `<METHOD> <route>`, such as `POST /api/runs/:id/cancel`. */
+    action: text("action").notNull(),
+    workflowId: text("workflow_id"),
+    runId: text("run_id"),
+    status: integer("status").notNull(),
+    /** The error code of a refused or failed request; null when it succeeded. */
+    code: text("code"),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    prevHash: text("prev_hash").notNull(),
+    hash: text("hash").notNull(),
+  },
+  (table) => [
+    index("audit_log_at").on(table.at),
+    index("audit_log_actor").on(table.actorId, table.seq),
+    index("audit_log_run").on(table.runId, table.seq),
+    index("audit_log_workflow").on(table.workflowId, table.seq),
+  ],
+);

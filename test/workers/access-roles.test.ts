@@ -86,6 +86,10 @@ const table: { call: string; json?: unknown; permission: string; allowed: Role[]
   { call: "POST /api/keys", json: { name: "made", role: "viewer" }, permission: "keys.manage", allowed: ["admin"] },
   { call: "GET /api/keys/key_00000000000000000000000000", permission: "keys.manage", allowed: ["admin"] },
   { call: "DELETE /api/keys/key_00000000000000000000000000", permission: "keys.manage", allowed: ["admin"] },
+  { call: `POST /api/runs/${noRun}/hold`, permission: "runs.act", allowed: ["operator", "admin"] },
+  { call: `DELETE /api/runs/${noRun}/hold`, permission: "runs.act", allowed: ["operator", "admin"] },
+  { call: "GET /api/audit", permission: "audit.read", allowed: ["admin"] },
+  { call: "GET /api/audit/verify", permission: "audit.read", allowed: ["admin"] },
   // The bench's routes answer 404 past the permission unless BENCH is on (it is not here).
   { call: "POST /api/__bench/seed-runs", json: {}, permission: "workflows.write", allowed: ["admin"] },
   { call: "POST /api/__bench/seed-approvals", json: {}, permission: "workflows.write", allowed: ["admin"] },

@@ -10,6 +10,7 @@ import { ApprovalsPage, type InboxEntry } from "../../ui/pages/approvals/approva
 import type { DecisionFailure } from "../../ui/pages/approvals/decision-form";
 import { closedMessages, type DecisionSource, decideOnLink } from "../approval-decision";
 import { parseDecision } from "../approval-input";
+import { noteAudit } from "../audit-trail";
 import { canOf } from "./page-permissions";
 import { actorLabel, sessionActor } from "./session";
 import type { UiEnv } from "./types";
@@ -169,6 +170,7 @@ approvalInboxRoutes.post("/approvals/decide", async (c) => {
       },
     });
   }
+  noteAudit(c, { runId: row.runId });
   const result = await decideOnLink(c.env, db, row, parsed.input, source);
   if (!result.ok) {
     const text =

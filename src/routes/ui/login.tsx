@@ -1,6 +1,8 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { authenticateToken } from "../../auth/authenticate";
+import { blockedFor, clientAddress, countFailure } from "../../auth/rate-limit";
 import { LoginPage } from "../../ui/pages/login-page";
+import { attemptedActor, noteAudit, principalActor } from "../audit-trail";
 import { limitBody } from "../request";
 import { checkForm } from "./guard";
 import { safeNextPath } from "./next-path";
@@ -32,16 +34,25 @@ loginRoutes.post("/login", limitBody, async (c) => {
   if (!check.ok) return refusedPage(c, check.reason, false);
   const next = safeNextPath(check.form.get("next"));
   if (sessionSecret(c.env) === undefined) return c.html(<LoginPage next={next} configured={false} />, 503);
+  const now = Date.now();
+  const address = clientAddress(c);
+  const wait = blockedFor("auth", address, now);
+  if (wait !== undefined) return tooManyPage(c, next, wait);
   const given = check.form.get("token");
   const signIn =
     typeof given === "string" && given.trim() !== ""
       ? await authenticateToken(c.env, given.trim(), Date.now())
       : undefined;
   if (!signIn || "error" in signIn) {
+    noteAudit(c, { actor: attemptedActor(given), code: signIn?.error.code ?? "auth.missing_token" });
+    const over = await countFailure(c.env, "auth", address, now);
+    if (over !== undefined) return tooManyPage(c, next, over);
     return c.html(<LoginPage next={next} configured error={signInRefusal(signIn?.error.code)} />, 401);
   }
   // The pages show every workflow: a key limited to some signs in to the API only.
+  noteAudit(c, { actor: principalActor(signIn.principal) });
   if (signIn.principal.workflows !== null || signIn.principal.role === "trigger") {
+    noteAudit(c, { code: "auth.forbidden" });
     return c.html(
       <LoginPage
         next={next}
@@ -54,6 +65,19 @@ loginRoutes.post("/login", limitBody, async (c) => {
   await startSession(c, signIn.principal);
   return c.redirect(next, 303);
 });
+
+/** 429 with Retry-After: too many failed sign-ins from this address. */
+function tooManyPage(c: Context<UiEnv>, next: string, waitMs: number) {
+  c.header("Retry-After", String(Math.ceil(waitMs / 1000)));
+  return c.html(
+    <LoginPage
+      next={next}
+      configured
+      error={`Too many failed sign-ins from your address. Try again in ${Math.ceil(waitMs / 1000)} seconds.`}
+    />,
+    429,
+  );
+}
 
 function signInRefusal(code: string | undefined): string {
   if (code === "auth.key_revoked") return "That API key was revoked.";

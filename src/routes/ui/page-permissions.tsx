@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { type Permission, roleAllows } from "../../auth/roles";
 import type { Can } from "../../ui/can";
 import { MessagePage } from "../../ui/pages/message-page";
+import { noteAudit } from "../audit-trail";
 import type { UiEnv } from "./types";
 
 /**
@@ -28,6 +29,7 @@ export function canOf(c: Context<UiEnv>): Can {
 /** A page that would only lead to a refused form (a confirmation, a preview) says so instead: 403. */
 export function notAllowedPage(c: Context<UiEnv>, permission: Permission) {
   const session = c.get("session");
+  noteAudit(c, { code: "auth.forbidden" });
   return c.html(
     <MessagePage
       title="Not allowed"

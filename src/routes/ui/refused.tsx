@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { MessagePage } from "../../ui/pages/message-page";
+import { noteAudit } from "../audit-trail";
 import type { FormCheck } from "./guard";
 import type { UiEnv } from "./types";
 
@@ -11,6 +12,7 @@ const reasons: Record<Exclude<FormCheck, { ok: true }>["reason"], string> = {
 
 /** A refused form: 403, and what to do about it. */
 export function refusedPage(c: Context<UiEnv>, reason: keyof typeof reasons, signedIn: boolean) {
+  noteAudit(c, { code: `form.${reason}_refused` });
   return c.html(
     <MessagePage title="Form refused" message={reasons[reason]} csrf={signedIn ? c.get("csrf") : undefined} />,
     403,

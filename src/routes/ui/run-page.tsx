@@ -1,9 +1,11 @@
 import { type Context, Hono } from "hono";
+import { errorData } from "../../errors";
 import { isRunId } from "../../lib/ids";
 import { deleteRun } from "../../run/delete-run";
 import type { ExecutionReport } from "../../run/report";
 import { database } from "../../store/db";
 import { operationsOf } from "../../store/operations";
+import { retentionOf, setHold } from "../../store/run-deletion";
 import { runStub } from "../../triggers/start-run";
 import { MessagePage } from "../../ui/pages/message-page";
 import { ConfirmPage, type ReplayForm } from "../../ui/pages/run/confirm-page";
@@ -51,6 +53,8 @@ const notices: Record<string, string> = {
   "event-consumed": "The event was delivered: the step waiting for it took it.",
   "event-buffered": "The event was delivered: the run keeps it until a step waits for it.",
   "event-duplicate": "An event with this id was delivered before; nothing changed.",
+  hold: "The run is kept until the hold is lifted.",
+  release: "The hold is lifted: retention deletes the run at its time.",
 };
 
 /** The steps a replay may start from, and the one to offer first: where the run failed, if it did. */
@@ -65,10 +69,11 @@ runPageRoutes.get("/runs/:runId", async (c) => {
   const report = await loadReport(c, runId);
   if (!report) return notFound(c, runId);
   const query = parseRunQuery(c.req.query(), report);
-  const [graph, context, operations] = await Promise.all([
+  const [graph, context, operations, retention] = await Promise.all([
     runGraph(c.env, report),
     runContext(c.env, report, query),
     operationsOf(database(c.env.DB), runId),
+    retentionOf(c.env.DB, runId),
   ]);
   const did = c.req.query("did");
   return c.html(
@@ -77,6 +82,7 @@ runPageRoutes.get("/runs/:runId", async (c) => {
       graph={graph}
       context={context}
       operations={operations}
+      {...(retention ? { retention } : {})}
       problems={query.problems}
       now={Date.now()}
       self={requestedPath(c.req.url)}
@@ -95,7 +101,8 @@ runPageRoutes.get("/runs/:runId/confirm/:action", async (c) => {
   if (!report) return notFound(c, runId);
   if (!isRunAction(action)) return notFound(c, `${runId}/${action}`);
   if (!canOf(c)(actionPermission(action))) return notAllowedPage(c, actionPermission(action));
-  if (!actionsFor(report.status).includes(action)) {
+  const retention = await retentionOf(c.env.DB, runId);
+  if (!actionsFor(report.status, retention ? retention.heldAt !== null : undefined).includes(action)) {
     return c.html(
       <MessagePage
         title="Not possible now"
@@ -144,6 +151,13 @@ async function perform(
       return resumeRun(c.env, runId);
     case "retry":
       return retryRun(c.env, runId, form.get("latest") === "true" ? { version: "latest" } : {});
+    case "hold":
+    case "release": {
+      const found = await setHold(c.env.DB, runId, action === "hold" ? Date.now() : null);
+      return found
+        ? { ok: true as const, value: null }
+        : { ok: false as const, error: errorData("run.not_found", `no run ${runId}`) };
+    }
     case "delete": {
       const result = await deleteRun(c.env, runId);
       return "error" in result ? { ok: false as const, error: result.error } : { ok: true as const, value: result };

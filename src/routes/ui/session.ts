@@ -22,7 +22,10 @@ export const sessionTtlMs = 12 * 60 * 60 * 1000;
  * Who signed in: the Worker's API_TOKEN, or an API key by its id and name. Pages and the audit
  * read it through `sessionActor`.
  */
-export type Actor = { kind: "token"; name: string } | { kind: "key"; id: string; name: string };
+export type Actor =
+  | { kind: "token"; name: string }
+  | { kind: "key"; id: string; name: string }
+  | { kind: "access"; id: string; name: string };
 
 /** The actor of a session signed in with the Worker's API_TOKEN. */
 export const apiTokenActor: Actor = { kind: "token", name: "API_TOKEN" };

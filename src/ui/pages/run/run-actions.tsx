@@ -2,7 +2,17 @@ import type { Permission } from "../../../auth/roles";
 import { isActiveStatus } from "../../../routes/ui/run-filters";
 import type { Can } from "../../can";
 
-export const runActions = ["cancel", "pause", "resume", "retry", "replay", "event", "delete"] as const;
+export const runActions = [
+  "cancel",
+  "pause",
+  "resume",
+  "retry",
+  "replay",
+  "event",
+  "hold",
+  "release",
+  "delete",
+] as const;
 export type RunAction = (typeof runActions)[number];
 
 export function isRunAction(value: string): value is RunAction {
@@ -43,6 +53,16 @@ export const actionText: Record<RunAction, { label: string; explain: string; dan
       "A step waiting for this event takes it at once; otherwise the run keeps it until a step waits for it. Delivering the same id twice changes nothing.",
     danger: false,
   },
+  hold: {
+    label: "Keep run",
+    explain: "A hold keeps the run, whatever its retention says, until the hold is lifted.",
+    danger: false,
+  },
+  release: {
+    label: "Lift hold",
+    explain: "Retention deletes the run at its time again; if that time has passed, within a minute.",
+    danger: true,
+  },
   delete: {
     label: "Delete run",
     explain: "The run, its child runs, its stored values and its history are deleted for good.",
@@ -50,12 +70,16 @@ export const actionText: Record<RunAction, { label: string; explain: string; dan
   },
 };
 
-/** The actions that apply to a run in this status, as the API would accept them. */
-export function actionsFor(status: string): RunAction[] {
+/**
+ * The actions that apply to a run in this status, as the API would accept them. `held` is
+ * whether a hold keeps it (undefined while D1 does not know the run: no hold can be put yet).
+ */
+export function actionsFor(status: string, held?: boolean): RunAction[] {
   if (status === "paused") return ["resume", "event", "cancel"];
   if (isActiveStatus(status)) return ["pause", "event", "cancel"];
-  if (status === "failed") return ["retry", "replay", "delete"];
-  return ["replay", "delete"];
+  const keep: RunAction[] = held === undefined ? [] : held ? ["release"] : ["hold"];
+  if (status === "failed") return ["retry", "replay", ...keep, "delete"];
+  return ["replay", ...keep, "delete"];
 }
 
 /** What an action needs, as the API's route for it does: deleting is `runs.delete`, the rest `runs.act`. */
@@ -67,8 +91,8 @@ export function actionPermission(action: RunAction): Permission {
  * Links to confirmation pages: a GET never changes anything, the confirmation's POST does.
  * Only the actions the signed-in role may take are offered.
  */
-export function RunActions(props: { runId: string; status: string; can: Can }) {
-  const offered = actionsFor(props.status).filter((action) => props.can(actionPermission(action)));
+export function RunActions(props: { runId: string; status: string; can: Can; held?: boolean }) {
+  const offered = actionsFor(props.status, props.held).filter((action) => props.can(actionPermission(action)));
   if (offered.length === 0) return null;
   return (
     <div class="actions">

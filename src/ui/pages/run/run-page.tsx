@@ -22,11 +22,29 @@ export interface RunPageData {
   notice?: string;
   problems: string[];
   now: number;
+  /** When retention deletes the run (as D1 holds it), and the hold that keeps it; undefined: D1 does not know the run yet. */
+  retention?: { deleteAfter: number | null; heldAt: number | null };
   /** The page's own URL: live refresh asks for it again and keeps only the live part. */
   self: string;
 }
 
-function Facts(props: { report: ExecutionReport; now: number }) {
+/** When the run will be deleted: a time, held, kept, or not yet known. */
+function Retention(props: { report: ExecutionReport; retention: RunPageData["retention"] }) {
+  const { retention, report } = props;
+  if (retention?.heldAt != null) {
+    return (
+      <>
+        held since <Time ms={retention.heldAt} />: kept until the hold is lifted
+      </>
+    );
+  }
+  if (retention?.deleteAfter != null) return <Time ms={retention.deleteAfter} />;
+  if (report.endedAt === undefined) return <>when it has ended</>;
+  if (report.parent) return <>with its parent run</>;
+  return <>never (no retention is set)</>;
+}
+
+function Facts(props: { report: ExecutionReport; now: number; retention: RunPageData["retention"] }) {
   const { report } = props;
   const end = report.endedAt ?? props.now;
   return (
@@ -45,6 +63,10 @@ function Facts(props: { report: ExecutionReport; now: number }) {
       </dd>
       <dt>Duration</dt>
       <dd>{formatDuration(end - (report.startedAt ?? report.createdAt))}</dd>
+      <dt>Deleted after</dt>
+      <dd>
+        <Retention report={report} retention={props.retention} />
+      </dd>
       {report.paused ? (
         <>
           <dt>Paused</dt>
@@ -114,7 +136,12 @@ export function RunPage(props: RunPageData & { csrf: string; can: Can }) {
             ))}
           </div>
         ) : null}
-        <RunActions runId={report.runId} status={report.status} can={props.can} />
+        <RunActions
+          runId={report.runId}
+          status={report.status}
+          can={props.can}
+          {...(props.retention ? { held: props.retention.heldAt !== null } : {})}
+        />
         {report.error ? (
           <div class="card">
             <h2>Error</h2>
@@ -130,7 +157,7 @@ export function RunPage(props: RunPageData & { csrf: string; can: Can }) {
           </section>
           <div>
             <h2>Details</h2>
-            <Facts report={report} now={props.now} />
+            <Facts report={report} now={props.now} retention={props.retention} />
           </div>
         </div>
         {selected ? (
