@@ -21,6 +21,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Audit entries, newest first, paged by cursor (admin) */
+        get: operations["getApiAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Checks the hash chain and names the first entry that does not hold (admin) */
+        get: operations["getApiAuditVerify"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/dead-letters": {
         parameters: {
             query?: never;
@@ -218,7 +252,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Execution report (large context values as references unless inline=true) */
+        /** Execution report (large context values as references unless inline=true), with its retention */
         get: operations["getApiRunsByRunId"];
         put?: never;
         post?: never;
@@ -309,6 +343,24 @@ export interface paths {
         /** Deliver an event to a run: a waiting step takes it, or it is buffered until one waits */
         post: operations["postApiRunsByRunIdEventsByName"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{runId}/hold": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Keep the run whatever its retention says, until the hold is lifted */
+        post: operations["postApiRunsByRunIdHold"];
+        /** Lift the hold: the run is deleted at its deleteAfter again */
+        delete: operations["deleteApiRunsByRunIdHold"];
         options?: never;
         head?: never;
         patch?: never;
@@ -613,13 +665,17 @@ export interface components {
         Error: {
             error: {
                 /** @enum {unknown} */
-                code: "request.invalid_json" | "request.invalid_body" | "request.invalid" | "request.too_large" | "request.unsupported_media_type" | "auth.missing_token" | "auth.invalid_token" | "auth.not_configured" | "auth.key_malformed" | "auth.key_unknown" | "auth.key_revoked" | "auth.key_expired" | "auth.forbidden" | "key.invalid" | "key.not_found" | "route.not_found" | "definition.invalid" | "definition.duplicate_node" | "definition.unknown_node" | "definition.cycle" | "definition.unreachable" | "definition.branch_target" | "definition.expression_invalid" | "definition.unknown_node_type" | "definition.config_invalid" | "definition.schema_invalid" | "definition.empty" | "definition.reserved_key" | "definition.duplicate_edge" | "definition.write_conflict" | "definition.workflow_cycle" | "definition.workflow_not_found" | "workflow.not_found" | "workflow.version_not_found" | "run.not_found" | "run.input_invalid" | "trigger.not_found" | "run.not_active" | "run.start_failed" | "run.context_version_not_found" | "approval.not_found" | "approval.used" | "approval.expired" | "approval.closed" | "approval.csrf_invalid" | "approval.invalid" | "event.invalid" | "definition.cron_invalid" | "definition.trigger_conflict" | "definition.timezone_invalid" | "webhook.signature_missing" | "webhook.signature_invalid" | "webhook.timestamp_stale" | "webhook.secret_not_configured" | "run.input_mapping_failed" | "trigger.filter_failed" | "workflow.disabled" | "schedule.not_found" | "file.not_found" | "run.not_failed" | "run.not_ended" | "run.node_not_found" | "run.replay_not_ready" | "run.already_paused" | "run.not_paused" | "run.version_incompatible" | "run.context_invalid" | "bulk.filter_empty" | "dryrun.mock_invalid" | "dryrun.limit_exceeded" | "metrics.window_invalid" | "context.too_large";
+                code: "request.invalid_json" | "request.invalid_body" | "request.invalid" | "request.too_large" | "request.unsupported_media_type" | "auth.missing_token" | "auth.invalid_token" | "auth.not_configured" | "auth.key_malformed" | "auth.key_unknown" | "auth.key_revoked" | "auth.key_expired" | "auth.forbidden" | "auth.access_not_configured" | "auth.access_malformed" | "auth.access_unsigned" | "auth.access_expired" | "auth.access_audience" | "auth.access_claims" | "auth.access_signature" | "auth.access_no_role" | "auth.access_unavailable" | "auth.rate_limited" | "key.invalid" | "key.not_found" | "route.not_found" | "definition.invalid" | "definition.duplicate_node" | "definition.unknown_node" | "definition.cycle" | "definition.unreachable" | "definition.branch_target" | "definition.expression_invalid" | "definition.unknown_node_type" | "definition.config_invalid" | "definition.schema_invalid" | "definition.empty" | "definition.reserved_key" | "definition.duplicate_edge" | "definition.write_conflict" | "definition.workflow_cycle" | "definition.workflow_not_found" | "workflow.not_found" | "workflow.version_not_found" | "run.not_found" | "run.input_invalid" | "trigger.not_found" | "run.not_active" | "run.start_failed" | "run.context_version_not_found" | "approval.not_found" | "approval.used" | "approval.expired" | "approval.closed" | "approval.csrf_invalid" | "approval.invalid" | "event.invalid" | "definition.cron_invalid" | "definition.trigger_conflict" | "definition.timezone_invalid" | "webhook.signature_missing" | "webhook.signature_invalid" | "webhook.timestamp_stale" | "webhook.secret_not_configured" | "run.input_mapping_failed" | "trigger.filter_failed" | "workflow.disabled" | "schedule.not_found" | "file.not_found" | "run.not_failed" | "run.not_ended" | "run.node_not_found" | "run.replay_not_ready" | "run.already_paused" | "run.not_paused" | "run.version_incompatible" | "run.context_invalid" | "bulk.filter_empty" | "dryrun.mock_invalid" | "dryrun.limit_exceeded" | "metrics.window_invalid" | "context.too_large";
                 details?: unknown;
                 message: string;
             };
         };
         ExecutionReport: {
+            /** @description when retention deletes the run (epoch ms); null while it runs or is held */
+            deleteAfter?: number | null;
             error?: unknown;
+            /** @description when a hold was put on the run */
+            heldAt?: number | null;
             runId: string;
             /** @enum {unknown} */
             status: "pending" | "running" | "waiting" | "needs_review" | "success" | "failed" | "cancelled" | "paused";
@@ -666,6 +722,161 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    getApiAudit: {
+        parameters: {
+            query?: {
+                /** @description `<METHOD> <route>` */
+                action?: string;
+                /** @description a key id, key or token name, Access email or approver */
+                actor?: string;
+                /** @description the previous page's cursor */
+                cursor?: string;
+                /** @description epoch ms or ISO 8601, inclusive */
+                from?: string;
+                limit?: number;
+                /** @description run id */
+                run?: string;
+                /** @description epoch ms or ISO 8601, exclusive */
+                to?: string;
+                /** @description workflow id */
+                workflow?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a page of entries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        cursor: string | null;
+                        entries: {
+                            /** @description `<METHOD> <route>`, such as `POST /api/runs/:runId/cancel` */
+                            action: string;
+                            actor: {
+                                id: string | null;
+                                kind: string;
+                                name: string | null;
+                            };
+                            at: number;
+                            code: string | null;
+                            hash: string;
+                            ip: string | null;
+                            prevHash: string;
+                            runId: string | null;
+                            seq: number;
+                            status: number;
+                            userAgent: string | null;
+                            workflowId: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiAuditVerify: {
+        parameters: {
+            query?: {
+                /** @description the seq to start at; default the oldest */
+                from?: number;
+                /** @description entries to check */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description what the walk found */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        checked: number;
+                        first: number | null;
+                        last: number | null;
+                        /** @description where to go on with ?from= when the walk stopped at its limit */
+                        next: number | null;
+                        /** @constant */
+                        ok: true;
+                    } | {
+                        broken: {
+                            expected: string;
+                            found: string;
+                            /** @enum {string} */
+                            reason: "hash_mismatch" | "prev_hash_mismatch" | "gap";
+                            seq: number;
+                        };
+                        checked: number;
+                        /** @constant */
+                        ok: false;
+                    };
+                };
+            };
+            /** @description error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -2042,6 +2253,132 @@ export interface operations {
             };
             /** @description error */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiRunsByRunIdHold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description {runId, held, heldAt, deleteAfter: null} */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        deleteAfter: number | null;
+                        held: boolean;
+                        heldAt: number | null;
+                        runId: string;
+                    };
+                };
+            };
+            /** @description error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteApiRunsByRunIdHold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description {runId, held, heldAt, deleteAfter} */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        deleteAfter: number | null;
+                        held: boolean;
+                        heldAt: number | null;
+                        runId: string;
+                    };
+                };
+            };
+            /** @description error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -65,6 +65,15 @@ function routeOf(c: Context): string {
   return handler?.path ?? c.req.path;
 }
 
+/** A path segment as its route reads it; one that does not decode (the route refuses it) as sent. */
+function decoded(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 /** The workflow or run the path names, read against the route's own pattern. */
 function targetOf(route: string, path: string): { workflowId: string | null; runId: string | null } {
   const pattern = route.split("/");
@@ -72,7 +81,7 @@ function targetOf(route: string, path: string): { workflowId: string | null; run
   const params: Record<string, string> = {};
   pattern.forEach((part, index) => {
     const value = given[index];
-    if (part.startsWith(":") && value !== undefined) params[part.slice(1)] = decodeURIComponent(value);
+    if (part.startsWith(":") && value !== undefined) params[part.slice(1)] = decoded(value);
   });
   const id = params.id ?? params.runId ?? params.workflowId;
   if (id === undefined) return { workflowId: null, runId: null };

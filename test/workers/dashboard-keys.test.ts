@@ -156,13 +156,19 @@ describe("signing in to the dashboard with an API key", () => {
       ["viewer", { ended: [], failed: [], lists: false, decide: false, workflow: [false, false, false] }],
       [
         "operator",
-        { ended: ["replay"], failed: ["retry", "replay"], lists: true, decide: true, workflow: [true, false, true] },
+        {
+          ended: ["replay", "hold"],
+          failed: ["retry", "replay", "hold"],
+          lists: true,
+          decide: true,
+          workflow: [true, false, true],
+        },
       ],
       [
         "admin",
         {
-          ended: ["replay", "delete"],
-          failed: ["retry", "replay", "delete"],
+          ended: ["replay", "hold", "delete"],
+          failed: ["retry", "replay", "hold", "delete"],
           lists: true,
           decide: true,
           workflow: [true, true, true],

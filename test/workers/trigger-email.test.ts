@@ -143,7 +143,7 @@ describe("email trigger", () => {
       filename: "invoice-9.bin",
       contentType: "application/pdf",
     });
-  });
+  }, 30_000); // two PDF extractions: CPU-bound, slow when every test file runs at once
 
   it("starts a run whose input is the message, with each attachment stored in R2 byte for byte", async () => {
     await register(definition("mail-invoices", [{ type: "email", address: "invoices@acme.test" }]));
