@@ -5,6 +5,7 @@ import { checkTemplate } from "../expr/template";
 import { inlineDefinition, isInline } from "../nodes/body";
 import { nodeRegistry, nodeSpec } from "../nodes/registry";
 import type { ExpressionSite, NodeSpec, NodeTarget } from "../nodes/types";
+import { checkFlow } from "./flow-checks";
 import { findCycles, type GraphEdge, reachableFromEntries, successors } from "./graph";
 import { checkJsonSchema } from "./json-schema-check";
 import { checkLlmReviews } from "./llm-checks";
@@ -60,6 +61,7 @@ export function validateDefinition(raw: unknown): ValidationResult {
   const edges = doc.edges === undefined ? [] : parseEach(doc.edges, edgeSchema);
 
   if (triggers) checkTriggers(triggers, add);
+  for (const issue of checkFlow(doc.flow)) add(issue.code, issue.path, issue.message);
   if (typeof doc.output === "string") checkSite({ path: ["output"], source: doc.output }, [], add);
   const entries = nodes ? checkNodes(nodes, add) : [];
   if (nodes) checkEscalations(nodes, doc.reviewers, add);
