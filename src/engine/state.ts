@@ -5,6 +5,8 @@ import type { ExpireAction, ReviewDecision, ReviewRequest } from "../nodes/types
 
 export const runStatuses = [
   "pending",
+  // Waiting at a flow-control gate for its turn to start (src/flow): nothing has run yet.
+  "queued",
   "running",
   "waiting",
   "needs_review",

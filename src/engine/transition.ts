@@ -46,7 +46,7 @@ type Handlers = { [K in RunEvent["type"]]: (draft: Draft, event: Extract<RunEven
 
 const handlers: Handlers = {
   start(draft) {
-    if (draft.state.status !== "pending") return;
+    if (draft.state.status !== "pending" && draft.state.status !== "queued") return;
     draft.updateRun({ status: "running", startedAt: draft.now });
     consider(
       draft,

@@ -325,3 +325,21 @@ export const dashboardSignOuts = sqliteTable("dashboard_sign_outs", {
   sessionId: text("session_id").primaryKey(),
   expiresAt: integer("expires_at").notNull(),
 });
+
+// ---- flow control -------------------------------------------------------------------------------
+
+/**
+ * Triggers flow control answered without a run (`rate_limited`), counted per workflow and minute:
+ * they are not runs, so the metrics count them here.
+ */
+export const flowRefusals = sqliteTable(
+  "flow_refusals",
+  {
+    workflowId: text("workflow_id").notNull(),
+    kind: text("kind").notNull(),
+    /** The minute the triggers arrived in (epoch ms, floored). */
+    minute: integer("minute").notNull(),
+    count: integer("count").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.workflowId, table.kind, table.minute] })],
+);

@@ -1,0 +1,18 @@
+import type { Env } from "../env";
+import type { AcquireInput } from "./gate-object";
+import type { Rate } from "./gcra";
+import type { AcquireResult, GateConfig } from "./types";
+
+/** The gate object's RPC surface as callers see it (declared, like the run's, to keep RPC types shallow). */
+export interface GateApi {
+  acquire(name: string, input: AcquireInput): Promise<AcquireResult>;
+  release(runId: string): Promise<{ released: boolean }>;
+  standing(runId: string): Promise<AcquireResult | null>;
+  snapshot(): Promise<{ config: GateConfig | null; running: string[]; waiting: string[] }>;
+  /** A rate limit's bucket: one trigger taken, or refused. */
+  takeRate(name: string, rate: Rate): Promise<{ ok: boolean; retryAt?: number }>;
+}
+
+export function gateStub(env: Env, name: string): GateApi {
+  return env.GATES.get(env.GATES.idFromName(name)) as unknown as GateApi;
+}
