@@ -39,6 +39,8 @@ export class GateObject extends DurableObject<Env> {
   /** This gate's name (runs are told which gate let them through); kept for alarms. */
   private name: string;
   private alarmAt: number | undefined;
+  /** Replaceable in tests, to drive buckets and leases without waiting for them. */
+  clock: () => number = () => Date.now();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -53,8 +55,11 @@ export class GateObject extends DurableObject<Env> {
   /** Lets the run through now, or queues it and says where it stands. Asking again is safe. */
   async acquire(name: string, input: AcquireInput): Promise<AcquireResult> {
     this.name = name;
-    const now = Date.now();
+    const now = this.clock();
+    const before = this.store.config();
     this.store.setConfig(name, input.config);
+    // A new version's limits: runs already waiting keep their place and go first if they now fit.
+    if (before && JSON.stringify(before) !== JSON.stringify(input.config)) await this.deliver(this.pump(now));
     if (this.store.slot(input.runId)) return { granted: true };
     const known = this.store.position(input.runId);
     if (known !== undefined) return this.queuedAnswer(input.config, known);
@@ -67,7 +72,7 @@ export class GateObject extends DurableObject<Env> {
   /** A run ended (or was cancelled while queued): its slot or its place is given up, and the next go. */
   async release(runId: string): Promise<{ released: boolean }> {
     const released = this.store.free(runId) || this.store.dequeue(runId);
-    await this.deliver(this.pump(Date.now()));
+    await this.deliver(this.pump(this.clock()));
     return { released };
   }
 
@@ -83,7 +88,7 @@ export class GateObject extends DurableObject<Env> {
   /** A rate limit: takes one trigger from the bucket, or refuses it (nothing is queued). */
   async takeRate(name: string, rate: Rate): Promise<{ ok: boolean; retryAt?: number }> {
     this.name = name;
-    const result = take(rate, this.store.tat(), Date.now());
+    const result = take(rate, this.store.tat(), this.clock());
     if (!result.ok) return { ok: false, retryAt: result.retryAt };
     this.store.setTat(result.tat);
     return { ok: true };
@@ -96,7 +101,7 @@ export class GateObject extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.alarmAt = undefined;
-    const now = Date.now();
+    const now = this.clock();
     const checks = await Promise.all(this.store.expired(now, checksPerAlarm).map((slot) => this.check(slot.runId)));
     const redeliver: string[] = [];
     for (const { runId, answer } of checks) {

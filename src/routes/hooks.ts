@@ -68,5 +68,5 @@ hookRoutes.post("/:workflowId", limitBody, async (c) => {
     details: deliveryId ? { deliveryId } : undefined,
     receivedAt,
   });
-  return c.json(result, result.status === "duplicate" ? 200 : 202);
+  return c.json(result, result.status === "queued" ? 202 : 200);
 });

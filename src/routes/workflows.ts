@@ -134,7 +134,7 @@ workflowRoutes.post("/:id/runs", allow("runs.start", { workflow: "id" }), limitB
     idempotencyKey: (idempotencyKey as string | undefined) ?? headerKey,
     receivedAt: Date.now(),
   });
-  return c.json(result, result.status === "duplicate" ? 200 : 202);
+  return c.json(result, result.status === "queued" ? 202 : 200);
 });
 
 /** Deletes a workflow: no trigger starts it any more, its schedule stops, its runs stay. */

@@ -147,10 +147,9 @@ async function rateLimited(
 ): Promise<StartResult> {
   const { key } = claim;
   if (key !== undefined) await releaseDedupKey(db, { ...claim, key });
-  waitUntil(
-    countRefusal(env.DB, claim.workflowId, "rate_limited", Date.now()).catch((thrown) =>
-      logLine("warn", "rate-limited trigger not counted", { workflowId: claim.workflowId, error: String(thrown) }),
-    ),
+  // Awaited: the answer comes after the count, so the metrics never lag behind what senders were told.
+  await countRefusal(env.DB, claim.workflowId, "rate_limited", Date.now()).catch((thrown) =>
+    logLine("warn", "rate-limited trigger not counted", { workflowId: claim.workflowId, error: String(thrown) }),
   );
   return { status: "rate_limited", version };
 }

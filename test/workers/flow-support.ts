@@ -1,5 +1,6 @@
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import type { GateObject } from "../../src/flow/gate-object";
 import { gateStub } from "../../src/flow/gate-stub";
 import { gateName } from "../../src/flow/types";
 import type { ExecutionReport } from "../../src/run/report";
@@ -54,11 +55,17 @@ export async function sendGo(runId: string): Promise<void> {
   await runStub(env, runId).idle();
 }
 
+/** A gate, its alarm run on demand and its clock set by the test (no waiting for either). */
 export function gate(workflowId: string, part: string, key: string) {
   const name = gateName(workflowId, part, key);
+  const object = () => env.GATES.get(env.GATES.idFromName(name));
   return {
     name,
     stub: gateStub(env, name),
-    alarm: () => runDurableObjectAlarm(env.GATES.get(env.GATES.idFromName(name))),
+    alarm: () => runDurableObjectAlarm(object()),
+    setClock: (at: number) =>
+      runInDurableObject(object(), (instance: GateObject) => {
+        instance.clock = () => at;
+      }),
   };
 }
