@@ -10,16 +10,24 @@ describe("validateDefinition: flow", () => {
       concurrency: [{ limit: 2, key: "input.customer", holdWhileWaiting: true }, { limit: 50 }],
       throttle: { limit: 10, period: "1m", burst: 3, key: "input.customer" },
       rateLimit: { limit: 100, period: "1h" },
-      debounce: { period: "5s", key: "input.customer", maxWait: "1m" },
       priority: "input.tier = 'gold' ? 10 : 0",
     };
     const result = validateDefinition(withFlow(flow));
     expect(result.ok).toBe(true);
     if (result.ok) expect(result.definition.flow).toEqual(flow);
-    expect(validateDefinition(withFlow({ singleton: { key: "input.id", mode: "cancel" } })).ok).toBe(true);
   });
 
   it.each([
+    [
+      "debounce, not run yet",
+      { debounce: { period: "5s", key: "input.customer" } },
+      [["definition.flow_unsupported", ["flow", "debounce"]]],
+    ],
+    [
+      "singleton, not run yet",
+      { singleton: { key: "input.id", mode: "cancel" } },
+      [["definition.flow_unsupported", ["flow", "singleton"]]],
+    ],
     ["a limit under 1", { concurrency: [{ limit: 0 }] }, [["definition.invalid", ["flow", "concurrency", 0, "limit"]]]],
     [
       "a fractional limit",
@@ -45,7 +53,10 @@ describe("validateDefinition: flow", () => {
     [
       "maxWait under the period",
       { debounce: { period: "1m", maxWait: "5s" } },
-      [["definition.invalid", ["flow", "debounce", "maxWait"]]],
+      [
+        ["definition.flow_unsupported", ["flow", "debounce"]],
+        ["definition.invalid", ["flow", "debounce", "maxWait"]],
+      ],
     ],
     [
       "a concurrency key that does not compile",
@@ -60,7 +71,10 @@ describe("validateDefinition: flow", () => {
     [
       "debounce and singleton together",
       { debounce: { period: "1s" }, singleton: { mode: "skip" } },
-      [["definition.invalid", ["flow", "singleton"]]],
+      [
+        ["definition.flow_unsupported", ["flow", "debounce"]],
+        ["definition.invalid", ["flow", "singleton"]],
+      ],
     ],
     [
       "an unknown singleton mode",
