@@ -4,7 +4,7 @@ import { logLine } from "../lib/log";
 import { advance } from "./admission";
 import type { GateCheck } from "./gate-object";
 import { gateStub } from "./gate-stub";
-import type { FlowKeyError, RunFlow, WaitingFor } from "./types";
+import type { FlowReport, RunFlow } from "./types";
 
 export interface RunGatesHost {
   env: Env;
@@ -14,14 +14,6 @@ export interface RunGatesHost {
   /** Every gate has let the run through: it starts. */
   start(): void;
   track(key: string, task: Promise<void>): void;
-}
-
-/** What a run's report says of its flow: its keys, why it waits, and any key that failed. */
-export interface FlowReport {
-  keys: Record<string, string>;
-  priority: number;
-  waitingFor?: WaitingFor;
-  keyErrors?: FlowKeyError[];
 }
 
 /**

@@ -49,3 +49,11 @@ export const fallbackKey = "_";
 export function gateName(workflowId: string, part: string, key: string): string {
   return JSON.stringify([workflowId, part, key]);
 }
+
+/** What a run's report says of its flow: its keys, why it waits, and any key that failed. */
+export interface FlowReport {
+  keys: Record<string, string>;
+  priority: number;
+  waitingFor?: WaitingFor;
+  keyErrors?: FlowKeyError[];
+}

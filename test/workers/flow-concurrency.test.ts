@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { page, signIn } from "./dashboard-support";
 import { type FlowReport, gate, gated, reportOf, sendGo, start } from "./flow-support";
 import { api, register } from "./helpers";
 
@@ -62,6 +63,11 @@ describe("flow: concurrency", () => {
     expect(report.status).toBe("queued");
     expect(report.flow?.waitingFor).toEqual({ kind: "concurrency", key: "_", running: 1, limit: 1, position: 2 });
     expect(report.steps.every((step) => step.status === "pending")).toBe(true);
+    const html = await (await page(`/ui/runs/${third}`, { cookie: await signIn() })).text();
+    expect(html).toContain('data-status="queued"');
+    expect(html).toMatch(
+      /data-waiting-for="concurrency">concurrency slot for key <code>_<\/code>: position 2 in the queue, 1 of 1 running/,
+    );
 
     const listed = await api(`/api/runs?workflow=${workflowId}&status=queued`);
     expect(((await listed.json()) as { runs: { runId: string }[] }).runs.map((run) => run.runId).sort()).toEqual(
