@@ -51,6 +51,8 @@ export const actionText: Record<RunAction, { label: string; explain: string; dan
 /** The actions that apply to a run in this status, as the API would accept them. */
 export function actionsFor(status: string): RunAction[] {
   if (status === "paused") return ["resume", "event", "cancel"];
+  // A queued run waits for its flow-control gate: nothing to pause; an event waits in its buffer.
+  if (status === "queued") return ["event", "cancel"];
   if (isActiveStatus(status)) return ["pause", "event", "cancel"];
   if (status === "failed") return ["retry", "replay", "delete"];
   return ["replay", "delete"];
