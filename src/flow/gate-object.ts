@@ -76,6 +76,11 @@ export class GateObject extends DurableObject<Env> {
     return { released };
   }
 
+  /** Whether the run holds a slot here: one key lookup, however long the queue. */
+  async holds(runId: string): Promise<{ granted: boolean }> {
+    return { granted: this.store.slot(runId) !== undefined };
+  }
+
   /** Where a run stands here: let through, or waiting (for a queued run's report). */
   async standing(runId: string): Promise<AcquireResult | null> {
     const config = this.store.config();

@@ -7,6 +7,7 @@ import type { AcquireResult, GateConfig } from "./types";
 export interface GateApi {
   acquire(name: string, input: AcquireInput): Promise<AcquireResult>;
   release(runId: string): Promise<{ released: boolean }>;
+  holds(runId: string): Promise<{ granted: boolean }>;
   standing(runId: string): Promise<AcquireResult | null>;
   snapshot(): Promise<{ config: GateConfig | null; running: string[]; waiting: string[] }>;
   /** A rate limit's bucket: one trigger taken, or refused. */

@@ -55,7 +55,7 @@ export class RunGates {
     if (this.waiting)
       this.host.track(
         "flow",
-        this.serial(() => this.next()),
+        this.serial(() => this.recheck()),
       );
   }
 
@@ -115,6 +115,22 @@ export class RunGates {
           }
         : flow.waitingFor;
     return result;
+  }
+
+  /**
+   * Whether the slot the run waits for was granted before its object held the run (the grant's
+   * `admit` then found nothing). A key lookup at the gate, not a queue scan: a burst of queued
+   * runs costs the gate the same per run however long its queue is.
+   */
+  private async recheck(): Promise<void> {
+    const flow = this.flow;
+    const runId = this.host.runId();
+    const gate = flow?.gates[flow.admitted];
+    if (!flow || !runId || !gate || gate.config.kind !== "concurrency") return;
+    const { granted } = await gateStub(this.host.env, gate.name).holds(runId);
+    if (!granted || this.host.status() !== "queued" || this.flow?.admitted !== flow.admitted) return;
+    this.save({ ...flow, admitted: flow.admitted + 1 });
+    await this.next();
   }
 
   /** Asks the gates from the first not yet passed; starts the run once all let it through. */
