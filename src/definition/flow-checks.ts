@@ -45,12 +45,11 @@ export function checkFlow(raw: unknown): FlowIssue[] {
       message: "flow.debounce and flow.singleton cannot combine: debounce already starts one run per key at a time",
     });
   }
-  for (const part of ["debounce", "singleton"] as const) {
-    if (flow[part] === undefined || (flow.debounce && flow.singleton && part === "singleton")) continue;
+  if (flow.debounce !== undefined) {
     issues.push({
       code: "definition.flow_unsupported",
-      path: ["flow", part],
-      message: `flow.${part} is not supported by this Signalbox yet: registering it would change nothing`,
+      path: ["flow", "debounce"],
+      message: "flow.debounce is not supported by this Signalbox yet: registering it would change nothing",
     });
   }
   const debounce = flow.debounce;

@@ -18,6 +18,7 @@ export interface FlowPlan {
   priority: number;
   keyErrors: FlowKeyError[];
   rateLimit?: { name: string; limit: number; periodMs: number };
+  singleton?: GateRef;
 }
 
 export async function planFlow(workflowId: string, flow: FlowDefinition | undefined, input: Json): Promise<FlowPlan> {
@@ -64,6 +65,15 @@ export async function planFlow(workflowId: string, flow: FlowDefinition | undefi
     const periodMs = parseDuration(flow.rateLimit.period) ?? 0;
     plan.rateLimit = { name: gateName(workflowId, "rateLimit", key), limit: flow.rateLimit.limit, periodMs };
   }
+  if (flow.singleton) {
+    const key = await keyOf("singleton", flow.singleton.key);
+    plan.singleton = {
+      name: gateName(workflowId, "singleton", key),
+      part: "singleton",
+      key,
+      config: { kind: "singleton", limit: 1, mode: flow.singleton.mode },
+    };
+  }
   if (flow.priority !== undefined) plan.priority = await priorityOf(flow.priority, scope, plan.keyErrors);
   return plan;
 }
@@ -90,10 +100,23 @@ export async function withinRateLimit(env: Env, plan: FlowPlan): Promise<boolean
   return result.ok;
 }
 
+/**
+ * `flow.singleton`: the run's claim on its key. Skipped: the active run's id (nothing starts).
+ * Let in (maybe replacing and cancelling the active run): undefined, and the run passes its
+ * other gates with the singleton's slot counted as passed, so its end gives it back.
+ */
+export async function claimSingleton(env: Env, runId: string, plan: FlowPlan): Promise<string | undefined> {
+  const gate = plan.singleton;
+  if (!gate) return undefined;
+  const result = await gateStub(env, gate.name).claimSingle(gate.name, { runId, config: gate.config });
+  return result.granted ? undefined : result.activeRunId;
+}
+
 /** Asks the gates in order; the run starts if all let it through, else it is queued at the first that did not. */
 export async function passGates(env: Env, runId: string, plan: FlowPlan): Promise<RunFlow | undefined> {
-  if (plan.gates.length === 0 && plan.keyErrors.length === 0) return undefined;
-  const flow: RunFlow = { gates: plan.gates, admitted: 0, priority: plan.priority };
+  if (plan.gates.length === 0 && plan.keyErrors.length === 0 && !plan.singleton) return undefined;
+  const single = plan.singleton ? [plan.singleton] : [];
+  const flow: RunFlow = { gates: [...single, ...plan.gates], admitted: single.length, priority: plan.priority };
   if (plan.keyErrors.length > 0) flow.keyErrors = plan.keyErrors;
   return advance(env, runId, flow);
 }

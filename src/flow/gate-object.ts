@@ -6,7 +6,7 @@ import { logLine } from "../lib/log";
 import { runStub } from "../triggers/start-run";
 import { GateStore } from "./gate-store";
 import { type Rate, rateOf, take } from "./gcra";
-import type { AcquireResult, GateConfig, WaitingFor } from "./types";
+import type { AcquireResult, GateConfig, SingletonResult, WaitingFor } from "./types";
 
 const defaultLeaseMs = 60_000;
 /** Expired leases looked at per alarm; the rest wait for the next one, set at once. */
@@ -74,6 +74,31 @@ export class GateObject extends DurableObject<Env> {
     const released = this.store.free(runId) || this.store.dequeue(runId);
     await this.deliver(this.pump(this.clock()));
     return { released };
+  }
+
+  /**
+   * `flow.singleton`: lets the run in if no run holds the key; otherwise skips it, or (mode
+   * `cancel`) takes the slot from the active run and cancels that run. The slot changes hands in
+   * one commit; the cancel follows (the old run's own end then finds its slot gone).
+   */
+  async claimSingle(name: string, input: { runId: string; config: GateConfig }): Promise<SingletonResult> {
+    this.name = name;
+    const now = this.clock();
+    this.store.setConfig(name, input.config);
+    if (this.store.slot(input.runId)) return { granted: true };
+    const active = this.store.snapshot().running[0];
+    if (active !== undefined && input.config.kind === "singleton" && input.config.mode === "skip") {
+      return { granted: false, activeRunId: active };
+    }
+    if (active !== undefined) this.store.free(active);
+    this.grantNow(input.config, input.runId, now);
+    if (active === undefined) return { granted: true };
+    await runStub(this.env, active)
+      .cancel("replaced by a newer run of its key (flow.singleton)")
+      .catch((thrown: unknown) =>
+        logLine("warn", "singleton could not cancel the run it replaced", { runId: active, error: String(thrown) }),
+      );
+    return { granted: true, replaced: active };
   }
 
   /** Whether the run holds a slot here: one key lookup, however long the queue. */
@@ -149,7 +174,7 @@ export class GateObject extends DurableObject<Env> {
 
   /** One grant if the limit allows it: a slot with a lease, or a start taken from the bucket. */
   private grantNow(config: GateConfig, runId: string, now: number): boolean {
-    if (config.kind === "concurrency") {
+    if (config.kind !== "throttle") {
       if (this.store.running >= config.limit) return false;
       this.store.grant(runId, now, now + this.leaseMs);
       this.arm(now + this.leaseMs);
@@ -201,7 +226,7 @@ export class GateObject extends DurableObject<Env> {
 
   private queuedAnswer(config: GateConfig, position: number): AcquireResult {
     const limit = config.limit;
-    return { granted: false, running: config.kind === "concurrency" ? this.store.running : 0, limit, position };
+    return { granted: false, running: config.kind === "throttle" ? 0 : this.store.running, limit, position };
   }
 }
 

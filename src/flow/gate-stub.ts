@@ -1,12 +1,13 @@
 import type { Env } from "../env";
 import type { AcquireInput } from "./gate-object";
 import type { Rate } from "./gcra";
-import type { AcquireResult, GateConfig } from "./types";
+import type { AcquireResult, GateConfig, SingletonResult } from "./types";
 
 /** The gate object's RPC surface as callers see it (declared, like the run's, to keep RPC types shallow). */
 export interface GateApi {
   acquire(name: string, input: AcquireInput): Promise<AcquireResult>;
   release(runId: string): Promise<{ released: boolean }>;
+  claimSingle(name: string, input: { runId: string; config: GateConfig }): Promise<SingletonResult>;
   holds(runId: string): Promise<{ granted: boolean }>;
   standing(runId: string): Promise<AcquireResult | null>;
   snapshot(): Promise<{ config: GateConfig | null; running: string[]; waiting: string[] }>;

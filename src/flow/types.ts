@@ -1,6 +1,8 @@
 /** What a gate holds runs to: a number of slots at once, or a spacing between starts. */
 export type GateConfig =
   | { kind: "concurrency"; limit: number }
+  /** One active run per key: a slot of one and no queue (the trigger skips, or cancels the holder). */
+  | { kind: "singleton"; limit: 1; mode: "skip" | "cancel" }
   | { kind: "throttle"; limit: number; periodMs: number; burst: number };
 
 export type GateKind = GateConfig["kind"];
@@ -8,7 +10,7 @@ export type GateKind = GateConfig["kind"];
 /** One gate a run passes on its way to starting: the part of the flow, its key value, its object's name. */
 export interface GateRef {
   name: string;
-  /** `concurrency.0`, `concurrency.1` or `throttle`. */
+  /** `singleton`, `concurrency.0`, `concurrency.1` or `throttle`. */
   part: string;
   key: string;
   config: GateConfig;
@@ -57,3 +59,6 @@ export interface FlowReport {
   waitingFor?: WaitingFor;
   keyErrors?: FlowKeyError[];
 }
+
+/** What a singleton gate did with a trigger: let it in (maybe replacing a run), or skipped it for the active one. */
+export type SingletonResult = { granted: true; replaced?: string } | { granted: false; activeRunId: string };

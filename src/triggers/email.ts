@@ -33,7 +33,7 @@ export const emailRejectCodes = [
 export type EmailRejectCode = (typeof emailRejectCodes)[number];
 
 export type EmailOutcome =
-  | { status: "queued" | "duplicate"; workflowId: string; runId: string }
+  | { status: "queued" | "duplicate" | "skipped"; workflowId: string; runId: string }
   /** The workflow's rate limit refused it: the message is accepted and starts nothing. */
   | { status: "rate_limited"; workflowId: string }
   | { status: "rejected"; workflowId: string | null; code: EmailRejectCode; reason: string };

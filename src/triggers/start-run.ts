@@ -3,7 +3,7 @@ import type { TriggerDefinition } from "../definition/schema";
 import type { Env } from "../env";
 import { type ErrorData, fail, toErrorData } from "../errors";
 import { evaluate } from "../expr/jsonata";
-import { passGates, planFlow, withinRateLimit } from "../flow/admission";
+import { claimSingleton, passGates, planFlow, withinRateLimit } from "../flow/admission";
 import type { GateCheck } from "../flow/gate-object";
 import type { RunFlow } from "../flow/types";
 import { parseDuration } from "../lib/duration";
@@ -48,7 +48,9 @@ export interface StartRequest {
 export type StartResult =
   | { runId: string; status: "queued" | "duplicate"; version: number }
   /** The workflow's `flow.rateLimit` refused the trigger: no run (src/flow/admission.ts). */
-  | { status: "rate_limited"; version: number };
+  | { status: "rate_limited"; version: number }
+  /** `flow.singleton` with mode `skip`: a run of the key is active (its id here); nothing started. */
+  | { status: "skipped"; runId: string; version: number };
 
 const defaultWindowMs = 30_000;
 /** Events, uploads and schedule ticks carry ids meant to be unique for much longer than a payload hash. */
@@ -113,6 +115,12 @@ export async function startRun(env: Env, request: StartRequest): Promise<StartRe
     if (!(await withinRateLimit(env, plan))) {
       if (spare) isolateSpares.giveBack(spare);
       return rateLimited(env, db, { workflowId: request.workflowId, key: dedupKey, runId }, workflow.version);
+    }
+    const active = await claimSingleton(env, runId, plan);
+    if (active !== undefined) {
+      if (spare) isolateSpares.giveBack(spare);
+      if (dedupKey !== undefined) await releaseDedupKey(db, { workflowId: request.workflowId, key: dedupKey, runId });
+      return { status: "skipped", runId: active, version: workflow.version };
     }
     flow = await passGates(env, runId, plan);
   } catch (thrown) {

@@ -15,6 +15,7 @@ describe("validateDefinition: flow", () => {
     const result = validateDefinition(withFlow(flow));
     expect(result.ok).toBe(true);
     if (result.ok) expect(result.definition.flow).toEqual(flow);
+    expect(validateDefinition(withFlow({ singleton: { key: "input.id", mode: "cancel" } })).ok).toBe(true);
   });
 
   it.each([
@@ -22,11 +23,6 @@ describe("validateDefinition: flow", () => {
       "debounce, not run yet",
       { debounce: { period: "5s", key: "input.customer" } },
       [["definition.flow_unsupported", ["flow", "debounce"]]],
-    ],
-    [
-      "singleton, not run yet",
-      { singleton: { key: "input.id", mode: "cancel" } },
-      [["definition.flow_unsupported", ["flow", "singleton"]]],
     ],
     ["a limit under 1", { concurrency: [{ limit: 0 }] }, [["definition.invalid", ["flow", "concurrency", 0, "limit"]]]],
     [

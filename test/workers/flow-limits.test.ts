@@ -138,3 +138,31 @@ describe("flow: leases and versions", () => {
     expect(snapshot.running).toEqual([first, queued, later]);
   });
 });
+
+describe("flow: singleton", () => {
+  it("skip: a trigger while a run of its key is active starts nothing and names the active run", async () => {
+    const { workflowId } = await register(gated("single-skip", { singleton: { key: "input.doc", mode: "skip" } }));
+    const first = await start(workflowId, { doc: "a" });
+    const skipped = await trigger(workflowId, { doc: "a" });
+    expect(skipped).toEqual({ status: 200, body: { status: "skipped", runId: first, version: 1 } });
+    const other = await start(workflowId, { doc: "b" });
+    expect((await reportOf(other)).status).toBe("waiting");
+    await sendGo(first);
+    expect((await reportOf(first)).status).toBe("success");
+    // The key is free again once its run ended.
+    const next = await start(workflowId, { doc: "a" });
+    expect((await reportOf(next)).status).toBe("waiting");
+  });
+
+  it("cancel: a new trigger cancels the active run of its key and starts", async () => {
+    const { workflowId } = await register(gated("single-cancel", { singleton: { mode: "cancel" } }));
+    const first = await start(workflowId, { n: 1 });
+    expect((await reportOf(first)).status).toBe("waiting");
+    const second = await start(workflowId, { n: 2 });
+    const replaced = await reportOf(first);
+    expect(replaced.status).toBe("cancelled");
+    expect(JSON.stringify(replaced.error)).toContain("flow.singleton");
+    expect((await reportOf(second)).status).toBe("waiting");
+    expect(await gate(workflowId, "singleton", "_").stub.snapshot()).toMatchObject({ running: [second] });
+  });
+});
