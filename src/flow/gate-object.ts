@@ -140,6 +140,8 @@ export class GateObject extends DurableObject<Env> {
         this.store.renew(runId, now + this.leaseMs);
       } else if (answer.status === null || isTerminalRun(answer.status as RunStatus)) {
         this.store.free(runId);
+      } else if (answer.admitted && this.store.config()?.kind === "throttle") {
+        this.store.free(runId);
       } else {
         this.store.renew(runId, now + this.leaseMs);
         if (!answer.admitted) redeliver.push(runId);
@@ -166,6 +168,12 @@ export class GateObject extends DurableObject<Env> {
     for (let runId = this.store.next(); runId !== undefined; runId = this.store.next()) {
       if (!this.grantNow(config, runId, now)) break;
       this.store.dequeue(runId);
+      // A throttle's start holds nothing, but its delivery is leased like a slot until the run
+      // has heard of it: a grant lost in a crash is sent again, never lost with the run queued.
+      if (config.kind === "throttle") {
+        this.store.grant(runId, now, now + this.leaseMs);
+        this.arm(now + this.leaseMs);
+      }
       granted.push(runId);
     }
     if (config.kind === "throttle" && this.store.queued > 0) this.arm(this.throttleRetryAt(config, now));
@@ -193,10 +201,14 @@ export class GateObject extends DurableObject<Env> {
 
   /** Tells each run it was let through; one that does not hear is asked again when its lease runs out. */
   private async deliver(runIds: string[]): Promise<void> {
+    const throttle = this.store.config()?.kind === "throttle";
     await Promise.all(
       runIds.map((runId) =>
         runStub(this.env, runId)
           .admit(this.name)
+          .then((answer) => {
+            if (throttle && answer.ok) this.store.free(runId);
+          })
           .catch((thrown: unknown) =>
             logLine("warn", "gate could not tell a run it may start", {
               runId,

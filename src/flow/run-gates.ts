@@ -126,7 +126,7 @@ export class RunGates {
     const flow = this.flow;
     const runId = this.host.runId();
     const gate = flow?.gates[flow.admitted];
-    if (!flow || !runId || !gate || gate.config.kind !== "concurrency") return;
+    if (!flow || !runId || !gate) return;
     const { granted } = await gateStub(this.host.env, gate.name).holds(runId);
     if (!granted || this.host.status() !== "queued" || this.flow?.admitted !== flow.admitted) return;
     this.save({ ...flow, admitted: flow.admitted + 1 });

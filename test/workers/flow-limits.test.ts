@@ -39,6 +39,28 @@ describe("flow: throttle", () => {
     expect((await reportOf(runs[2] as string)).status).toBe("success");
     expect(await bucket.stub.snapshot()).toMatchObject({ running: [], waiting: [] });
   });
+
+  it("a throttled start whose run never hears of it is sent again, and dropped for a run that is gone", async () => {
+    const { workflowId } = await register(
+      gated("throttle-lease", { throttle: { limit: 1, period: "1m" } }, [
+        { id: "note", type: "log", config: { message: "started" } },
+      ]),
+    );
+    const bucket = gate(workflowId, "throttle", "_");
+    await bucket.setClock(t0);
+    expect((await reportOf(await start(workflowId, {}))).status).toBe("success");
+    // A trigger that queued at the throttle and was cut short before creating its run.
+    const ghost = "run_01ghostghostghostghostthrot";
+    const config = { kind: "throttle" as const, limit: 1, periodMs: 60_000, burst: 1 };
+    expect((await bucket.stub.acquire(bucket.name, { runId: ghost, priority: 0, config })).granted).toBe(false);
+    await bucket.setClock(t0 + 60_000);
+    await bucket.alarm();
+    // Its start was taken and its delivery is leased until someone answers for it.
+    expect(await bucket.stub.snapshot()).toMatchObject({ running: [ghost], waiting: [] });
+    await bucket.setClock(t0 + 120_000);
+    await bucket.alarm();
+    expect(await bucket.stub.snapshot()).toMatchObject({ running: [], waiting: [] });
+  });
 });
 
 describe("flow: rateLimit", () => {
