@@ -5,7 +5,12 @@ import { keyPaths } from "./openapi-keys";
 
 const runStart = json({
   type: "object",
-  properties: { runId: { type: "string" }, status: { enum: ["queued", "duplicate"] }, version: { type: "integer" } },
+  properties: {
+    /** Absent for rate_limited; for skipped, the active run of the singleton's key. */
+    runId: { type: "string" },
+    status: { enum: ["queued", "duplicate", "rate_limited", "skipped"] },
+    version: { type: "integer" },
+  },
 });
 /** Large context values are references (`{"$signalbox.blob", size, type}`) unless this is true. */
 const inlineParam = { name: "inline", in: "query", schema: { type: "boolean" } };
@@ -124,7 +129,10 @@ export const openApiDocument = {
         requestBody: json({ type: "object", properties: { input: {}, idempotencyKey: { type: "string" } } }),
         responses: {
           "202": { description: "queued", ...runStart },
-          "200": { description: "duplicate", ...runStart },
+          "200": {
+            description: "duplicate, rate_limited (flow.rateLimit) or skipped (flow.singleton): no new run",
+            ...runStart,
+          },
           ...errorResponses(400, 401, 404, 409, 413, 422),
         },
       },
@@ -136,7 +144,10 @@ export const openApiDocument = {
         parameters: [idParam("workflowId")],
         responses: {
           "202": { description: "queued", ...runStart },
-          "200": { description: "duplicate", ...runStart },
+          "200": {
+            description: "duplicate, rate_limited (flow.rateLimit) or skipped (flow.singleton): no new run",
+            ...runStart,
+          },
           ...errorResponses(400, 401, 404, 409, 413, 422),
         },
       },
