@@ -1,4 +1,4 @@
-// `npm run bench -- [--quick] [--only=ttfs,linear,...,dashboard] [--json=FILE] [--state-dir=DIR] [--strict] [--quiet=MS]`
+// `npm run bench -- [--quick] [--only=ttfs,linear,...,dashboard,flow] [--json=FILE] [--state-dir=DIR] [--strict] [--quiet=MS]`
 // `npm run bench -- --profile=linear|ttfs|webhooks|fanout-queue [--profile-target=d1:db]`
 // One `wrangler dev` hosts Signalbox and a Cloudflare Workflows baseline; every scenario runs
 // on both, alternating which goes first, after a warm-up. Prints medians, p95s, ratios and
@@ -8,6 +8,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { dashboard } from "./lib/dashboard.mjs";
+import { flowGate } from "./lib/flow.mjs";
 import { machine } from "./lib/machine.mjs";
 import { startPings } from "./lib/pings.mjs";
 import { profileWorkload } from "./lib/profile-workloads.mjs";
@@ -43,7 +44,19 @@ const plan = options.quick
       resumeSleeps: [1000, 8000],
       d1Runs: 5,
     };
-const all = ["ttfs", "linear", "fanout", "fanout-queue", "context", "floor", "webhooks", "d1", "resume", "dashboard"];
+const all = [
+  "ttfs",
+  "linear",
+  "fanout",
+  "fanout-queue",
+  "context",
+  "floor",
+  "webhooks",
+  "d1",
+  "resume",
+  "dashboard",
+  "flow",
+];
 /** The context-size scenario's two documents: 1 KiB and 5 MiB. */
 const contextSizes = [1024, 5 * 1024 * 1024];
 const selected = new Set(options.only ? options.only.split(",") : all);
@@ -151,6 +164,10 @@ async function main() {
         const graceMs = options.quick ? 8_000 : 30_000;
         results.resume.push({ sleepMs: ms, ...(await scenario.resume(ctx, systems, ms, { graceMs })) });
       }
+    }
+    if (selected.has("flow")) {
+      log("flow control: gated vs ungated trigger, and a burst into one gate");
+      results.flow = await flowGate(ctx, options.quick ? 200 : 1_000);
     }
     if (selected.has("dashboard")) {
       log("dashboard at size");

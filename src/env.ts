@@ -1,3 +1,4 @@
+import type { GateObject } from "./flow/gate-object";
 import type { RunObject } from "./run/run-object";
 import type { ScheduleObject } from "./triggers/schedule-object";
 
@@ -29,6 +30,10 @@ export interface Env {
   // ---- triggers ----
   /** One ScheduleObject per workflow with a schedule trigger, named by the workflow id. */
   SCHEDULES: DurableObjectNamespace<ScheduleObject>;
+  /** Flow control: one GateObject per workflow, flow part and key value (src/flow/gate-object.ts). */
+  GATES: DurableObjectNamespace<GateObject>;
+  /** How long a gate's slot is leased before the gate checks on the run holding it (default 1m). */
+  FLOW_SLOT_LEASE?: string;
   /** Uploaded files (`PUT /api/files/:key`); r2 triggers start runs from its notifications. */
   FILES: R2Bucket;
   /** The FILES bucket's name, as R2 event notifications spell it. */

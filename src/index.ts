@@ -9,6 +9,7 @@ import { handleEmail } from "./triggers/email";
 import { consumesQueue, consumeTriggerBatch } from "./triggers/queue";
 import { watchdog } from "./triggers/watchdog";
 
+export { GateObject } from "./flow/gate-object";
 export { RunObject } from "./run/run-object";
 export { ScheduleObject } from "./triggers/schedule-object";
 

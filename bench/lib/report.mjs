@@ -1,5 +1,6 @@
 // Turns raw samples into the printed table and the target lines.
 import { dashboardReport } from "./dashboard.mjs";
+import { flowReport } from "./flow.mjs";
 import { fmt, median, p95 } from "./stats.mjs";
 
 const pick = (rows, key) => (rows ?? []).map((row) => row[key]);
@@ -204,6 +205,7 @@ export function report(results) {
     );
   } else targets.push("SKIP  no D1 write awaited between steps: needs the linear, floor and d1 scenarios");
   if (results.dashboard) lines.push(...dashboardReport(results.dashboard, target));
+  if (results.flow) lines.push(...flowReport(results.flow, target));
   lines.push("");
   lines.push(`targets${results.quick ? " (smoke run: shown, not enforced)" : ""}`);
   lines.push(...targets);

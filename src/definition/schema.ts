@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseDuration } from "../lib/duration";
 import { duration, identifier, jsonSchema } from "../lib/schema-parts";
 import type { NodeType } from "../nodes/registry";
 import { maxCatchUpLimit, missedPolicies } from "./schedule-settings";
@@ -203,6 +204,38 @@ export const testCaseSchema = z.strictObject({
     .optional(),
 });
 
+/** A positive duration (`0s` would divide by zero in a bucket or never let a key go quiet). */
+const period = z.string().refine((text) => (parseDuration(text) ?? 0) > 0, {
+  message: "expected a duration over 0, such as 500ms, 30s, 5m, 2h or 7d",
+});
+
+/** JSONata over the run's input: the value runs are grouped by (missing or failing: the key `_`). */
+const flowKey = z.string().min(1).max(2_000);
+
+const flowLimit = z.number().int().min(1).max(100_000);
+
+/** How runs of a workflow start (docs/definitions.md#flow-control): src/flow holds the gates. */
+export const flowSchema = z.strictObject({
+  /** At most `limit` runs (per key value) running at once; more are queued. At most two levels. */
+  concurrency: z
+    .array(z.strictObject({ limit: flowLimit, key: flowKey.optional(), holdWhileWaiting: z.boolean().optional() }))
+    .min(1)
+    .max(2)
+    .optional(),
+  /** Starts spread out: `limit` per `period` (and up to `burst` at once); extra runs are queued. */
+  throttle: z
+    .strictObject({ limit: flowLimit, period, burst: flowLimit.optional(), key: flowKey.optional() })
+    .optional(),
+  /** Triggers over `limit` per `period` start nothing and answer `rate_limited`. */
+  rateLimit: z.strictObject({ limit: flowLimit, period, key: flowKey.optional() }).optional(),
+  /** Triggers within `period` of each other start one run with the last input. */
+  debounce: z.strictObject({ period, key: flowKey.optional(), maxWait: period.optional() }).optional(),
+  /** At most one active run per key: a new trigger is skipped, or cancels the active run. */
+  singleton: z.strictObject({ key: flowKey.optional(), mode: z.enum(["skip", "cancel"]) }).optional(),
+  /** JSONata number over the input: among queued runs the higher starts first (default 0). */
+  priority: flowKey.optional(),
+});
+
 export const definitionSchema = z.strictObject({
   /** The JSON Schema editors check the file against (schema/workflow.json); not part of the definition, never stored. */
   $schema: z.string().max(2_000).optional(),
@@ -232,6 +265,8 @@ export const definitionSchema = z.strictObject({
   retention: z
     .strictObject({ success: duration.optional(), failed: duration.optional(), cancelled: duration.optional() })
     .optional(),
+  /** Flow control: concurrency, throttle, rate limit, debounce, singleton, priority. */
+  flow: flowSchema.optional(),
 });
 
 export type RetryPolicyInput = z.infer<typeof retryPolicySchema>;
@@ -245,6 +280,7 @@ export type EdgeDefinition = z.infer<typeof edgeSchema>;
 /** A valid definition, as validateDefinition returns it and the store keeps it. */
 export type WorkflowDefinition = Omit<z.infer<typeof definitionSchema>, "nodes"> & { nodes: NodeDefinition[] };
 export type TestCase = z.infer<typeof testCaseSchema>;
+export type FlowDefinition = z.infer<typeof flowSchema>;
 
 /** Context keys every run owns; no node may write them. */
 export const reservedContextKeys = ["input", "trigger", "run"] as const;

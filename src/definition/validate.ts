@@ -11,6 +11,7 @@ import { checkJsonSchema } from "../lib/json-schema-check";
 import { inlineDefinition, isInline } from "../nodes/body";
 import { isNodeType, nodeRegistry, nodeSpec } from "../nodes/registry";
 import type { ExpressionSite, NodeSpec, NodeTarget } from "../nodes/types";
+import { checkFlow } from "./flow-checks";
 import { findCycles, type GraphEdge, reachableFromEntries, successors } from "./graph";
 import { checkLlmReviews } from "./llm-checks";
 import {
@@ -66,6 +67,7 @@ export function validateDefinition(raw: unknown): ValidationResult {
   const edges = doc.edges === undefined ? [] : parseEach(doc.edges, edgeSchema);
 
   if (triggers) checkTriggers(triggers, add);
+  for (const issue of checkFlow(doc.flow)) add(issue.code, issue.path, issue.message);
   if (typeof doc.output === "string") checkSite({ path: ["output"], source: doc.output }, [], add);
   const entries = nodes ? checkNodes(nodes, add) : [];
   if (nodes) checkEscalations(nodes, doc.reviewers, add);

@@ -5,6 +5,8 @@ import type { EventWait, ExpireAction, ReviewDecision, ReviewRequest } from "./o
 
 export const runStatuses = [
   "pending",
+  // Waiting at a flow-control gate for its turn to start (src/flow): nothing has run yet.
+  "queued",
   "running",
   "waiting",
   "needs_review",

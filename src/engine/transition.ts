@@ -51,7 +51,7 @@ type Handlers = { [K in RunEvent["type"]]: (draft: Draft, event: Extract<RunEven
 
 const handlers: Handlers = {
   start(draft) {
-    if (draft.state.status !== "pending") return;
+    if (draft.state.status !== "pending" && draft.state.status !== "queued") return;
     draft.updateRun({ status: "running", startedAt: draft.now });
     consider(
       draft,
@@ -119,7 +119,8 @@ const handlers: Handlers = {
     noteDeliveryFailure(draft, event);
   },
   pause(draft, event) {
-    if (isTerminalRun(draft.state.status) || draft.state.paused) return;
+    // A queued run has nothing to pause: its gate decides when it starts, and cancel still ends it.
+    if (isTerminalRun(draft.state.status) || draft.state.paused || draft.state.status === "queued") return;
     pauseRun(draft, event);
   },
   unpause(draft, event) {
@@ -175,7 +176,10 @@ export function transition(plan: Plan, state: RunState, event: RunEvent, now: nu
   const draft = new Draft(plan, state, now);
   // The table is exhaustive over RunEvent: a new event type without a handler fails to compile.
   (handlers[event.type] as (draft: Draft, event: RunEvent) => void)(draft, event);
-  if (!isTerminalRun(draft.state.status) && draft.state.status !== "pending") settleRunStatus(draft);
+  // A run not started yet (pending, or queued at a flow-control gate) keeps its status until `start`.
+  if (!isTerminalRun(draft.state.status) && draft.state.status !== "pending" && draft.state.status !== "queued") {
+    settleRunStatus(draft);
+  }
   return draft.finish();
 }
 

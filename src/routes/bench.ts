@@ -3,12 +3,12 @@ import { createMiddleware } from "hono/factory";
 import type { Env } from "../env";
 import { errorData } from "../errors";
 import { sortableId } from "../lib/ids";
+import { type MethodNames, rpcStub } from "../lib/rpc-stub";
 import type { BenchRunInput } from "../run/bench-run";
 import { openLinksQuery } from "../store/approval-inbox";
 import { database } from "../store/db";
 import { countRunsQuery, type RunSearch, searchRunsQuery } from "../store/run-search";
 import { getVersion } from "../store/workflows";
-import { runStub } from "../triggers/start-run";
 import { allow } from "./auth";
 import { errorResponse } from "./http-errors";
 import { isObject, readJson } from "./request";
@@ -88,9 +88,11 @@ benchRoutes.post("/seed-approvals", ...benchOnly, async (c) => {
 });
 
 /** The run object's bench-only write, declared here: no other caller has any business with it. */
-interface BenchRunApi {
+export interface BenchRunApi {
   benchWrite(input: BenchRunInput): Promise<{ created: boolean }>;
 }
+
+const benchRunMethods: MethodNames<BenchRunApi> = { benchWrite: true };
 
 /**
  * One finished run of a registered workflow's latest version, every step with `attemptsPerStep`
@@ -114,7 +116,7 @@ benchRoutes.post("/seed-run", ...benchOnly, async (c) => {
   const stored = await getVersion(database(c.env.DB), workflowId);
   if (!stored) return errorResponse(c, errorData("workflow.not_found", `no workflow ${workflowId.slice(0, 200)}`));
   const runId = sortableId("run");
-  const stub = runStub(c.env, runId) as unknown as BenchRunApi;
+  const stub = rpcStub<BenchRunApi>(c.env.RUNS.get(c.env.RUNS.idFromName(runId)), benchRunMethods);
   await stub.benchWrite({
     runId,
     workflowId,

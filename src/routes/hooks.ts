@@ -9,7 +9,7 @@ import { startRun } from "../triggers/start-run";
 import { verifyWebhook } from "../triggers/verify";
 import { answer, errors, spec } from "./openapi-spec";
 import { limitBody, parseJson } from "./request";
-import { runStarted } from "./workflow-bodies";
+import { noNewRun, runStarted } from "./workflow-bodies";
 
 export const hookRoutes = new Hono<{ Bindings: Env }>();
 
@@ -41,7 +41,7 @@ hookRoutes.post(
     public: true,
     responses: {
       "202": answer("queued", runStarted),
-      "200": answer("duplicate", runStarted),
+      "200": answer(noNewRun, runStarted),
       ...errors(400, 401, 404, 409, 413, 422),
     },
   }),
@@ -82,6 +82,6 @@ hookRoutes.post(
       details: deliveryId ? { deliveryId } : undefined,
       receivedAt,
     });
-    return c.json(result, result.status === "duplicate" ? 200 : 202);
+    return c.json(result, result.status === "queued" ? 202 : 200);
   },
 );

@@ -27,6 +27,8 @@ export interface MetricsReport {
   llm: { inputTokens: number; outputTokens: number; costUsd: number };
   /** Messages the email trigger refused in the window (GET /api/email/rejections lists them). */
   emailRejections: { total: number; byCode: Record<string, number> };
+  /** Triggers flow control answered without starting a run in the window (`rateLimited`). */
+  flow: { rateLimited: number };
 }
 
 function ratio(part: number, whole: number): number | null {
@@ -72,6 +74,7 @@ export function metricsReport(
       total: raw.emailRejections.reduce((sum, row) => sum + row.count, 0),
       byCode: Object.fromEntries(raw.emailRejections.map((row) => [row.code, row.count])),
     },
+    flow: { rateLimited: raw.flowRefusals.find((row) => row.kind === "rate_limited")?.count ?? 0 },
   };
 }
 
@@ -173,5 +176,7 @@ export function prometheusText(report: MetricsReport): string {
   for (const [code, count] of Object.entries(report.emailRejections.byCode)) {
     out.sample("signalbox_email_rejections", { code }, count);
   }
+  out.family("signalbox_flow_rate_limited", "gauge", "Triggers the workflows' rate limits refused in the window.");
+  out.sample("signalbox_flow_rate_limited", {}, report.flow.rateLimited);
   return out.text();
 }

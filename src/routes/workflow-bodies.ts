@@ -57,7 +57,11 @@ export const startRunBody = z.object(
 );
 
 export const runStarted = z.object({
-  runId: z.string(),
-  status: z.enum(["queued", "duplicate"]),
+  /** Absent for rate_limited; for skipped, the active run of the singleton's key. */
+  runId: z.string().optional(),
+  status: z.enum(["queued", "duplicate", "rate_limited", "skipped"]),
   version: z.number().int().optional(),
 });
+
+/** What a trigger that started no new run is answered with (200). */
+export const noNewRun = "duplicate, rate_limited (flow.rateLimit) or skipped (flow.singleton): no new run";

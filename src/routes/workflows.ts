@@ -19,7 +19,15 @@ import { allow } from "./auth";
 import { errorResponse } from "./http-errors";
 import { answer, errors, parseBody, queryParam, spec } from "./openapi-spec";
 import { limitBody, queryInteger, readJson } from "./request";
-import { definitionBody, registered, runStarted, startRunBody, storedWorkflow, workflowList } from "./workflow-bodies";
+import {
+  definitionBody,
+  noNewRun,
+  registered,
+  runStarted,
+  startRunBody,
+  storedWorkflow,
+  workflowList,
+} from "./workflow-bodies";
 import { disableWorkflow, enableWorkflow, stopSchedule } from "./workflow-state";
 
 export const workflowRoutes = new Hono<{ Bindings: Env }>();
@@ -161,7 +169,7 @@ workflowRoutes.post(
     body: startRunBody,
     responses: {
       "202": answer("queued", runStarted),
-      "200": answer("duplicate: a run with this idempotency key exists", runStarted),
+      "200": answer(noNewRun, runStarted),
       ...errors(400, 401, 404, 409, 413, 422),
     },
   }),
@@ -177,7 +185,7 @@ workflowRoutes.post(
       idempotencyKey: idempotencyKey ?? headerKey,
       receivedAt: Date.now(),
     });
-    return c.json(result, result.status === "duplicate" ? 200 : 202);
+    return c.json(result, result.status === "queued" ? 202 : 200);
   },
 );
 

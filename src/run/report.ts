@@ -1,6 +1,7 @@
 import type { Plan } from "../engine/plan";
 import type { AttemptRecord, ParentLink, RunState, StepState } from "../engine/state";
 import { toErrorData } from "../errors";
+import type { FlowReport } from "../flow/types";
 import { childRunId } from "../lib/ids";
 import { type Json, type JsonObject, toJson } from "../lib/json";
 import { emptyTotals } from "../llm/policy";
@@ -69,6 +70,8 @@ export interface AttemptReport extends AttemptRecord {
 }
 
 export interface ExecutionReport {
+  /** Flow control (src/flow/run-gates.ts): the run's keys, and for a queued run what it waits for. */
+  flow?: FlowReport;
   runId: string;
   workflowId: string;
   version: number;

@@ -4,6 +4,8 @@ import { isTerminalRun, type RunState } from "../engine/state";
 import { initialRunState } from "../engine/transition";
 import type { Env } from "../env";
 import { type ErrorData, errorData } from "../errors";
+import type { GateCheck } from "../flow/gate-object";
+import { RunGates } from "../flow/run-gates";
 import { deepFreeze, type Json, type JsonObject } from "../lib/json";
 import { logLine } from "../lib/log";
 import { publicUrl } from "../lib/public-url";
@@ -70,6 +72,8 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
   /** Where parallel io attempts are sent; replaceable in tests, the STEPS_QUEUE binding otherwise. */
   stepsQueue: Queue | undefined;
   private readonly steps: DispatchedSteps;
+  /** Flow control: the gates this run passes before it starts and gives back when it ends. */
+  private readonly gates: RunGates;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -95,6 +99,17 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
       spans: this.spans,
       dispatch: (event) => this.loop.dispatch(event),
     };
+    this.gates = new RunGates({
+      env,
+      sql: ctx.storage.sql,
+      runId: () => this.state?.runId,
+      status: () => this.state?.status,
+      start: () => {
+        this.loop.dispatch({ type: "start" });
+        this.loop.drive();
+      },
+      track: (key, task) => this.loop.track(key, task),
+    });
     void ctx.blockConcurrencyWhile(async () => {
       await this.clock.reread();
       this.load();
@@ -154,6 +169,7 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
         ended: (command, turn) => {
           logLine("info", "run ended", { runId: turn.state.runId, status: command.status });
           this.spans.run(turn.state);
+          this.gates.ended();
           if (this.children.runEnded(turn.state, turn.now)) turn.links = true;
         },
       },
@@ -221,6 +237,7 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
     this.setup = this.storage.loadSetup();
     const stored = this.storage.loadState();
     if (!this.setup || !stored) return;
+    this.gates.load();
     this.loaded = loadPlan(stored.workflowId, stored.version, this.setup.definition);
     const pending = initialRunState(this.loaded.plan, { runId: stored.runId, createdAt: stored.createdAt }).steps;
     this.state = { ...stored, steps: { ...pending, ...stored.steps } };
@@ -256,7 +273,9 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
       this.children.resendEnd();
       return { runId: this.state.runId, status: this.state.status, created: false };
     }
-    const { loaded, state, initial } = newRun(input, Date.now(), publicUrl(this.env));
+    const { loaded, state: fresh, initial } = newRun(input, Date.now(), publicUrl(this.env));
+    const queued = input.flow !== undefined && input.flow.admitted < input.flow.gates.length;
+    const state: RunState = queued ? { ...fresh, status: "queued" } : fresh;
     // A large input goes to R2 before the run exists; the await lets a concurrent start in.
     const offloaded = await this.blobs.offloadInitial(input.runId, initial);
     const raced = this.state as RunState | undefined;
@@ -270,8 +289,12 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
     this.loaded = loaded;
     this.state = state;
     this.context = deepFreeze(context);
-    this.loop.dispatch({ type: "start" });
-    this.loop.drive();
+    this.gates.create(input.flow);
+    if (queued) this.checkpoints.schedule(true);
+    else {
+      this.loop.dispatch({ type: "start" });
+      this.loop.drive();
+    }
     return { runId: input.runId, status: this.state.status, created: true };
   }
 
@@ -299,7 +322,24 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
     if (!this.state || !this.loaded) return null;
     const context = options.inline ? await this.blobs.resolved() : this.context;
     const report = buildReport(this.loaded.plan, this.state, context, this.storage.contextVersions());
-    return { ...report, output: await reportOutput(this.state, this.setup?.definition, context) };
+    const flow = await this.gates.report();
+    return {
+      ...report,
+      output: await reportOutput(this.state, this.setup?.definition, context),
+      ...(flow ? { flow } : {}),
+    };
+  }
+
+  // ---- flow control (src/flow/run-gates.ts) -----------------------------------------------
+
+  /** A gate let this queued run through: it asks the next gate, or starts. */
+  async admit(gate: string): Promise<{ ok: boolean }> {
+    return this.gates.admit(gate);
+  }
+
+  /** A gate checks on the lease of the slot it granted this run. */
+  async gateCheck(gate: string): Promise<GateCheck> {
+    return this.gates.gateCheck(gate);
   }
 
   /** A child run of one of this run's steps ended (src/run/children.ts). */
@@ -432,6 +472,7 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
     await this.ctx.storage.deleteAll();
     this.storage.forget();
     this.blobs.forget();
+    this.gates.forget();
     this.state = undefined;
     this.loaded = undefined;
     this.setup = undefined;

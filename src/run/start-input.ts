@@ -1,5 +1,6 @@
 import { type ParentLink, type RunState, runDepth } from "../engine/state";
 import { initialRunState } from "../engine/transition";
+import type { RunFlow } from "../flow/types";
 import type { Json, JsonObject } from "../lib/json";
 import { type LoadedPlan, loadPlan } from "./plans";
 
@@ -13,6 +14,8 @@ export interface StartInput {
   trigger: { type: string; id: string | null; receivedAt: number };
   /** A child run (map item, loop iteration, subworkflow call): the step it reports to. */
   parent?: ParentLink;
+  /** The flow-control gates the trigger asked (src/flow): a run one of them queued starts `queued`. */
+  flow?: RunFlow;
 }
 
 /**

@@ -69,6 +69,8 @@ export interface RawMetrics {
   llm: { inputTokens: number; outputTokens: number; costUsd: number };
   /** Messages the email trigger refused in the window, by code. */
   emailRejections: { code: string; count: number }[];
+  /** Triggers flow control answered without a run (`rate_limited`) in the window, by kind. */
+  flowRefusals: { kind: string; count: number }[];
 }
 
 /** Every query in one D1 batch: one round trip. */
@@ -155,7 +157,17 @@ export async function readMetrics(d1: D1Database, query: MetricsQuery): Promise<
       ),
     ),
   );
-  const [runs, lag, steps, attempts, retries, reviewed, dead, llm, rejected] = await d1.batch(statements);
+  // Rate-limited triggers are not runs either: counted per minute as they arrived.
+  statements.push(
+    bind(
+      d1.prepare(
+        `SELECT kind, SUM(count) AS count FROM flow_refusals
+          WHERE minute >= ?1 - (?1 % 60000) AND minute < ?2${query.workflowId === undefined ? "" : " AND workflow_id = ?3"}
+          GROUP BY kind ORDER BY kind`,
+      ),
+    ),
+  );
+  const [runs, lag, steps, attempts, retries, reviewed, dead, llm, rejected, refused] = await d1.batch(statements);
   const usage = ((llm?.results ?? []) as { input: number; output: number; cost: number }[])[0];
   const rows = <T>(result: D1Result | undefined) => (result?.results ?? []) as T[];
   type StepRow = DistributionRow & { workflow_id: string; node_id: string; type: string };
@@ -187,5 +199,6 @@ export async function readMetrics(d1: D1Database, query: MetricsQuery): Promise<
       costUsd: usage?.cost ?? 0,
     },
     emailRejections: rows<{ code: string; count: number }>(rejected),
+    flowRefusals: rows<{ kind: string; count: number }>(refused),
   };
 }

@@ -389,3 +389,21 @@ export const auditLog = sqliteTable(
     index("audit_log_workflow").on(table.workflowId, table.seq),
   ],
 );
+
+// ---- flow control -------------------------------------------------------------------------------
+
+/**
+ * Triggers flow control answered without a run (`rate_limited`), counted per workflow and minute:
+ * they are not runs, so the metrics count them here.
+ */
+export const flowRefusals = sqliteTable(
+  "flow_refusals",
+  {
+    workflowId: text("workflow_id").notNull(),
+    kind: text("kind").notNull(),
+    /** The minute the triggers arrived in (epoch ms, floored). */
+    minute: integer("minute").notNull(),
+    count: integer("count").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.workflowId, table.kind, table.minute] })],
+);

@@ -33,7 +33,9 @@ export const emailRejectCodes = [
 export type EmailRejectCode = (typeof emailRejectCodes)[number];
 
 export type EmailOutcome =
-  | { status: "queued" | "duplicate"; workflowId: string; runId: string }
+  | { status: "queued" | "duplicate" | "skipped"; workflowId: string; runId: string }
+  /** The workflow's rate limit refused it: the message is accepted and starts nothing. */
+  | { status: "rate_limited"; workflowId: string }
   | { status: "rejected"; workflowId: string | null; code: EmailRejectCode; reason: string };
 
 /** The defaults; maxBytes is Email Routing's own limit, so a trigger can only usefully lower it. */
@@ -247,6 +249,10 @@ async function start(env: Env, accepted: Accepted): Promise<EmailOutcome | Refus
       details: { from, to, messageId: parsed.messageId ?? null },
       receivedAt,
     });
+    if (result.status === "rate_limited") {
+      await cleanUp();
+      return { status: "rate_limited", workflowId: workflow.workflowId };
+    }
     if (result.runId !== runId) await cleanUp();
     return { status: result.status, workflowId: workflow.workflowId, runId: result.runId };
   } catch (thrown) {

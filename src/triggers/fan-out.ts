@@ -5,7 +5,8 @@ import { latestWorkflowForTrigger, subscribers, type WorkflowForRun } from "../s
 
 /** What one subscribed workflow did with an event or an upload. */
 export type SubscriberResult =
-  | { workflowId: string; status: "queued" | "duplicate"; runId: string; version: number }
+  | { workflowId: string; status: "queued" | "duplicate" | "skipped"; runId: string; version: number }
+  | { workflowId: string; status: "rate_limited"; version: number }
   | { workflowId: string; status: "filtered" }
   | { workflowId: string; status: "rejected"; error: ErrorData };
 

@@ -8,6 +8,9 @@ import type { TriggerDefinition } from "../definition/schema";
 import type { Env } from "../env";
 import { type ErrorData, fail, toErrorData } from "../errors";
 import { evaluate } from "../expr/jsonata";
+import { claimSingleton, passGates, planFlow, withinRateLimit } from "../flow/admission";
+import type { GateCheck } from "../flow/gate-object";
+import type { RunFlow } from "../flow/types";
 import { parseDuration } from "../lib/duration";
 import { hashJson } from "../lib/hash";
 import { sortableId } from "../lib/ids";
@@ -19,6 +22,7 @@ import type { ExecutionReport } from "../run/report";
 import type { StartInput } from "../run/start-input";
 import { type Database, database } from "../store/db";
 import { claimDedupKey, releaseDedupKey } from "../store/dedup";
+import { countRefusal } from "../store/flow-counts";
 import { latestWorkflowForTrigger, type WorkflowForRun } from "../store/triggers";
 import { isolateSpares, spareQuietMaxMs, spareRunTtlMs } from "./spare-runs";
 
@@ -47,11 +51,12 @@ export interface StartRequest {
   receivedAt: number;
 }
 
-export interface StartResult {
-  runId: string;
-  status: "queued" | "duplicate";
-  version: number;
-}
+export type StartResult =
+  | { runId: string; status: "queued" | "duplicate"; version: number }
+  /** The workflow's `flow.rateLimit` refused the trigger: no run (src/flow/admission.ts). */
+  | { status: "rate_limited"; version: number }
+  /** `flow.singleton` with mode `skip`: a run of the key is active (its id here); nothing started. */
+  | { status: "skipped"; runId: string; version: number };
 
 const defaultWindowMs = 30_000;
 /** Events, uploads and schedule ticks carry ids meant to be unique for much longer than a payload hash. */
@@ -109,6 +114,24 @@ export async function startRun(env: Env, request: StartRequest): Promise<StartRe
   }
   const context = { ...request.details, type: request.triggerType, id: key ?? null, receivedAt: request.receivedAt };
   let started: { created: boolean };
+  let flow: RunFlow | undefined;
+  try {
+    // Flow control after dedup: a repeated trigger is a duplicate before it costs a rate-limit token.
+    const plan = await planFlow(workflow.workflowId, workflow.definition.flow, input);
+    if (!(await withinRateLimit(env, plan))) {
+      if (spare) isolateSpares.giveBack(spare);
+      return rateLimited(env, db, { workflowId: request.workflowId, key: dedupKey, runId }, workflow.version);
+    }
+    const active = await claimSingleton(env, runId, plan);
+    if (active !== undefined) {
+      if (spare) isolateSpares.giveBack(spare);
+      if (dedupKey !== undefined) await releaseDedupKey(db, { workflowId: request.workflowId, key: dedupKey, runId });
+      return { status: "skipped", runId: active, version: workflow.version };
+    }
+    flow = await passGates(env, runId, plan);
+  } catch (thrown) {
+    return startFailed(db, { workflowId: request.workflowId, key: dedupKey, runId }, thrown);
+  }
   try {
     started = await runStub(env, runId).start({
       runId,
@@ -117,12 +140,32 @@ export async function startRun(env: Env, request: StartRequest): Promise<StartRe
       definition: workflow.definition,
       input,
       trigger: context,
+      ...(flow ? { flow } : {}),
     });
   } catch (thrown) {
     return startFailed(db, { workflowId: request.workflowId, key: dedupKey, runId }, thrown);
   }
   if (started.created && ttlMs > 0) waitUntil(makeSpare(env, runId, ttlMs));
   return { runId, status: started.created ? "queued" : "duplicate", version: workflow.version };
+}
+
+/**
+ * A trigger over the rate limit starts nothing: its dedup claim is given back (a sender's retry
+ * later is a new trigger, not a duplicate of one that never ran) and it is counted.
+ */
+async function rateLimited(
+  env: Env,
+  db: Database,
+  claim: { workflowId: string; key: string | undefined; runId: string },
+  version: number,
+): Promise<StartResult> {
+  const { key } = claim;
+  if (key !== undefined) await releaseDedupKey(db, { ...claim, key });
+  // Awaited: the answer comes after the count, so the metrics never lag behind what senders were told.
+  await countRefusal(env.DB, claim.workflowId, "rate_limited", Date.now()).catch((thrown) =>
+    logLine("warn", "rate-limited trigger not counted", { workflowId: claim.workflowId, error: String(thrown) }),
+  );
+  return { status: "rate_limited", version };
 }
 
 /** How long a sender is asked to wait before repeating a trigger whose run could not start. */
@@ -202,6 +245,9 @@ async function triggerInput(trigger: TriggerDefinition | undefined, request: Sta
 export interface RunApi {
   start(input: StartInput): Promise<{ runId: string; status: string; created: boolean }>;
   prepare(input: { expiresAt: number }): Promise<{ prepared: boolean }>;
+  /** Flow control (src/flow): a gate let the run through, or checks on its lease. */
+  admit(gate: string): Promise<{ ok: boolean }>;
+  gateCheck(gate: string): Promise<GateCheck>;
   report(options?: { inline?: boolean }): Promise<ExecutionReport | null>;
   contextAt(
     version?: number,
@@ -219,6 +265,8 @@ export interface RunApi {
 const runMethods: MethodNames<RunApi> = {
   start: true,
   prepare: true,
+  admit: true,
+  gateCheck: true,
   report: true,
   contextAt: true,
   childRuns: true,

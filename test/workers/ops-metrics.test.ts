@@ -184,6 +184,7 @@ describe("GET /api/metrics", () => {
       "signalbox_llm_tokens",
       "signalbox_llm_cost_usd",
       "signalbox_email_rejections",
+      "signalbox_flow_rate_limited",
     ]);
     expect(lines).toEqual(
       expect.arrayContaining([

@@ -16,7 +16,14 @@ export interface RunFilters {
 export const filterNames = ["q", "workflow", "status", "from", "to", "parent", "error", "cursor"] as const;
 export type FilterName = (typeof filterNames)[number];
 
-const activeStatuses: ReadonlySet<string> = new Set(["pending", "running", "waiting", "needs_review", "paused"]);
+const activeStatuses: ReadonlySet<string> = new Set([
+  "pending",
+  "queued",
+  "running",
+  "waiting",
+  "needs_review",
+  "paused",
+]);
 
 export function isActiveStatus(status: string): boolean {
   return activeStatuses.has(status);

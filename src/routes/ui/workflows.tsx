@@ -166,6 +166,10 @@ workflowPageRoutes.post("/workflows/:id/runs", async (c) => {
   }
   try {
     const started = await startRun(c.env, { workflowId, triggerType: "manual", input, receivedAt: Date.now() });
+    if (started.status === "rate_limited") {
+      const error = "The workflow's rate limit refused this start: nothing was started. Try again later.";
+      return renderWorkflow(c, workflowId, { start: { input: inputText, error }, status: 200 });
+    }
     return c.redirect(`/ui/runs/${started.runId}`, 303);
   } catch (thrown) {
     const error = toErrorData(thrown);

@@ -55,7 +55,7 @@ th{font-size:.8rem;text-transform:uppercase;letter-spacing:.04em;color:var(--mut
 tbody tr:last-child td{border-bottom:0}
 caption{text-align:left;padding:.5rem .75rem;color:var(--muted)}
 .badge{display:inline-block;padding:.05rem .5rem;border-radius:999px;font-size:.8rem;font-weight:600;color:#fff;background:var(--pending);white-space:nowrap}
-.badge.s-pending{background:var(--pending)}.badge.s-running{background:var(--running)}.badge.s-waiting{background:var(--waiting)}
+.badge.s-pending{background:var(--pending)}.badge.s-queued{background:var(--pending)}.badge.s-running{background:var(--running)}.badge.s-waiting{background:var(--waiting)}
 .badge.s-needs_review{background:var(--needs_review)}.badge.s-success{background:var(--success)}.badge.s-failed{background:var(--failed)}
 .badge.s-cancelled{background:var(--cancelled)}.badge.s-paused{background:var(--paused)}.badge.s-skipped{background:#fff;color:var(--ink);border:1px dashed var(--skipped)}
 .pager{display:flex;justify-content:space-between;align-items:center;margin:.75rem 0}
@@ -111,7 +111,7 @@ dl.facts dd{margin:0;overflow-wrap:anywhere}
 .chart .axis text{font-size:11px;fill:var(--muted)}
 .chart .bar{fill:var(--pending)}
 .chart .bar.value{fill:var(--accent)}
-.chart .bar.s-running{fill:var(--running)}.chart .bar.s-waiting{fill:var(--waiting)}.chart .bar.s-needs_review{fill:var(--needs_review)}
+.chart .bar.s-queued{fill:var(--pending)}.chart .bar.s-running{fill:var(--running)}.chart .bar.s-waiting{fill:var(--waiting)}.chart .bar.s-needs_review{fill:var(--needs_review)}
 .chart .bar.s-success{fill:var(--success)}.chart .bar.s-failed{fill:var(--failed)}.chart .bar.s-cancelled{fill:var(--cancelled)}.chart .bar.s-paused{fill:var(--paused)}
 .confirm{border-left:4px solid var(--needs_review)}
 .flash{padding:.6rem .9rem;border-radius:6px;margin-bottom:1rem;border:1px solid}

@@ -76,6 +76,8 @@ export const actionText: Record<RunAction, { label: string; explain: string; dan
  */
 export function actionsFor(status: string, held?: boolean): RunAction[] {
   if (status === "paused") return ["resume", "event", "cancel"];
+  // A queued run waits for its flow-control gate: nothing to pause; an event waits in its buffer.
+  if (status === "queued") return ["event", "cancel"];
   if (isActiveStatus(status)) return ["pause", "event", "cancel"];
   const keep: RunAction[] = held === undefined ? [] : held ? ["release"] : ["hold"];
   if (status === "failed") return ["retry", "replay", ...keep, "delete"];

@@ -93,6 +93,28 @@ function Facts(props: { report: ExecutionReport; now: number; retention: RunPage
           </dd>
         </>
       ) : null}
+      {report.flow?.waitingFor ? (
+        <>
+          <dt>Waiting for</dt>
+          <dd data-waiting-for={report.flow.waitingFor.kind}>
+            {report.flow.waitingFor.kind} slot for key <code>{report.flow.waitingFor.key}</code>: position{" "}
+            {report.flow.waitingFor.position} in the queue, {report.flow.waitingFor.running} of{" "}
+            {report.flow.waitingFor.limit} running
+          </dd>
+        </>
+      ) : null}
+      {report.flow?.keyErrors?.length ? (
+        <>
+          <dt>Flow keys</dt>
+          <dd>
+            {report.flow.keyErrors.map((error) => (
+              <div>
+                <code>{error.part}</code> went under key <code>_</code>: {error.message}
+              </div>
+            ))}
+          </dd>
+        </>
+      ) : null}
       {report.llm ? (
         <>
           <dt>LLM</dt>
