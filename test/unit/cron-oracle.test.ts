@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { nextTick, parseCron } from "../../src/lib/cron";
 
 /**
- * Cross-checks src/triggers/cron.ts against croner, an independent, widely used cron library,
+ * Cross-checks src/lib/cron.ts against croner, an independent, widely used cron library,
  * on the part of Cloudflare's dialect the two share: croner with Quartz weekday numbering
  * (1 = Sunday) and Vixie's either-day-field rule. Wrapping ranges, `L-n` and a lone `L` in
  * day-of-week are Cloudflare's and croner rejects them; those have their own tests.
