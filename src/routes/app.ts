@@ -69,7 +69,11 @@ export function createApp() {
     spec({ summary: "This API as OpenAPI 3.1", responses: { "200": answer("the document"), ...errors(401) } }),
     allow("api.read", { filtered: true }),
     async (c) => {
-      openApi ??= buildOpenApiDocument(app);
+      // Built once per isolate; a build that failed is not kept, so the next request tries again.
+      openApi ??= buildOpenApiDocument(app).catch((thrown) => {
+        openApi = undefined;
+        throw thrown;
+      });
       return c.json(await openApi);
     },
   );
