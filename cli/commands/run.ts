@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { Api } from "../api";
+import { CliError } from "../cli-error";
 import { contextOf, jsonArgument } from "../context";
 import { followRun, runExitCode } from "../follow";
 import { printJson } from "../format";
@@ -46,6 +47,11 @@ export function registerRun(program: Command): void {
           input,
           ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
         });
+        if (started.runId === undefined) {
+          // Flow control's rate limit refused the trigger: no run exists to follow.
+          if (context.json) printJson(started);
+          throw new CliError(`${workflowId}: ${started.status}, no run started (the workflow's flow.rateLimit)`);
+        }
         if (!context.json) {
           const version = started.version === undefined ? "" : ` v${started.version}`;
           process.stdout.write(`run ${started.runId} of ${workflowId}${version}: ${started.status}\n`);
