@@ -46,11 +46,17 @@ export function registerRun(program: Command): void {
           input,
           ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
         });
+        const runId = started.runId;
         if (!context.json) {
           const version = started.version === undefined ? "" : ` v${started.version}`;
-          process.stdout.write(`run ${started.runId} of ${workflowId}${version}: ${started.status}\n`);
+          // Flow control may start no run (rate_limited, skipped): then there is nothing to follow.
+          process.stdout.write(`run ${runId ?? "(none)"} of ${workflowId}${version}: ${started.status}\n`);
         }
-        await maybeFollow(api, started.runId, { wait: options.wait, json: context.json }, started);
+        if (runId === undefined) {
+          if (context.json) printJson(started);
+          return;
+        }
+        await maybeFollow(api, runId, { wait: options.wait, json: context.json }, started);
       },
     );
 }
