@@ -26,6 +26,7 @@ import { runEventRoutes } from "./run-events";
 import { runOperationRoutes } from "./run-operations";
 import { runRoutes } from "./runs";
 import { securityHeaders } from "./security-headers";
+import { redactAnswers } from "./sensitive-answers";
 import { dashboardRoutes } from "./ui/dashboard";
 import { workflowSchemaRoutes } from "./workflow-schema";
 import { workflowTestRoutes } from "./workflow-test";
@@ -63,6 +64,7 @@ export function createApp() {
 
   app.route("/api/schema", workflowSchemaRoutes);
   app.use("/api/*", requireApiToken);
+  app.use("/api/*", redactAnswers);
   let openApi: Promise<unknown> | undefined;
   app.get(
     "/api/openapi.json",

@@ -1,8 +1,10 @@
 import type { NodeOutcome } from "../engine/outcome";
 import type { RunState } from "../engine/state";
-import { type ErrorData, errorData, toErrorData } from "../errors";
+import { type ErrorData, errorData, SignalboxError, toErrorData } from "../errors";
 import { type BlobRef, fileRefsIn, isBlobRef, refHash, refsOf, storedValueSize } from "../lib/blob-ref";
 import { deepFreeze, type Json, type JsonObject } from "../lib/json";
+import { hasSealed, type Keyring, openAll, openKnown, redact, type Sealed, sealedId } from "../security/seal";
+import { isEmptyPolicy, type SensitivePolicy, sealPatch } from "../security/sensitive";
 import { copyBlob } from "../store/blobs";
 import {
   BlobCache,
@@ -24,6 +26,8 @@ import type { RunStorage } from "./run-storage";
 export class LiveContext {
   private runId = "";
   private live: JsonObject = Object.freeze({});
+  /** The context as stored (references, sealed values), beside the live one. */
+  private stored: JsonObject = Object.freeze({});
   /** Keys whose value is still a reference (after a restart, until `resolved()`). */
   private readonly unresolved = new Set<string>();
   private readonly sizes = new Map<string, number>();
@@ -31,6 +35,10 @@ export class LiveContext {
   private readonly known = new Set<string>();
   private readonly cache = new BlobCache();
   private resolving: Promise<JsonObject> | undefined;
+  /** What the run's workflow marks sensitive and the keys to seal it with (a problem when DATA_KEYS is unusable). */
+  private sealer: { policy: SensitivePolicy; ring: Keyring | { problem: string } } | undefined;
+  /** Plain values of the sealed values this object sealed or opened, by ciphertext. */
+  private readonly opened = new Map<string, Json>();
   /** Sizes measured while offloading, by the stored output they belong to: `apply` need not serialize again. */
   private readonly measured = new WeakMap<JsonObject, Map<string, number>>();
   private readonly bucket: () => R2Bucket;
@@ -45,6 +53,7 @@ export class LiveContext {
   reset(runId: string, stored: JsonObject): void {
     this.runId = runId;
     this.live = Object.freeze({});
+    this.stored = Object.freeze({});
     this.unresolved.clear();
     this.sizes.clear();
     this.apply(stored);
@@ -53,29 +62,62 @@ export class LiveContext {
   /** The run was deleted: its blobs are gone, so none may be taken as held. */
   forget(): void {
     this.known.clear();
+    this.opened.clear();
     this.reset("", {});
+  }
+
+  /**
+   * The run's workflow marks `policy` sensitive: from now on `offload` seals it with `ring`. A
+   * ring that is a problem (DATA_KEYS unset or malformed) makes every seal and open fail: a
+   * sensitive value is never stored in plain text instead.
+   */
+  protect(policy: SensitivePolicy | undefined, ring: () => Keyring | { problem: string }): void {
+    this.sealer = isEmptyPolicy(policy) ? undefined : { policy: policy as SensitivePolicy, ring: ring() };
+    this.ringOf = ring;
+  }
+
+  private ringOf: () => Keyring | { problem: string } = () => ({ problem: "DATA_KEYS is not set" });
+
+  private keyring(): Keyring {
+    const ring = this.sealer?.ring ?? this.ringOf();
+    if ("problem" in ring) {
+      throw new SignalboxError(
+        errorData("context.unavailable", `sensitive values cannot be sealed or opened: ${ring.problem}`, {
+          retryable: true,
+        }),
+      );
+    }
+    return ring;
+  }
+
+  private readonly knownOpen = (sealed: Sealed): Json | undefined => this.opened.get(sealedId(sealed));
+
+  private remember(sealed: Sealed, plain: Json): void {
+    if (this.opened.size >= 10_000) this.opened.clear();
+    this.opened.set(sealedId(sealed), plain);
   }
 
   /** A stored patch the run wrote; references to values offloaded here resolve from the cache. */
   apply(patch: JsonObject): void {
+    this.stored = Object.freeze({ ...this.stored, ...patch });
     const next: JsonObject = { ...this.live };
     const measured = this.measured.get(patch);
     for (const [key, value] of Object.entries(patch)) {
       this.sizes.set(key, measured?.get(key) ?? storedValueSize(value));
+      let stored: Json | undefined = value;
       if (isBlobRef(value)) {
         const hash = refHash(value);
         this.known.add(hash);
-        const cached = this.cache.get(hash);
-        if (cached !== undefined) {
-          next[key] = deepFreeze(cached);
-          this.unresolved.delete(key);
-        } else {
-          next[key] = value;
-          this.unresolved.add(key);
-        }
+        stored = this.cache.get(hash);
+      }
+      // Sealed values this object sealed (or opened before) are known in plain; others wait for `resolved`.
+      const plain = stored === undefined ? undefined : openKnown(stored, this.knownOpen);
+      if (plain !== undefined) {
+        next[key] = deepFreeze(plain);
+        this.unresolved.delete(key);
       } else {
         next[key] = deepFreeze(value);
-        this.unresolved.delete(key);
+        this.unresolved.add(key);
       }
     }
     this.live = Object.freeze(next);
@@ -104,10 +146,13 @@ export class LiveContext {
 
   /** A node's output as it will be stored; fails when the run's context would grow over its limit. */
   async offload(nodeId: string | null, output: JsonObject, enforceLimit = true): Promise<OffloadResult> {
+    const sealed = this.sealer
+      ? await sealPatch(output, this.sealer.policy, this.keyring(), (value, plain) => this.remember(value, plain))
+      : output;
     const result = await offloadOutput({
       bucket: this.bucket(),
       runId: this.runId,
-      output,
+      output: sealed,
       limits: this.limits,
       nodeId,
       known: this.known,
@@ -145,9 +190,23 @@ export class LiveContext {
     );
   }
 
-  /** Any stored context of this run (an older version) with its references resolved. */
+  /**
+   * Any stored context of this run with its references resolved; sensitive values stay sealed
+   * (what answers show, redacted or revealed by the route).
+   */
   inline(stored: JsonObject): Promise<JsonObject> {
     return resolveContext(this.bucket(), this.runId, stored, this.cache);
+  }
+
+  /** The context with large values resolved and sensitive ones redacted: what nodes that show it to people read. */
+  async redacted(): Promise<JsonObject> {
+    return redact(await resolveContext(this.bucket(), this.runId, this.stored, this.cache));
+  }
+
+  /** A stored value (an older version's, an event's) opened for a node: sealed values in plain. */
+  open<T>(stored: T): Promise<T> {
+    if (!hasSealed(stored)) return Promise.resolve(stored);
+    return openAll(stored, this.keyring(), this.knownOpen);
   }
 
   /**
@@ -183,18 +242,20 @@ export class LiveContext {
   }
 
   private async fetchUnresolved(): Promise<JsonObject> {
-    const refs = [...this.unresolved].flatMap((key) => {
-      const value = this.live[key];
-      return isBlobRef(value) ? [[key, value] as const] : [];
-    });
+    const pending = [...this.unresolved].map((key) => [key, this.live[key] as Json] as const);
     const values = await Promise.all(
-      refs.map(([, ref]) => resolveRef(this.bucket(), this.runId, ref, this.cache) as Promise<Json>),
+      pending.map(async ([, stored]) => {
+        const value = isBlobRef(stored) ? await resolveRef(this.bucket(), this.runId, stored, this.cache) : stored;
+        if (!hasSealed(value)) return value;
+        return openAll(value, this.keyring(), (sealed) => this.knownOpen(sealed)).then((plain) => {
+          return deepFreeze(plain);
+        });
+      }),
     );
-    // Patches may have landed meanwhile: fill only keys that still hold the reference fetched.
+    // Patches may have landed meanwhile: fill only keys that still hold the stored value read.
     const next: JsonObject = { ...this.live };
-    refs.forEach(([key, ref], index) => {
-      const current = next[key];
-      if (isBlobRef(current) && refHash(current) === refHash(ref)) {
+    pending.forEach(([key, stored], index) => {
+      if (next[key] === stored) {
         next[key] = values[index] as Json;
         this.unresolved.delete(key);
       }
@@ -222,7 +283,7 @@ export async function readContext(
   const stored = latest ? { context: run.latest, hash: storage.contextLog.hashAt(target) } : storage.contextAt(target);
   if (!options.inline) return { version: target, hash: stored.hash, context: stored.context };
   try {
-    const context = latest ? await blobs.resolved() : await blobs.inline(stored.context);
+    const context = await blobs.inline(stored.context);
     return { version: target, hash: stored.hash, context };
   } catch (thrown) {
     return { error: toErrorData(thrown) };

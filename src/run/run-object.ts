@@ -10,6 +10,7 @@ import { deepFreeze, type Json, type JsonObject } from "../lib/json";
 import { logLine } from "../lib/log";
 import { publicUrl } from "../lib/public-url";
 import type { LlmPort } from "../llm/types";
+import { keyringOf } from "../security/seal";
 import type { RunApi } from "../triggers/start-run";
 import type { AttemptJob, AttemptResult } from "./attempt";
 import { type BenchRunInput, writeBenchRun } from "./bench-run";
@@ -129,6 +130,7 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
   private set loaded(loaded: LoadedPlan | undefined) {
     this.loadedPlan = loaded;
     this.loop.plan = loaded?.plan;
+    this.blobs.protect(loaded?.sensitive, () => keyringOf(this.env));
   }
   /** The stored context (large values as references); `blobs` holds it resolved. */
   private get context(): JsonObject {
@@ -276,7 +278,8 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
     const { loaded, state: fresh, initial } = newRun(input, Date.now(), publicUrl(this.env));
     const queued = input.flow !== undefined && input.flow.admitted < input.flow.gates.length;
     const state: RunState = queued ? { ...fresh, status: "queued" } : fresh;
-    // A large input goes to R2 before the run exists; the await lets a concurrent start in.
+    // A large input goes to R2 (and sensitive fields are sealed) before the run exists; the await lets a concurrent start in.
+    this.blobs.protect(loaded.sensitive, () => keyringOf(this.env));
     const offloaded = await this.blobs.offloadInitial(input.runId, initial);
     const raced = this.state as RunState | undefined;
     if (raced) return { runId: raced.runId, status: raced.status, created: false };
@@ -320,7 +323,8 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
   /** With `inline`, the report's context has its large values resolved instead of referenced. */
   async report(options: { inline?: boolean } = {}): Promise<ExecutionReport | null> {
     if (!this.state || !this.loaded) return null;
-    const context = options.inline ? await this.blobs.resolved() : this.context;
+    // Sensitive values stay sealed: the route redacts them, or reveals them to an admin.
+    const context = options.inline ? await this.blobs.inline(this.context) : this.context;
     const report = buildReport(this.loaded.plan, this.state, context, this.storage.contextVersions());
     const flow = await this.gates.report();
     return {

@@ -84,7 +84,7 @@ export class Keyring {
     const { kid, iv, ct } = sealed[sealedMarker];
     const ivBytes = decodeBase64(iv);
     const ctBytes = decodeBase64(ct);
-    if (!ivBytes || ivBytes.byteLength !== 12 || !ctBytes) throw new SealError("sealed value is malformed");
+    if (ivBytes?.byteLength !== 12 || !ctBytes) throw new SealError("sealed value is malformed");
     let plain: ArrayBuffer;
     try {
       plain = await crypto.subtle.decrypt(

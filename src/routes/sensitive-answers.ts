@@ -1,0 +1,49 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { roleAllows } from "../auth/roles";
+import type { Env } from "../env";
+import { fail } from "../errors";
+import { keyringOf, openAll, redact, sealedMarker } from "../security/seal";
+import { noteAudit } from "./audit-trail";
+import { forbidden } from "./auth";
+
+/**
+ * Sensitive values in answers (docs/security.md#sensitive-data). Run storage hands routes
+ * values sealed; an answer shows each as `{"$signalbox.redacted": true}`, unless an admin asks
+ * with `?reveal=true` on a route that offers it, which opens them and is put on the audit trail.
+ */
+
+/** `?reveal=true|false`; anything else is 400. */
+export function revealQuery(c: Context): boolean {
+  const value = c.req.query("reveal");
+  if (value === undefined || value === "false") return false;
+  if (value === "true" || value === "") return true;
+  fail("request.invalid", "reveal must be true or false");
+}
+
+/** The answer's values redacted, or (reveal=true, runs.reveal) opened, the reveal audited. */
+export async function sensitiveAnswer<T>(c: Context<{ Bindings: Env }>, runId: string, value: T): Promise<T> {
+  if (!revealQuery(c)) return redact(value);
+  const principal = c.get("principal");
+  if (!roleAllows(principal.role, "runs.reveal")) forbidden(principal, "runs.reveal");
+  noteAudit(c, { runId, action: `${c.req.method} ${c.req.path}?reveal=true`, record: true });
+  const ring = keyringOf(c.env);
+  if ("problem" in ring) fail("context.unavailable", `sensitive values cannot be opened: ${ring.problem}`);
+  return openAll(value, ring);
+}
+
+const marker = `"${sealedMarker}"`;
+
+/**
+ * The last guard of every /api answer: a JSON body that still holds a sealed value (a route
+ * that passes stored values along as they are) has it redacted before it leaves.
+ */
+export const redactAnswers: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
+  await next();
+  const type = c.res.headers.get("content-type") ?? "";
+  if (!type.includes("application/json") || !c.res.body) return;
+  const text = await c.res.clone().text();
+  if (!text.includes(marker)) return;
+  const headers = new Headers(c.res.headers);
+  headers.delete("content-length");
+  c.res = new Response(JSON.stringify(redact(JSON.parse(text))), { status: c.res.status, headers });
+};

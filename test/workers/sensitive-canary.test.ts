@@ -1,0 +1,258 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { asKey, makeKey } from "./access-support";
+import { page, signIn } from "./dashboard-support";
+import { api, register, settle, startManual } from "./helpers";
+import { decide, linkFor, outbox } from "./human-helpers";
+import { llmServer, uniqueModel } from "./llm-helpers";
+import { expectError, runObject, testServer } from "./support";
+
+/** The canary: known text that must appear nowhere at rest or in an answer, but reach every node. */
+const canary = "CANARY-5e1f9a7b-PLAINTEXT";
+
+function workflow(id: string, model: string) {
+  return {
+    id,
+    name: "Sensitive canary",
+    triggers: [{ type: "manual" }],
+    sensitive: { input: ["card.number", "ssn"], context: ["ssn"] },
+    nodes: [
+      {
+        id: "prep",
+        type: "transform",
+        config: { set: { ssn: "input.ssn", last4: "$substring(input.card.number, -4)" } },
+      },
+      {
+        id: "call",
+        type: "http",
+        sensitive: "output",
+        config: {
+          method: "POST",
+          url: "{{ input.base }}/canary/charge",
+          body: "{ 'number': input.card.number, 'ssn': ssn }",
+          output: "charge",
+        },
+      },
+      {
+        // A large answer (over the inline limit) goes to R2: sealed there too.
+        id: "bulk",
+        type: "http",
+        sensitive: "output",
+        config: { url: "{{ input.base }}/large/70000?seed={{ input.card.number }}", output: "bulk" },
+      },
+      {
+        id: "think",
+        type: "llm",
+        sensitive: "output",
+        config: { model, prompt: "Check {{ ssn }} for card {{ input.card.number }}", output: "verdict" },
+      },
+      {
+        id: "ask",
+        type: "human",
+        config: {
+          to: ["ann@example.com"],
+          subject: "Approve card {{ input.card.number }}",
+          body: "SSN {{ ssn }}, verdict {{ verdict }}, charge {{ charge.body.body.number }}",
+          summary: { Card: "input.card.number", Ssn: "ssn", Last4: "last4" },
+          expiresIn: "2d",
+        },
+      },
+      { id: "note", type: "log", config: { message: "charged {{ input.card.number }} for {{ ssn }}" } },
+    ],
+    edges: [
+      { from: "prep", to: "call" },
+      { from: "call", to: "bulk" },
+      { from: "bulk", to: "think" },
+      { from: "think", to: "ask" },
+      { from: "ask", to: "note" },
+    ],
+  };
+}
+
+let logged: string[] = [];
+
+beforeEach(() => {
+  logged = [];
+  for (const level of ["log", "info", "warn", "error", "debug"] as const) {
+    vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
+      logged.push(args.map((arg) => (typeof arg === "string" ? arg : JSON.stringify(arg))).join(" "));
+    });
+  }
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+async function d1Dump(): Promise<string> {
+  const tables = await env.DB.prepare(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
+  ).all<{ name: string }>();
+  const rows: unknown[] = [];
+  for (const { name } of tables.results) {
+    rows.push(name, (await env.DB.prepare(`SELECT * FROM "${name}"`).all()).results);
+  }
+  return JSON.stringify(rows);
+}
+
+async function r2Dump(): Promise<string> {
+  const texts: string[] = [];
+  for (const bucket of [env.BLOBS, env.FILES]) {
+    let cursor: string | undefined;
+    do {
+      const listed = await bucket.list(cursor ? { cursor } : {});
+      for (const object of listed.objects) texts.push(object.key, (await (await bucket.get(object.key))?.text()) ?? "");
+      cursor = listed.truncated ? listed.cursor : undefined;
+    } while (cursor);
+  }
+  return texts.join("\n");
+}
+
+async function doDump(runId: string): Promise<string> {
+  return runInDurableObject(runObject(runId), async (_instance, state) => {
+    const sql = state.storage.sql;
+    const tables = sql
+      .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%'")
+      .toArray();
+    const rows: unknown[] = [];
+    for (const { name } of tables) rows.push(name, sql.exec(`SELECT * FROM "${name}"`).toArray());
+    rows.push([...(await state.storage.list()).entries()]);
+    return JSON.stringify(rows);
+  });
+}
+
+async function text(response: Response, what: string): Promise<string> {
+  expect(response.status, what).toBe(200);
+  return response.text();
+}
+
+describe("sensitive data: the canary", () => {
+  it("reaches every node, and is found nowhere at rest, in logs or in any answer without reveal", async () => {
+    const model = uniqueModel("canary");
+    await llmServer.script(model, [{ content: `Looks fine: ${canary}` }]);
+    const workflowId = `sensitive-canary-${crypto.randomUUID().slice(0, 6)}`;
+    await register(workflow(workflowId, model));
+    const runId = await startManual(workflowId, {
+      base: testServer.url,
+      card: { number: canary, brand: "visa" },
+      ssn: canary,
+    });
+    const waiting = await settle(runId);
+    expect(waiting.status, JSON.stringify(waiting.error)).toBe("needs_review");
+
+    // Nodes got the real values: the server and the model saw the canary.
+    const [charge] = await testServer.requests("/canary/charge");
+    expect(charge?.body).toContain(canary);
+    const [asked] = await llmServer.requests(model);
+    expect(JSON.stringify(asked?.body)).toContain(canary);
+
+    // The approval email and page show the values redacted.
+    const mails = await outbox(runId);
+    expect(mails).toHaveLength(1);
+    expect(JSON.stringify(mails)).not.toContain(canary);
+    const link = await linkFor(runId, "ann@example.com");
+    const approvalPage = await text(await page(new URL(link).pathname), "approval page");
+    expect(approvalPage).not.toContain(canary);
+    expect(approvalPage).toContain("redacted");
+    expect((await decide(link, { decision: "approve" })).status).toBe(200);
+    const report = await settle(runId);
+    expect(report.status, JSON.stringify(report.error)).toBe("success");
+    await runInDurableObject(runObject(runId), (instance) => instance.idle());
+
+    // At rest: the run's object, D1 (checkpoints, context versions, outbox, audit) and R2 hold
+    // the values sealed, and nowhere in plain text.
+    const stored = await doDump(runId);
+    expect(stored).toContain("$signalbox.sealed");
+    expect(stored).not.toContain(canary);
+    const d1 = await d1Dump();
+    expect(d1).toContain(runId);
+    expect(d1).toContain("$signalbox.sealed");
+    expect(d1).not.toContain(canary);
+    const r2 = await r2Dump();
+    expect(r2).toContain(`runs/${runId}/blobs/`);
+    expect(r2).toContain("$signalbox.sealed");
+    expect(r2).not.toContain(canary);
+
+    // Every answer without reveal, to the admin token.
+    const versions = report.contextVersion;
+    const paths = [
+      `/api/runs/${runId}`,
+      `/api/runs/${runId}?inline=true`,
+      `/api/runs?workflow=${workflowId}`,
+      `/api/runs/${runId}/operations`,
+      `/api/outbox?run=${runId}`,
+      `/api/audit`,
+      `/api/metrics`,
+      `/api/workflows/${workflowId}`,
+    ];
+    for (let version = 0; version <= versions; version++) {
+      paths.push(`/api/runs/${runId}/context?version=${version}&inline=true`);
+      if (version > 0) paths.push(`/api/runs/${runId}/context/diff?from=${version - 1}&to=${version}`);
+    }
+    for (const path of paths) expect(await text(await api(path), path), path).not.toContain(canary);
+    const redacted = (await (await api(`/api/runs/${runId}?inline=true`)).json()) as {
+      context: Record<string, unknown>;
+    };
+    expect(redacted.context.ssn).toEqual({ "$signalbox.redacted": true });
+    expect(redacted.context.input).toMatchObject({
+      card: { number: { "$signalbox.redacted": true }, brand: "visa" },
+      ssn: { "$signalbox.redacted": true },
+    });
+    expect(redacted.context.last4).toBe(canary.slice(-4));
+
+    // The dashboard's run page, and its context and diff views.
+    const cookie = await signIn();
+    for (const path of [
+      `/ui/runs/${runId}`,
+      `/ui/runs/${runId}?version=1`,
+      `/ui/runs/${runId}?from=0&to=${versions}`,
+      `/ui/runs/${runId}?inline=1`,
+      `/ui/runs?workflow=${workflowId}`,
+    ]) {
+      const html = await text(await page(path, { cookie }), path);
+      expect(html, path).not.toContain(canary);
+    }
+
+    // Nothing logged it either: the log node's line shows the values redacted.
+    const line = logged.find((entry) => entry.includes("charged"));
+    expect(line).toContain("$signalbox.redacted");
+    expect(logged.join("\n")).not.toContain(canary);
+    expect(mails[0]?.text).toContain("$signalbox.redacted");
+  });
+
+  it("an admin reveals with ?reveal=true, audited; a viewer is refused", async () => {
+    const model = uniqueModel("canary-reveal");
+    await llmServer.script(model, [{ content: "fine" }]);
+    const workflowId = `sensitive-reveal-${crypto.randomUUID().slice(0, 6)}`;
+    await register(workflow(workflowId, model));
+    const runId = await startManual(workflowId, { base: testServer.url, card: { number: canary }, ssn: canary });
+    expect((await settle(runId)).status).toBe("needs_review");
+
+    const revealed = (await (await api(`/api/runs/${runId}?reveal=true`)).json()) as {
+      context: Record<string, unknown>;
+    };
+    expect(revealed.context.ssn).toBe(canary);
+    expect(revealed.context.input).toMatchObject({ card: { number: canary }, ssn: canary });
+    const context = (await (await api(`/api/runs/${runId}/context?version=1&reveal=true`)).json()) as {
+      context: Record<string, unknown>;
+    };
+    expect(context.context.ssn).toBe(canary);
+
+    const audit = await env.DB.prepare(
+      "SELECT action, status FROM audit_log WHERE run_id = ? AND action LIKE '%reveal%'",
+    )
+      .bind(runId)
+      .all<{ action: string; status: number }>();
+    expect(audit.results).toEqual([
+      { action: `GET /api/runs/${runId}?reveal=true`, status: 200 },
+      { action: `GET /api/runs/${runId}/context?reveal=true`, status: 200 },
+    ]);
+
+    const viewer = await makeKey({ name: "canary viewer", role: "viewer" });
+    const refused = await expectError(await asKey(viewer.key, `/api/runs/${runId}?reveal=true`), 403, "auth.forbidden");
+    expect(JSON.stringify(refused)).not.toContain(canary);
+    expect(await text(await asKey(viewer.key, `/api/runs/${runId}`), "viewer report")).not.toContain(canary);
+    await expectError(await api(`/api/runs/${runId}?reveal=maybe`), 400, "request.invalid");
+  });
+});
