@@ -74,7 +74,7 @@ runRoutes.get(
     parameters: [inlineParam, revealParam],
     responses: {
       "200": answer("report", { $ref: "#/components/schemas/ExecutionReport" }),
-      ...errors(400, 401, 403, 404),
+      ...errors(400, 401, 403, 404, 503),
     },
   }),
   allow("runs.read", { run: "runId" }),
@@ -96,7 +96,7 @@ runRoutes.get(
   spec({
     summary: "Context at a version, with its hash (large values as references unless inline=true)",
     parameters: [queryParam("version", { type: "integer", minimum: 0 }), inlineParam, revealParam],
-    responses: { "200": answer("version, hash and context"), ...errors(400, 401, 403, 404) },
+    responses: { "200": answer("version, hash and context"), ...errors(400, 401, 403, 404, 503) },
   }),
   allow("runs.read", { run: "runId" }),
   async (c) => {

@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { roleAllows } from "../auth/roles";
 import type { Env } from "../env";
 import { fail } from "../errors";
-import { keyringOf, openAll, redact, sealedMarker } from "../security/seal";
+import { keyringOf, openAll, redact, SealError, sealedMarker } from "../security/seal";
 import { noteAudit } from "./audit-trail";
 import { forbidden } from "./auth";
 
@@ -27,8 +27,16 @@ export async function sensitiveAnswer<T>(c: Context<{ Bindings: Env }>, runId: s
   if (!roleAllows(principal.role, "runs.reveal")) forbidden(principal, "runs.reveal");
   noteAudit(c, { runId, action: `${c.req.method} ${c.req.path}?reveal=true`, record: true });
   const ring = keyringOf(c.env);
-  if ("problem" in ring) fail("context.unavailable", `sensitive values cannot be opened: ${ring.problem}`);
-  return openAll(value, ring);
+  if ("problem" in ring) fail("data_keys.unavailable", `sensitive values cannot be opened: ${ring.problem}`);
+  try {
+    return await openAll(value, ring);
+  } catch (thrown) {
+    if (!(thrown instanceof SealError)) throw thrown;
+    fail(
+      "data_keys.unavailable",
+      `sensitive values cannot be opened: ${thrown.message}; list that key in DATA_KEYS again`,
+    );
+  }
 }
 
 const marker = `"${sealedMarker}"`;

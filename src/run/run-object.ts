@@ -446,6 +446,9 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
 
   async startReplay(input: ReplayStart): Promise<{ runId: string; status: string; created: boolean }> {
     if (this.state) return { runId: this.state.runId, status: this.state.status, created: false };
+    // Edits to sensitive keys are sealed like any value the replayed workflow marks.
+    const { seed } = input;
+    this.blobs.protect(loadPlan(seed.workflowId, seed.version, seed.definition).sensitive, () => keyringOf(this.env));
     return this.operations.startReplay(await this.blobs.replayStart(input));
   }
 

@@ -1,9 +1,10 @@
-import { runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import worker from "../../src/index";
 import { asKey, makeKey } from "./access-support";
 import { page, signIn } from "./dashboard-support";
-import { api, register, settle, startManual } from "./helpers";
+import { api, register, settle, startManual, token } from "./helpers";
 import { decide, linkFor, outbox } from "./human-helpers";
 import { llmServer, uniqueModel } from "./llm-helpers";
 import { expectError, runObject, testServer } from "./support";
@@ -120,6 +121,15 @@ async function doDump(runId: string): Promise<string> {
     rows.push([...(await state.storage.list()).entries()]);
     return JSON.stringify(rows);
   });
+}
+
+/** A request to the Worker with another DATA_KEYS than the tests' (a rotation). */
+async function withKeys(dataKeys: string, path: string): Promise<Response> {
+  const ctx = createExecutionContext();
+  const request = new Request(`http://signalbox.test${path}`, { headers: { authorization: `Bearer ${token}` } });
+  const response = await worker.fetch(request, { ...env, DATA_KEYS: dataKeys }, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
 }
 
 async function text(response: Response, what: string): Promise<string> {
@@ -254,5 +264,54 @@ describe("sensitive data: the canary", () => {
     expect(JSON.stringify(refused)).not.toContain(canary);
     expect(await text(await asKey(viewer.key, `/api/runs/${runId}`), "viewer report")).not.toContain(canary);
     await expectError(await api(`/api/runs/${runId}?reveal=maybe`), 400, "request.invalid");
+  });
+
+  it("after a key rotation the old run still reveals; without its key it cannot, and says so", async () => {
+    const model = uniqueModel("canary-rotate");
+    await llmServer.script(model, [{ content: "fine" }]);
+    const workflowId = `sensitive-rotate-${crypto.randomUUID().slice(0, 6)}`;
+    await register(workflow(workflowId, model));
+    const runId = await startManual(workflowId, { base: testServer.url, card: { number: canary }, ssn: canary });
+    expect((await settle(runId)).status).toBe("needs_review");
+    const keys = JSON.parse(env.DATA_KEYS ?? "{}") as { current: string; keys: Record<string, string> };
+    const k3 = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+    const rotated = JSON.stringify({ current: "k3", keys: { ...keys.keys, k3 } });
+    const revealed = await withKeys(rotated, `/api/runs/${runId}?reveal=true`);
+    expect(revealed.status).toBe(200);
+    expect(((await revealed.json()) as { context: { ssn: unknown } }).context.ssn).toBe(canary);
+    // The key the run was sealed with dropped: nothing opens, nothing leaks.
+    const dropped = JSON.stringify({ current: "k3", keys: { k3 } });
+    const refused = await expectError(
+      await withKeys(dropped, `/api/runs/${runId}?reveal=true`),
+      503,
+      "data_keys.unavailable",
+    );
+    expect(refused.error.message).toMatch(/no data key "k2"/);
+    expect(JSON.stringify(refused)).not.toContain(canary);
+  });
+
+  it("a replay's edits to sensitive keys are sealed too", async () => {
+    const edit = `REPLAY-EDIT-${crypto.randomUUID()}`;
+    const model = uniqueModel("canary-replay");
+    await llmServer.script(model, [{ content: "fine" }, { content: "fine again" }]);
+    const workflowId = `sensitive-replay-${crypto.randomUUID().slice(0, 6)}`;
+    await register(workflow(workflowId, model));
+    const runId = await startManual(workflowId, { base: testServer.url, card: { number: "4242" }, ssn: "x" });
+    expect((await settle(runId)).status).toBe("needs_review");
+    await api(`/api/runs/${runId}/cancel`, { method: "POST" });
+    await settle(runId);
+    const response = await api(`/api/runs/${runId}/replay`, {
+      method: "POST",
+      json: { fromNode: "call", context: { ssn: edit } },
+    });
+    expect(response.status, await response.clone().text()).toBe(202);
+    const { runId: replayId } = (await response.json()) as { runId: string };
+    expect((await settle(replayId)).status).toBe("needs_review");
+    // The replayed node read the edit in plain.
+    const charges = await testServer.requests("/canary/charge");
+    expect(charges.some((request) => request.body.includes(edit))).toBe(true);
+    expect(await doDump(replayId)).not.toContain(edit);
+    expect(await d1Dump()).not.toContain(edit);
+    expect(await text(await api(`/api/runs/${replayId}?inline=true`), "replay report")).not.toContain(edit);
   });
 });
