@@ -3,7 +3,7 @@ import type { RunState } from "../engine/state";
 import { type ErrorData, errorData, SignalboxError, toErrorData } from "../errors";
 import { type BlobRef, fileRefsIn, isBlobRef, refHash, refsOf, storedValueSize } from "../lib/blob-ref";
 import { deepFreeze, type Json, type JsonObject } from "../lib/json";
-import { hasSealed, type Keyring, openAll, openKnown, redact, type Sealed, sealedId } from "../security/seal";
+import { hasSealed, isSealed, type Keyring, openAll, openKnown, redact, type Sealed, sealedId } from "../security/seal";
 import { isEmptyPolicy, type SensitivePolicy, sealPatch } from "../security/sensitive";
 import { copyBlob } from "../store/blobs";
 import {
@@ -196,6 +196,19 @@ export class LiveContext {
    */
   inline(stored: JsonObject): Promise<JsonObject> {
     return resolveContext(this.bucket(), this.runId, stored, this.cache);
+  }
+
+  /** Whether this run seals anything. */
+  sensitive(): boolean {
+    return this.sealer !== undefined;
+  }
+
+  /** A whole value sealed when the run seals anything (a child's output to its parent, a report's output). */
+  async sealValue(value: Json): Promise<Json> {
+    if (!this.sealer || isSealed(value)) return value;
+    const sealed = await this.keyring().seal(value);
+    this.remember(sealed, value);
+    return sealed as unknown as Json;
   }
 
   /** The context with large values resolved and sensitive ones redacted: what nodes that show it to people read. */

@@ -11,6 +11,7 @@ import { logLine } from "../lib/log";
 import { publicUrl } from "../lib/public-url";
 import type { LlmPort } from "../llm/types";
 import { keyringOf } from "../security/seal";
+import type { SensitivePolicy } from "../security/sensitive";
 import type { RunApi } from "../triggers/start-run";
 import type { AttemptJob, AttemptResult } from "./attempt";
 import { type BenchRunInput, writeBenchRun } from "./bench-run";
@@ -130,7 +131,7 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
   private set loaded(loaded: LoadedPlan | undefined) {
     this.loadedPlan = loaded;
     this.loop.plan = loaded?.plan;
-    this.blobs.protect(loaded?.sensitive, () => keyringOf(this.env));
+    this.blobs.protect(policyOf(loaded, this.setup), () => keyringOf(this.env));
   }
   /** The stored context (large values as references); `blobs` holds it resolved. */
   private get context(): JsonObject {
@@ -279,12 +280,16 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
     const queued = input.flow !== undefined && input.flow.admitted < input.flow.gates.length;
     const state: RunState = queued ? { ...fresh, status: "queued" } : fresh;
     // A large input goes to R2 (and sensitive fields are sealed) before the run exists; the await lets a concurrent start in.
-    this.blobs.protect(loaded.sensitive, () => keyringOf(this.env));
+    const setup: RunSetup = {
+      definition: input.definition,
+      triggerType: input.trigger.type,
+      ...(input.inheritSensitive ? { sensitiveAll: true as const } : {}),
+    };
+    this.blobs.protect(policyOf(loaded, setup), () => keyringOf(this.env));
     const offloaded = await this.blobs.offloadInitial(input.runId, initial);
     const raced = this.state as RunState | undefined;
     if (raced) return { runId: raced.runId, status: raced.status, created: false };
     const context = offloaded.ok ? offloaded.stored : initial;
-    const setup = { definition: input.definition, triggerType: input.trigger.type };
     // Stored first: if storage refuses the run, the object holds none and a retry starts it.
     this.storage.create(setup, state, context);
     this.blobs.reset(input.runId, context);
@@ -327,9 +332,13 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
     const context = options.inline ? await this.blobs.inline(this.context) : this.context;
     const report = buildReport(this.loaded.plan, this.state, context, this.storage.contextVersions());
     const flow = await this.gates.report();
+    // A run that holds sensitive values computes its output on the real values and shows it sealed.
+    const output = this.blobs.sensitive()
+      ? await this.blobs.sealValue(await reportOutput(this.state, this.setup?.definition, await this.blobs.resolved()))
+      : await reportOutput(this.state, this.setup?.definition, context);
     return {
       ...report,
-      output: await reportOutput(this.state, this.setup?.definition, context),
+      output,
       ...(flow ? { flow } : {}),
     };
   }
@@ -448,7 +457,8 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
     if (this.state) return { runId: this.state.runId, status: this.state.status, created: false };
     // Edits to sensitive keys are sealed like any value the replayed workflow marks.
     const { seed } = input;
-    this.blobs.protect(loadPlan(seed.workflowId, seed.version, seed.definition).sensitive, () => keyringOf(this.env));
+    const replayed = loadPlan(seed.workflowId, seed.version, seed.definition);
+    this.blobs.protect(policyOf(replayed, undefined), () => keyringOf(this.env));
     return this.operations.startReplay(await this.blobs.replayStart(input));
   }
 
@@ -527,4 +537,10 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
     // Not the steps queue: attempts out there report through RPCs, not this invocation.
     await this.loop.settled(false);
   }
+}
+
+/** What a run seals: its workflow's marks, or everything when it is the child of a run that marks data. */
+function policyOf(loaded: LoadedPlan | undefined, setup: RunSetup | undefined): SensitivePolicy | undefined {
+  if (!setup?.sensitiveAll) return loaded?.sensitive;
+  return { keys: loaded?.sensitive?.keys ?? new Set(), inputPaths: loaded?.sensitive?.inputPaths ?? [], all: true };
 }

@@ -149,6 +149,8 @@ export function buildRunParts(shell: RunShell): RunParts {
     setup: shell.setup,
     liveContext: () => blobs.view(),
     resolvedContext: () => blobs.resolved(),
+    sensitive: () => blobs.sensitive(),
+    sealValue: (value) => blobs.sealValue(value),
     storedOutput: async (nodeId, output) => {
       const stored = await storedOutcome(blobs, nodeId, { type: "success", output });
       return stored.type === "success" ? { output: stored.output } : { error: errorOf(stored) };

@@ -138,9 +138,18 @@ function replaceSealed(value: unknown, replace: (sealed: Sealed) => unknown): un
   return value;
 }
 
-/** Every sealed value inside `value` opened; `known` supplies values already open (by ciphertext). */
-export async function openAll<T>(value: T, ring: Keyring, known?: (sealed: Sealed) => Json | undefined): Promise<T> {
+/** How deep sealed values may nest (a marked key holding a child run's sealed output). */
+const maxNesting = 8;
+
+/** Every sealed value inside `value` opened, and any sealed inside those; `known` supplies values already open (by ciphertext). */
+export async function openAll<T>(
+  value: T,
+  ring: Keyring,
+  known?: (sealed: Sealed) => Json | undefined,
+  depth = 0,
+): Promise<T> {
   if (!hasSealed(value)) return value;
+  if (depth >= maxNesting) throw new SealError("sealed values nest too deep");
   const pending: Promise<void>[] = [];
   const opened = new Map<Sealed, Json>();
   replaceSealed(value, (sealed) => {
@@ -150,17 +159,18 @@ export async function openAll<T>(value: T, ring: Keyring, known?: (sealed: Seale
     return null;
   });
   await Promise.all(pending);
-  return replaceSealed(value, (sealed) => opened.get(sealed)) as T;
+  return openAll(replaceSealed(value, (sealed) => opened.get(sealed)) as T, ring, known, depth + 1);
 }
 
 /** Opens what `known` has open already; undefined when some sealed value inside is not known. */
-export function openKnown<T>(value: T, known: (sealed: Sealed) => Json | undefined): T | undefined {
+export function openKnown<T>(value: T, known: (sealed: Sealed) => Json | undefined, depth = 0): T | undefined {
   if (!hasSealed(value)) return value;
+  if (depth >= maxNesting) return undefined;
   let missing = false;
   const out = replaceSealed(value, (sealed) => {
     const hit = known(sealed);
     if (hit === undefined) missing = true;
     return hit;
   });
-  return missing ? undefined : (out as T);
+  return missing ? undefined : openKnown(out as T, known, depth + 1);
 }

@@ -10,10 +10,18 @@ export interface SensitivePolicy {
   keys: ReadonlySet<string>;
   /** Paths inside `input`, split on dots; an array on the way applies the rest to each item. */
   inputPaths: readonly (readonly string[])[];
+  /**
+   * Everything the run holds but `trigger` and `run`: a child run (map, loop, subworkflow) of a
+   * run whose workflow marks sensitive data, whose input and outputs may carry it.
+   */
+  all?: boolean;
 }
 
+/** Context keys every run writes about itself: never sealed, even under `all`. */
+const ownKeys: ReadonlySet<string> = new Set(["trigger", "run"]);
+
 export function isEmptyPolicy(policy: SensitivePolicy | undefined): boolean {
-  return !policy || (policy.keys.size === 0 && policy.inputPaths.length === 0);
+  return !policy || (!policy.all && policy.keys.size === 0 && policy.inputPaths.length === 0);
 }
 
 /**
@@ -34,7 +42,7 @@ export async function sealPatch(
   };
   const out: JsonObject = { ...patch };
   for (const [key, value] of Object.entries(patch)) {
-    if (policy.keys.has(key)) out[key] = await seal(value);
+    if (policy.keys.has(key) || (policy.all && !ownKeys.has(key))) out[key] = await seal(value);
     else if (key === "input" && policy.inputPaths.length > 0) {
       let input = value;
       for (const path of policy.inputPaths) input = await sealPath(input, path, seal);

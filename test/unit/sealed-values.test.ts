@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { sensitivePolicyOf } from "../../src/definition/sensitive-checks";
+import type { Json } from "../../src/lib/json";
 import { parseDataKeys } from "../../src/security/data-keys";
 import {
   isSealed,
@@ -153,5 +154,23 @@ describe("sealing", () => {
     });
     // Sealing what is sealed already (a replay's stored context) changes nothing.
     expect(await sealPatch(stored, policy, keys)).toEqual(stored);
+  });
+
+  it("a child's policy (all) seals every key but the run's own, input whole", async () => {
+    const keys = ring("k1", { k1 });
+    const stored = await sealPatch(
+      { input: { card: secret }, made: secret, trigger: { type: "parent" }, run: { id: "r" } },
+      { keys: new Set(), inputPaths: [], all: true },
+      keys,
+    );
+    expect(redact(stored)).toEqual({
+      input: { "$signalbox.redacted": true },
+      made: { "$signalbox.redacted": true },
+      trigger: { type: "parent" },
+      run: { id: "r" },
+    });
+    // A sealed value sealed again (a marked key holding a child's sealed output) opens all the way.
+    const twice = await keys.seal([await keys.seal(secret)] as unknown as Json);
+    expect(await openAll({ list: twice }, keys)).toEqual({ list: [secret] });
   });
 });

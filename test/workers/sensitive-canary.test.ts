@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import { asKey, makeKey } from "./access-support";
+import { settleTree } from "./children-helpers";
 import { page, signIn } from "./dashboard-support";
 import { api, register, settle, startManual, token } from "./helpers";
 import { decide, linkFor, outbox } from "./human-helpers";
@@ -313,5 +314,51 @@ describe("sensitive data: the canary", () => {
     expect(await doDump(replayId)).not.toContain(edit);
     expect(await d1Dump()).not.toContain(edit);
     expect(await text(await api(`/api/runs/${replayId}?inline=true`), "replay report")).not.toContain(edit);
+  });
+
+  it("a map over sensitive input: children seal all they hold, the parent's nodes read the results", async () => {
+    const workflowId = `sensitive-map-${crypto.randomUUID().slice(0, 6)}`;
+    await register({
+      id: workflowId,
+      name: "Sensitive map",
+      sensitive: { input: ["cards"] },
+      nodes: [
+        {
+          id: "each",
+          type: "map",
+          sensitive: "output",
+          config: {
+            items: "input.cards",
+            body: {
+              nodes: [{ id: "tag", type: "transform", config: { set: { tagged: "'card ' & input" } } }],
+              output: "tagged",
+            },
+            output: "tagged",
+          },
+        },
+        {
+          id: "count",
+          type: "transform",
+          config: { set: { matches: "$count(tagged[$substring($, 0, 12) = 'card CANARY-'])" } },
+        },
+      ],
+      edges: [{ from: "each", to: "count" }],
+    });
+    const runId = await startManual(workflowId, { cards: [canary, `${canary}-2`] });
+    const report = await settleTree(runId);
+    expect(report.status, JSON.stringify(report.error)).toBe("success");
+    // The parent's node read the children's results in plain.
+    expect(report.context.matches).toBe(2);
+    const children = [`${runId}.each.1.0`, `${runId}.each.1.1`];
+    for (const id of [runId, ...children]) {
+      await runInDurableObject(runObject(id), (instance) => instance.idle());
+      expect(await doDump(id), id).not.toContain(canary);
+      for (const path of [`/api/runs/${id}`, `/api/runs/${id}?inline=true`, `/api/runs/${id}/context?inline=true`]) {
+        expect(await text(await api(path), path), path).not.toContain(canary);
+      }
+    }
+    expect(await d1Dump()).not.toContain(canary);
+    const revealed = (await (await api(`/api/runs/${runId}?reveal=true`)).json()) as { context: { tagged: unknown } };
+    expect(revealed.context.tagged).toEqual([`card ${canary}`, `card ${canary}-2`]);
   });
 });
