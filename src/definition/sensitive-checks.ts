@@ -10,6 +10,8 @@ export interface SensitiveNode {
   sensitive?: "output" | undefined;
   /** The keys the node writes; undefined when its config did not parse (nothing is checked then). */
   writes: readonly string[] | undefined;
+  /** An llm node that keeps its answers in the D1 cache (`cache: true`), in plain text. */
+  caches?: boolean;
 }
 
 /**
@@ -33,6 +35,16 @@ export function checkSensitive(
         `node "${node.id}" is marked sensitive: "output" but writes no context key`,
       );
     }
+  }
+  const marks =
+    (sensitive?.context?.length ?? 0) + (sensitive?.input?.length ?? 0) > 0 || nodes.some((node) => node.sensitive);
+  for (const node of nodes) {
+    if (!marks || !node.caches) continue;
+    add(
+      "definition.config_invalid",
+      ["nodes", node.index, "config", "cache"],
+      `node "${node.id}": the llm answer cache keeps prompts' answers in plain text; a workflow that marks sensitive data cannot use it`,
+    );
   }
   const reserved = new Set<string>(reservedContextKeys);
   for (const [index, key] of (sensitive?.context ?? []).entries()) {

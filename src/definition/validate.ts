@@ -107,6 +107,7 @@ function writersOf(entries: NodeEntry[]): (SensitiveNode & { index: number })[] 
     index,
     sensitive: entry.node.sensitive,
     writes: entry.spec && entry.config !== undefined ? entry.spec.writes(entry.config) : undefined,
+    caches: entry.node.type === "llm" && isRecord(entry.config) && entry.config.cache === true,
   }));
 }
 

@@ -80,6 +80,15 @@ describe("definition: sensitive", () => {
     expect(issues(workflow({ sensitive: { input: ["anything.at.all"] } }))).toEqual([]);
   });
 
+  it("an llm node may not cache its answers in a workflow that marks sensitive data", () => {
+    const raw = workflow({ sensitive: { context: ["ssn"] } });
+    raw.nodes.push({ id: "ask", type: "llm", config: { prompt: "hi", output: "said", cache: true } } as never);
+    expect(issues(raw).map(([code, at]) => [code, at])).toEqual([
+      ["definition.config_invalid", ["nodes", 2, "config", "cache"]],
+    ]);
+    expect(issues({ ...raw, sensitive: undefined })).toEqual([]);
+  });
+
   it.each([
     [{ sensitive: { context: [] } }, ["sensitive", "context"]],
     [{ sensitive: { input: ["card..number"] } }, ["sensitive", "input", 0]],
