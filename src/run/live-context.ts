@@ -198,6 +198,32 @@ export class LiveContext {
     return resolveContext(this.bucket(), this.runId, stored, this.cache);
   }
 
+  /**
+   * A failure (or escalation) that carries the output it proposed (an llm answer under review,
+   * in `error.details.output`, its raw text in `details.answer`): its sensitive keys sealed as a
+   * success's would be, and the raw answer sealed whole when any of them is.
+   */
+  async sealProposed<T extends Extract<NodeOutcome, { type: "failure" | "escalate" }>>(
+    outcome: T,
+  ): Promise<NodeOutcome> {
+    const details = outcome.error.details;
+    if (!this.sealer || !details || typeof details !== "object" || Array.isArray(details)) return outcome;
+    const { output, answer } = details as JsonObject;
+    const hasOutput = output !== null && typeof output === "object" && !Array.isArray(output);
+    if (!hasOutput && answer === undefined) return outcome;
+    try {
+      const ring = this.keyring();
+      const remember = (value: Sealed, plain: Json) => this.remember(value, plain);
+      const next: JsonObject = { ...(details as JsonObject) };
+      if (hasOutput) next.output = await sealPatch(output as JsonObject, this.sealer.policy, ring, remember);
+      const marked = this.sealer.policy.all || (hasOutput && hasSealed(next.output));
+      if (answer !== undefined && (marked || !hasOutput)) next.answer = (await ring.seal(answer)) as unknown as Json;
+      return { ...outcome, error: { ...outcome.error, details: next } };
+    } catch (thrown) {
+      return { type: "failure", error: contextUnavailable(thrown) };
+    }
+  }
+
   /** Whether this run seals anything. */
   sensitive(): boolean {
     return this.sealer !== undefined;
@@ -322,6 +348,7 @@ export function storedResults<T extends { nodeId: string; outcome: NodeOutcome }
 }
 
 export async function storedOutcome(blobs: LiveContext, nodeId: string, outcome: NodeOutcome): Promise<NodeOutcome> {
+  if (outcome.type === "failure" || outcome.type === "escalate") return blobs.sealProposed(outcome);
   if (outcome.type !== "success") return outcome;
   try {
     const result = await blobs.offload(nodeId, outcome.output);

@@ -1,4 +1,17 @@
-import type { Json, JsonObject } from "../lib/json";
+import type { Json } from "../lib/json";
+import { hasSealed, maxNesting, replaceSealed, type Sealed, sealedMarker } from "../lib/sealed-value";
+
+export {
+  hasSealed,
+  isSealed,
+  redact,
+  redactedMarker,
+  redactedValue,
+  type Sealed,
+  sealedId,
+  sealedMarker,
+} from "../lib/sealed-value";
+
 import { type DataKeys, decodeBase64, encodeBase64, parseDataKeys } from "./data-keys";
 
 /**
@@ -7,36 +20,10 @@ import { type DataKeys, decodeBase64, encodeBase64, parseDataKeys } from "./data
  * run storage, checkpoints and blobs hold in place of the value; answers show the redaction
  * marker in its place unless an admin asks to reveal it.
  */
-export const sealedMarker = "$signalbox.sealed";
-export const redactedMarker = "$signalbox.redacted";
-
-export interface Sealed {
-  [sealedMarker]: { kid: string; iv: string; ct: string };
-}
-
 /** Bound into every tag: a sealed value of another format (or another product) does not open. */
 const additionalData = new TextEncoder().encode("signalbox.sealed.v1");
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-export function isSealed(value: unknown): value is Sealed {
-  if (!value || typeof value !== "object" || Array.isArray(value)) return false;
-  const keys = Object.keys(value);
-  if (keys.length !== 1 || keys[0] !== sealedMarker) return false;
-  const inner = (value as Record<string, unknown>)[sealedMarker];
-  if (!inner || typeof inner !== "object" || Array.isArray(inner)) return false;
-  const { kid, iv, ct } = inner as Record<string, unknown>;
-  return typeof kid === "string" && typeof iv === "string" && typeof ct === "string";
-}
-
-export function redactedValue(): JsonObject {
-  return { [redactedMarker]: true };
-}
-
-/** The sealed value's ciphertext: a stable identity for caching what it opens to. */
-export function sealedId(value: Sealed): string {
-  return value[sealedMarker].ct;
-}
 
 export class SealError extends Error {}
 
@@ -113,33 +100,6 @@ export function keyringOf(env: { DATA_KEYS?: unknown }): Keyring | { problem: st
   }
   return ring;
 }
-
-export function hasSealed(value: unknown): boolean {
-  if (isSealed(value)) return true;
-  if (Array.isArray(value)) return value.some(hasSealed);
-  if (value && typeof value === "object") return Object.values(value).some(hasSealed);
-  return false;
-}
-
-/** Every sealed value inside `value` replaced by the redaction marker; the rest shared, not copied. */
-export function redact<T>(value: T): T {
-  if (!hasSealed(value)) return value;
-  return replaceSealed(value, () => redactedValue()) as T;
-}
-
-function replaceSealed(value: unknown, replace: (sealed: Sealed) => unknown): unknown {
-  if (isSealed(value)) return replace(value);
-  if (Array.isArray(value)) return value.map((item) => replaceSealed(item, replace));
-  if (value && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [key, inner] of Object.entries(value)) out[key] = replaceSealed(inner, replace);
-    return out;
-  }
-  return value;
-}
-
-/** How deep sealed values may nest (a marked key holding a child run's sealed output). */
-const maxNesting = 8;
 
 /** Every sealed value inside `value` opened, and any sealed inside those; `known` supplies values already open (by ciphertext). */
 export async function openAll<T>(

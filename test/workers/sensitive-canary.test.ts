@@ -361,4 +361,49 @@ describe("sensitive data: the canary", () => {
     const revealed = (await (await api(`/api/runs/${runId}?reveal=true`)).json()) as { context: { tagged: unknown } };
     expect(revealed.context.tagged).toEqual([`card ${canary}`, `card ${canary}-2`]);
   });
+
+  it.each([
+    ["an answer that does not fit its schema", { repairs: 0 }, { label: canary }],
+    [
+      "a low-confidence answer",
+      { confidence: { field: "confidence", threshold: 0.7 } },
+      { label: canary, confidence: 0.4 },
+    ],
+  ])("an llm step's review of %s quotes its sensitive output redacted", async (_name, extra, answer) => {
+    const model = uniqueModel("canary-review");
+    await llmServer.script(model, [{ json: answer }]);
+    const workflowId = `sensitive-review-${crypto.randomUUID().slice(0, 6)}`;
+    const schema = {
+      type: "object",
+      required: ["label", "confidence"],
+      properties: { label: { type: "string" }, confidence: { type: "number" } },
+    };
+    await register({
+      id: workflowId,
+      name: "Sensitive review",
+      reviewers: ["lead@example.com"],
+      sensitive: { context: ["verdict"] },
+      nodes: [
+        {
+          id: "classify",
+          type: "llm",
+          config: { model, prompt: "classify", schema, output: "verdict", ...extra },
+          retry: { escalateAfter: 1 },
+        },
+      ],
+    });
+    const runId = await startManual(workflowId, {});
+    expect((await settle(runId)).status).toBe("needs_review");
+    const mails = await outbox(runId);
+    expect(mails.length).toBeGreaterThan(0);
+    expect(JSON.stringify(mails)).not.toContain(canary);
+    const reviewPage = await text(
+      await page(new URL(await linkFor(runId, "lead@example.com")).pathname),
+      "review page",
+    );
+    expect(reviewPage).not.toContain(canary);
+    expect(await doDump(runId)).not.toContain(canary);
+    expect(await d1Dump()).not.toContain(canary);
+    expect(await text(await api(`/api/runs/${runId}?inline=true`), "report")).not.toContain(canary);
+  });
 });
