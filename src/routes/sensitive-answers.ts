@@ -1,8 +1,8 @@
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import { roleAllows } from "../auth/roles";
 import type { Env } from "../env";
 import { fail } from "../errors";
-import { keyringOf, openAll, redact, SealError, sealedMarker } from "../security/seal";
+import { keyringOf, openAll, redact, SealError } from "../security/seal";
 import { noteAudit } from "./audit-trail";
 import { forbidden } from "./auth";
 
@@ -38,20 +38,3 @@ export async function sensitiveAnswer<T>(c: Context<{ Bindings: Env }>, runId: s
     );
   }
 }
-
-const marker = `"${sealedMarker}"`;
-
-/**
- * The last guard of every /api answer: a JSON body that still holds a sealed value (a route
- * that passes stored values along as they are) has it redacted before it leaves.
- */
-export const redactAnswers: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
-  await next();
-  const type = c.res.headers.get("content-type") ?? "";
-  if (!type.includes("application/json") || !c.res.body) return;
-  const text = await c.res.clone().text();
-  if (!text.includes(marker)) return;
-  const headers = new Headers(c.res.headers);
-  headers.delete("content-length");
-  c.res = new Response(JSON.stringify(redact(JSON.parse(text))), { status: c.res.status, headers });
-};
