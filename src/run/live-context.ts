@@ -224,6 +224,12 @@ export class LiveContext {
     }
   }
 
+  /** Whether any of these context keys is sealed in this run. */
+  marks(keys: readonly string[]): boolean {
+    const policy = this.sealer?.policy;
+    return policy !== undefined && (policy.all === true || keys.some((key) => policy.keys.has(key)));
+  }
+
   /** Whether this run seals anything. */
   sensitive(): boolean {
     return this.sealer !== undefined;

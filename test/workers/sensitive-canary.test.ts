@@ -406,4 +406,37 @@ describe("sensitive data: the canary", () => {
     expect(await d1Dump()).not.toContain(canary);
     expect(await text(await api(`/api/runs/${runId}?inline=true`), "report")).not.toContain(canary);
   });
+
+  it("an event's payload: buffered sealed, matched in plain, sealed into a marked key, read by the next node", async () => {
+    const workflowId = `sensitive-event-${crypto.randomUUID().slice(0, 6)}`;
+    await register({
+      id: workflowId,
+      name: "Sensitive event",
+      sensitive: { context: ["payment"] },
+      nodes: [
+        {
+          id: "await",
+          type: "wait",
+          config: { event: "payment.settled", timeout: "1h", output: "payment", match: "event.payload.order = 'A-1'" },
+        },
+        { id: "use", type: "transform", config: { set: { tail: "$substring(payment.payload.card, -4)" } } },
+      ],
+      edges: [{ from: "await", to: "use" }],
+    });
+    const runId = await startManual(workflowId, {});
+    expect((await settle(runId)).status).toBe("waiting");
+    const send = (payload: unknown) =>
+      api(`/api/runs/${runId}/events/payment.settled`, { method: "POST", json: { payload } });
+    // Not this run's order: buffered, and the buffer holds it sealed.
+    expect(await (await send({ order: "B-2", card: canary })).json()).toMatchObject({ status: "buffered" });
+    expect(await doDump(runId)).not.toContain(canary);
+    expect(await (await send({ order: "A-1", card: canary })).json()).toMatchObject({ status: "consumed" });
+    const report = await settle(runId);
+    expect(report.status, JSON.stringify(report.error)).toBe("success");
+    expect(report.context.tail).toBe(canary.slice(-4));
+    await runInDurableObject(runObject(runId), (instance) => instance.idle());
+    expect(await doDump(runId)).not.toContain(canary);
+    expect(await d1Dump()).not.toContain(canary);
+    expect(await text(await api(`/api/runs/${runId}?inline=true`), "report")).not.toContain(canary);
+  });
 });
