@@ -37,6 +37,8 @@ export class LiveContext {
   private resolving: Promise<JsonObject> | undefined;
   /** What the run's workflow marks sensitive and the keys to seal it with (a problem when DATA_KEYS is unusable). */
   private sealer: { policy: SensitivePolicy; ring: Keyring | { problem: string } } | undefined;
+  /** Whether the stored context has held a sealed value (else the redacted view is the live one). */
+  private holdsSealed = false;
   /** Plain values of the sealed values this object sealed or opened, by ciphertext. */
   private readonly opened = new Map<string, Json>();
   /** Sizes measured while offloading, by the stored output they belong to: `apply` need not serialize again. */
@@ -54,6 +56,7 @@ export class LiveContext {
     this.runId = runId;
     this.live = Object.freeze({});
     this.stored = Object.freeze({});
+    this.holdsSealed = false;
     this.unresolved.clear();
     this.sizes.clear();
     this.apply(stored);
@@ -112,6 +115,7 @@ export class LiveContext {
       }
       // Sealed values this object sealed (or opened before) are known in plain; others wait for `resolved`.
       const plain = stored === undefined ? undefined : openKnown(stored, this.knownOpen);
+      if (plain !== stored) this.holdsSealed = true;
       if (plain !== undefined) {
         next[key] = deepFreeze(plain);
         this.unresolved.delete(key);
@@ -245,6 +249,7 @@ export class LiveContext {
 
   /** The context with large values resolved and sensitive ones redacted: what nodes that show it to people read. */
   async redacted(): Promise<JsonObject> {
+    if (!this.holdsSealed && this.unresolved.size === 0) return this.live;
     return redact(await resolveContext(this.bucket(), this.runId, this.stored, this.cache));
   }
 

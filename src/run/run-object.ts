@@ -333,7 +333,8 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
     const report = buildReport(this.loaded.plan, this.state, context, this.storage.contextVersions());
     const flow = await this.gates.report();
     // A run that holds sensitive values computes its output on the real values and shows it sealed.
-    const output = this.blobs.sensitive()
+    const sealsOutput = this.blobs.sensitive() && this.state.status === "success";
+    const output = sealsOutput
       ? await this.blobs.sealValue(await reportOutput(this.state, this.setup?.definition, await this.blobs.resolved()))
       : await reportOutput(this.state, this.setup?.definition, context);
     return {

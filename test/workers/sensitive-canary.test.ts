@@ -1,4 +1,9 @@
-import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  evictDurableObject,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
@@ -438,5 +443,41 @@ describe("sensitive data: the canary", () => {
     expect(await doDump(runId)).not.toContain(canary);
     expect(await d1Dump()).not.toContain(canary);
     expect(await text(await api(`/api/runs/${runId}?inline=true`), "report")).not.toContain(canary);
+  });
+
+  it("after the run's object restarts, nodes still read the real values", async () => {
+    const workflowId = `sensitive-restart-${crypto.randomUUID().slice(0, 6)}`;
+    const path = `/canary/after-restart/${workflowId}`;
+    await register({
+      id: workflowId,
+      name: "Sensitive restart",
+      sensitive: { input: ["card.number", "ssn"], context: ["ssn"] },
+      nodes: [
+        { id: "prep", type: "transform", config: { set: { ssn: "input.ssn" } } },
+        { id: "ask", type: "human", config: { to: ["ann@example.com"], subject: "Go?", body: "SSN {{ ssn }}" } },
+        {
+          id: "call",
+          type: "http",
+          config: {
+            method: "POST",
+            url: `${testServer.url}${path}`,
+            body: "{ 'ssn': ssn, 'number': input.card.number }",
+          },
+        },
+      ],
+      edges: [
+        { from: "prep", to: "ask" },
+        { from: "ask", to: "call" },
+      ],
+    });
+    const runId = await startManual(workflowId, { card: { number: canary }, ssn: `${canary}-ssn` });
+    expect((await settle(runId)).status).toBe("needs_review");
+    await evictDurableObject(runObject(runId));
+    expect((await decide(await linkFor(runId, "ann@example.com"), { decision: "approve" })).status).toBe(200);
+    const report = await settle(runId);
+    expect(report.status, JSON.stringify(report.error)).toBe("success");
+    const [sent] = await testServer.requests(path);
+    expect(JSON.parse(sent?.body ?? "null")).toEqual({ ssn: `${canary}-ssn`, number: canary });
+    expect(await doDump(runId)).not.toContain(canary);
   });
 });
