@@ -74,10 +74,17 @@ export class LiveContext {
    * ring that is a problem (DATA_KEYS unset or malformed) makes every seal and open fail: a
    * sensitive value is never stored in plain text instead.
    */
-  protect(policy: SensitivePolicy | undefined, ring: () => Keyring | { problem: string }): void {
+  protect(
+    policy: SensitivePolicy | undefined,
+    ring: () => Keyring | { problem: string },
+    writes: (nodeId: string) => readonly string[] = () => [],
+  ): void {
     this.sealer = isEmptyPolicy(policy) ? undefined : { policy: policy as SensitivePolicy, ring: ring() };
     this.ringOf = ring;
+    this.writesOf = writes;
   }
+
+  private writesOf: (nodeId: string) => readonly string[] = () => [];
 
   private ringOf: () => Keyring | { problem: string } = () => ({ problem: "DATA_KEYS is not set" });
 
@@ -203,25 +210,29 @@ export class LiveContext {
   }
 
   /**
-   * A failure (or escalation) that carries the output it proposed (an llm answer under review,
-   * in `error.details.output`, its raw text in `details.answer`): its sensitive keys sealed as a
-   * success's would be, and the raw answer sealed whole when any of them is.
+   * A failure (or escalation) that carries what the node got back: the output it proposed (an
+   * llm answer under review, in `error.details.output`, its raw text in `details.answer`) or a
+   * response body (an http status it did not expect, `details.body`). The proposed output's
+   * sensitive keys are sealed as a success's would be; the raw answer and the body are sealed
+   * whole when the node's output is marked (or any proposed key was).
    */
   async sealProposed<T extends Extract<NodeOutcome, { type: "failure" | "escalate" }>>(
+    nodeId: string,
     outcome: T,
   ): Promise<NodeOutcome> {
     const details = outcome.error.details;
     if (!this.sealer || !details || typeof details !== "object" || Array.isArray(details)) return outcome;
-    const { output, answer } = details as JsonObject;
+    const { output, answer, body } = details as JsonObject;
     const hasOutput = output !== null && typeof output === "object" && !Array.isArray(output);
-    if (!hasOutput && answer === undefined) return outcome;
+    if (!hasOutput && answer === undefined && body === undefined) return outcome;
     try {
       const ring = this.keyring();
       const remember = (value: Sealed, plain: Json) => this.remember(value, plain);
       const next: JsonObject = { ...(details as JsonObject) };
       if (hasOutput) next.output = await sealPatch(output as JsonObject, this.sealer.policy, ring, remember);
-      const marked = this.sealer.policy.all || (hasOutput && hasSealed(next.output));
+      const marked = this.marks(this.writesOf(nodeId)) || (hasOutput && hasSealed(next.output));
       if (answer !== undefined && (marked || !hasOutput)) next.answer = (await ring.seal(answer)) as unknown as Json;
+      if (body !== undefined && marked) next.body = (await ring.seal(body)) as unknown as Json;
       return { ...outcome, error: { ...outcome.error, details: next } };
     } catch (thrown) {
       return { type: "failure", error: contextUnavailable(thrown) };
@@ -359,7 +370,7 @@ export function storedResults<T extends { nodeId: string; outcome: NodeOutcome }
 }
 
 export async function storedOutcome(blobs: LiveContext, nodeId: string, outcome: NodeOutcome): Promise<NodeOutcome> {
-  if (outcome.type === "failure" || outcome.type === "escalate") return blobs.sealProposed(outcome);
+  if (outcome.type === "failure" || outcome.type === "escalate") return blobs.sealProposed(nodeId, outcome);
   if (outcome.type !== "success") return outcome;
   try {
     const result = await blobs.offload(nodeId, outcome.output);

@@ -10,6 +10,7 @@ import { deepFreeze, type Json, type JsonObject } from "../lib/json";
 import { logLine } from "../lib/log";
 import { publicUrl } from "../lib/public-url";
 import type { LlmPort } from "../llm/types";
+import { nodeSpec } from "../nodes/registry";
 import { keyringOf } from "../security/seal";
 import type { SensitivePolicy } from "../security/sensitive";
 import type { RunApi } from "../triggers/start-run";
@@ -131,7 +132,7 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
   private set loaded(loaded: LoadedPlan | undefined) {
     this.loadedPlan = loaded;
     this.loop.plan = loaded?.plan;
-    this.blobs.protect(policyOf(loaded, this.setup), () => keyringOf(this.env));
+    this.blobs.protect(policyOf(loaded, this.setup), () => keyringOf(this.env), writesOf(loaded));
   }
   /** The stored context (large values as references); `blobs` holds it resolved. */
   private get context(): JsonObject {
@@ -285,7 +286,7 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
       triggerType: input.trigger.type,
       ...(input.inheritSensitive ? { sensitiveAll: true as const } : {}),
     };
-    this.blobs.protect(policyOf(loaded, setup), () => keyringOf(this.env));
+    this.blobs.protect(policyOf(loaded, setup), () => keyringOf(this.env), writesOf(loaded));
     const offloaded = await this.blobs.offloadInitial(input.runId, initial);
     const raced = this.state as RunState | undefined;
     if (raced) return { runId: raced.runId, status: raced.status, created: false };
@@ -459,7 +460,7 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
     // Edits to sensitive keys are sealed like any value the replayed workflow marks.
     const { seed } = input;
     const replayed = loadPlan(seed.workflowId, seed.version, seed.definition);
-    this.blobs.protect(policyOf(replayed, undefined), () => keyringOf(this.env));
+    this.blobs.protect(policyOf(replayed, undefined), () => keyringOf(this.env), writesOf(replayed));
     return this.operations.startReplay(await this.blobs.replayStart(input));
   }
 
@@ -544,4 +545,12 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
 function policyOf(loaded: LoadedPlan | undefined, setup: RunSetup | undefined): SensitivePolicy | undefined {
   if (!setup?.sensitiveAll) return loaded?.sensitive;
   return { keys: loaded?.sensitive?.keys ?? new Set(), inputPaths: loaded?.sensitive?.inputPaths ?? [], all: true };
+}
+
+/** The context keys each node of the plan writes (what a node's `sensitive: "output"` covers). */
+function writesOf(loaded: LoadedPlan | undefined): (nodeId: string) => readonly string[] {
+  return (nodeId) => {
+    const node = loaded?.plan.nodes[nodeId];
+    return node ? (nodeSpec(node.type)?.writes(loaded?.configs[nodeId]) ?? []) : [];
+  };
 }

@@ -480,4 +480,32 @@ describe("sensitive data: the canary", () => {
     expect(JSON.parse(sent?.body ?? "null")).toEqual({ ssn: `${canary}-ssn`, number: canary });
     expect(await doDump(runId)).not.toContain(canary);
   });
+
+  it("a marked http step's unexpected answer keeps its body sealed in the step's error", async () => {
+    const workflowId = `sensitive-status-${crypto.randomUUID().slice(0, 6)}`;
+    const path = `/canary/refused/${workflowId}`;
+    await testServer.script(path, [{ status: 422, body: { rejected: canary } }]);
+    await register({
+      id: workflowId,
+      name: "Sensitive status",
+      nodes: [
+        {
+          id: "call",
+          type: "http",
+          sensitive: "output",
+          retry: { maxAttempts: 1 },
+          config: { method: "POST", url: `${testServer.url}${path}`, output: "charge" },
+        },
+      ],
+    });
+    const runId = await startManual(workflowId, {});
+    const report = await settle(runId);
+    expect(report.status).toBe("failed");
+    expect(report.error).toMatchObject({ code: "node.http_status" });
+    expect(await doDump(runId)).not.toContain(canary);
+    expect(await d1Dump()).not.toContain(canary);
+    const answer = await text(await api(`/api/runs/${runId}`), "report");
+    expect(answer).not.toContain(canary);
+    expect(answer).toContain("$signalbox.redacted");
+  });
 });
