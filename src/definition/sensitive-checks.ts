@@ -1,4 +1,6 @@
 import type { ErrorCode } from "../errors";
+import { isInline } from "../nodes/body";
+import { nodeSpec } from "../nodes/registry";
 import type { SensitivePolicy } from "../security/sensitive";
 import { reservedContextKeys, type SensitiveDefinition, type TriggerDefinition } from "./schema";
 
@@ -103,16 +105,33 @@ export function sensitivePolicyOf(
   return { keys, inputPaths };
 }
 
-/** Whether a definition marks anything sensitive (registration then needs DATA_KEYS). */
-export function marksSensitive(definition: {
-  sensitive?: SensitiveDefinition | undefined;
-  nodes: readonly { sensitive?: "output" | undefined }[];
-}): boolean {
-  return (
+/**
+ * Whether a definition marks anything sensitive, itself or in an inline body of its map and loop
+ * nodes (registration then needs DATA_KEYS).
+ */
+export function marksSensitive(
+  definition: {
+    sensitive?: SensitiveDefinition | undefined;
+    nodes: readonly { type: string; sensitive?: "output" | undefined; config?: unknown }[];
+  },
+  depth = 0,
+): boolean {
+  if (
     (definition.sensitive?.context?.length ?? 0) > 0 ||
     (definition.sensitive?.input?.length ?? 0) > 0 ||
     definition.nodes.some((node) => node.sensitive === "output")
-  );
+  ) {
+    return true;
+  }
+  if (depth > 10) return false;
+  return definition.nodes.some((node) => {
+    const spec = nodeSpec(node.type);
+    const parsed = spec?.config.safeParse(node.config);
+    const body = parsed?.success ? spec?.body?.(parsed.data) : undefined;
+    if (!body || !isInline(body.ref)) return false;
+    const nodes = body.ref.nodes as { type: string; sensitive?: "output"; config?: unknown }[];
+    return marksSensitive({ nodes }, depth + 1);
+  });
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -508,4 +508,43 @@ describe("sensitive data: the canary", () => {
     expect(answer).not.toContain(canary);
     expect(answer).toContain("$signalbox.redacted");
   });
+
+  it("a mark inside a map's body: the child returns its output sealed, the unmarked parent's nodes read it", async () => {
+    const workflowId = `sensitive-body-${crypto.randomUUID().slice(0, 6)}`;
+    await register({
+      id: workflowId,
+      name: "Marked body",
+      nodes: [
+        {
+          id: "each",
+          type: "map",
+          config: {
+            items: "[1, 2]",
+            body: {
+              nodes: [
+                {
+                  id: "make",
+                  type: "transform",
+                  sensitive: "output",
+                  config: { set: { made: `'${canary.slice(0, 10)}' & '${canary.slice(10)}'` } },
+                },
+              ],
+              output: "made",
+            },
+            output: "made",
+          },
+        },
+        { id: "count", type: "transform", config: { set: { n: "$count(made[$substring($, 0, 7) = 'CANARY-'])" } } },
+      ],
+      edges: [{ from: "each", to: "count" }],
+    });
+    const runId = await startManual(workflowId, {});
+    const report = await settleTree(runId);
+    expect(report.status, JSON.stringify(report.error)).toBe("success");
+    expect(report.context.n).toBe(2);
+    for (const id of [runId, `${runId}.each.1.0`]) {
+      await runInDurableObject(runObject(id), (instance) => instance.idle());
+      expect(await doDump(id)).not.toContain(canary);
+    }
+  });
 });

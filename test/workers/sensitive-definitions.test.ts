@@ -49,6 +49,27 @@ describe("registering a workflow that marks sensitive data", () => {
     expect(await storedVersions(marked.id)).toBe(0);
   });
 
+  it("a mark inside a map's inline body needs DATA_KEYS too", async () => {
+    const nested = {
+      id: "sensitive-keys-nested",
+      name: "Nested mark",
+      nodes: [
+        {
+          id: "each",
+          type: "map",
+          config: {
+            items: "input.items",
+            body: { nodes: [{ id: "tag", type: "transform", sensitive: "output", config: { set: { t: "input" } } }] },
+            output: "tags",
+          },
+        },
+      ],
+    };
+    await expectError(await registerWith(undefined, nested), 422, "definition.data_keys_missing");
+    expect(await storedVersions(nested.id)).toBe(0);
+    expect((await registerWith(env.DATA_KEYS, nested)).status).toBe(201);
+  });
+
   it("a workflow that marks nothing registers without DATA_KEYS; one that does, with it", async () => {
     const plain = { ...marked, id: "sensitive-keys-plain", sensitive: undefined };
     expect((await registerWith(undefined, plain)).status).toBe(201);
