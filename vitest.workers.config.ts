@@ -29,6 +29,14 @@ export default defineConfig(async () => {
           bindings: {
             TEST_MIGRATIONS: await readD1Migrations("./migrations"),
             API_TOKEN: "test-token",
+            // Sensitive data: two keys, k2 current, so runs sealed with k1 still open (test/workers/sensitive*.test.ts).
+            DATA_KEYS: JSON.stringify({
+              current: "k2",
+              keys: {
+                k1: "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=",
+                k2: "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=",
+              },
+            }),
             // Webhook secrets for the signature tests: the providers' published example secrets.
             STANDARD_WEBHOOK_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
             GITHUB_WEBHOOK_SECRET: "It's a Secret to Everybody",

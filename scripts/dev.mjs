@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { constants } from "node:os";
 import { join } from "node:path";
 import { tsImport } from "tsx/esm/api";
-import { ensureApiToken, readDevVars } from "./lib/dev-vars.mjs";
+import { ensureApiToken, ensureDataKeys, readDevVars } from "./lib/dev-vars.mjs";
 import { applyMigrations, probePort, projectRoot, waitForHealth, wranglerBin, wranglerEnv } from "./lib/wrangler.mjs";
 
 const port = Number(process.env.PORT ?? 8787);
@@ -14,6 +14,7 @@ const say = (line = "") => console.log(`[signalbox] ${line}`);
 
 const { token, created } = ensureApiToken(join(projectRoot, ".dev.vars"));
 say(created ? `wrote a new API token to .dev.vars: ${token}` : "API token read from .dev.vars");
+if (ensureDataKeys(join(projectRoot, ".dev.vars")).created) say("wrote a new DATA_KEYS (sensitive data) to .dev.vars");
 
 if ((await probePort(port)) === undefined) {
   say(`port ${port} is taken (another dev server?); choose another with PORT=...`);

@@ -63,6 +63,11 @@ export interface Env {
   // ---- context values (src/run/context-store.ts) ----
   /** Large context values, content-addressed under `runs/<runId>/blobs/<sha256>`. */
   BLOBS: R2Bucket;
+  /**
+   * Keys that seal sensitive values at rest (a secret), JSON `{"current":"<id>","keys":{"<id>":"<base64 of 32 bytes>"}}`;
+   * required by workflows that mark data sensitive (src/security, docs/security.md#sensitive-data).
+   */
+  DATA_KEYS?: string;
   /** A top-level context value whose JSON is larger goes to BLOBS (default "64KiB"; at most 1MiB). */
   CONTEXT_INLINE_LIMIT?: string;
   /** The most one run's context may hold, summed over its top-level values (default "10MiB"). */

@@ -56,6 +56,12 @@ export const errorStatus = {
   "definition.workflow_not_found": 422,
   // A flow part this Signalbox does not run yet (debounce): refused rather than ignored.
   "definition.flow_unsupported": 422,
+  // Sensitive data (docs/security.md#sensitive-data): a mark on nothing the workflow writes, and
+  // a workflow that marks data while the DATA_KEYS secret is missing or malformed.
+  "definition.sensitive_unwritten": 422,
+  "definition.data_keys_missing": 422,
+  // A reveal of sensitive values DATA_KEYS cannot open (the key that sealed them is no longer listed).
+  "data_keys.unavailable": 503,
   "workflow.not_found": 404,
   "workflow.version_not_found": 404,
   "run.not_found": 404,

@@ -52,11 +52,12 @@ export function registerRun(program: Command): void {
           if (context.json) printJson(started);
           throw new CliError(`${workflowId}: ${started.status}, no run started (the workflow's flow.rateLimit)`);
         }
+        const runId = started.runId;
         if (!context.json) {
           const version = started.version === undefined ? "" : ` v${started.version}`;
-          process.stdout.write(`run ${started.runId} of ${workflowId}${version}: ${started.status}\n`);
+          process.stdout.write(`run ${runId} of ${workflowId}${version}: ${started.status}\n`);
         }
-        await maybeFollow(api, started.runId, { wait: options.wait, json: context.json }, started);
+        await maybeFollow(api, runId, { wait: options.wait, json: context.json }, started);
       },
     );
 }

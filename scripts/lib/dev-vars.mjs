@@ -17,6 +17,20 @@ export function ensureApiToken(path) {
   return { token, created: true };
 }
 
+/**
+ * Adds a DATA_KEYS (one fresh random AES-256 key, docs/security.md#sensitive-data) to `path`
+ * when it holds none, so workflows that mark sensitive data register locally. `created` tells
+ * the caller a key was just made.
+ */
+export function ensureDataKeys(path) {
+  const text = existsSync(path) ? readFileSync(path, "utf8") : "";
+  if (/^\s*DATA_KEYS\s*=/m.test(text)) return { created: false };
+  const keys = JSON.stringify({ current: "k1", keys: { k1: randomBytes(32).toString("base64") } });
+  const separator = text === "" || text.endsWith("\n") ? "" : "\n";
+  writeFileSync(path, `${text}${separator}DATA_KEYS='${keys}'\n`, { mode: 0o600 });
+  return { created: true };
+}
+
 /** The NAME=value pairs of a .dev.vars file (quotes taken off); empty when there is none. */
 export function readDevVars(path) {
   const text = existsSync(path) ? readFileSync(path, "utf8") : "";

@@ -12,6 +12,8 @@ export const permissions = [
   "runs.start",
   "runs.act",
   "runs.delete",
+  // Sensitive values in plain text (`?reveal=true`): admins only, every reveal on the audit trail.
+  "runs.reveal",
   "events.publish",
   "files.read",
   "files.write",

@@ -159,6 +159,8 @@ export const nodeSchema = z.strictObject({
   type: z.string().min(1),
   name: z.string().max(200).optional(),
   config: z.unknown().optional(),
+  /** Every context key this node writes is sealed at rest and redacted in answers (docs/definitions.md#sensitive). */
+  sensitive: z.literal("output").optional(),
   timeout: duration.optional(),
   retry: retryPolicySchema.optional(),
 });
@@ -236,6 +238,18 @@ export const flowSchema = z.strictObject({
   priority: flowKey.optional(),
 });
 
+const contextKeyName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]{0,99}$/, "expected a top-level context key");
+const inputFieldPath = z
+  .string()
+  .regex(/^[^.\s]+(?:\.[^.\s]+){0,19}$/, "expected a dotted path into the input, such as card.number");
+
+export const sensitiveSchema = z.strictObject({
+  /** Top-level context keys (written by nodes) whose values are sensitive. */
+  context: z.array(contextKeyName).min(1).max(100).optional(),
+  /** Fields of the run's input, as dotted paths (`card.number`); through an array, each item's field. */
+  input: z.array(inputFieldPath).min(1).max(100).optional(),
+});
+
 export const definitionSchema = z.strictObject({
   /** The JSON Schema editors check the file against (schema/workflow.json); not part of the definition, never stored. */
   $schema: z.string().max(2_000).optional(),
@@ -267,6 +281,11 @@ export const definitionSchema = z.strictObject({
     .optional(),
   /** Flow control: concurrency, throttle, rate limit, debounce, singleton, priority. */
   flow: flowSchema.optional(),
+  /**
+   * Values sealed at rest (AES-256-GCM under DATA_KEYS) and redacted in every answer: whole
+   * context keys some node writes, and fields of the run's input by dotted path.
+   */
+  sensitive: sensitiveSchema.optional(),
 });
 
 export type RetryPolicyInput = z.infer<typeof retryPolicySchema>;
@@ -281,6 +300,7 @@ export type EdgeDefinition = z.infer<typeof edgeSchema>;
 export type WorkflowDefinition = Omit<z.infer<typeof definitionSchema>, "nodes"> & { nodes: NodeDefinition[] };
 export type TestCase = z.infer<typeof testCaseSchema>;
 export type FlowDefinition = z.infer<typeof flowSchema>;
+export type SensitiveDefinition = z.infer<typeof sensitiveSchema>;
 
 /** Context keys every run owns; no node may write them. */
 export const reservedContextKeys = ["input", "trigger", "run"] as const;

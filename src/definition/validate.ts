@@ -23,10 +23,13 @@ import {
   type RawNodeDefinition,
   repeatableTriggerTypes,
   reservedContextKeys,
+  type SensitiveDefinition,
+  sensitiveSchema,
   type TriggerDefinition,
   triggerSchema,
   type WorkflowDefinition,
 } from "./schema";
+import { checkSensitive, type SensitiveNode } from "./sensitive-checks";
 import { checkTestCases } from "./test-checks";
 import { checkTriggerFields } from "./trigger-checks";
 import { findWriteConflicts } from "./write-conflicts";
@@ -74,6 +77,8 @@ export function validateDefinition(raw: unknown): ValidationResult {
   if (nodes) checkLlmReviews(nodes, doc.reviewers, add);
   if (nodes && isComplete(nodes) && edges) checkGraph(entries, edges, add);
   if (nodes && isComplete(nodes)) checkTestCases(doc.tests, new Set(nodes.map((node) => node.id)), add);
+  if (triggers && nodes && isComplete(nodes))
+    checkSensitive(sensitiveOf(doc.sensitive), writersOf(entries), triggers, add);
 
   if (issues.length > 0 || !parsed.success) {
     const rank = (issue: DefinitionIssue) => documentRank(raw, issue.path);
@@ -89,6 +94,21 @@ export function validateDefinition(raw: unknown): ValidationResult {
   // `$schema` points editors at the format; two files that differ only there are one definition.
   const { $schema: _editorSchema, ...definition } = parsed.data;
   return { ok: true, definition: { ...definition, nodes: parsedNodes }, configs };
+}
+
+function sensitiveOf(value: unknown): SensitiveDefinition | undefined {
+  const parsed = sensitiveSchema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
+
+function writersOf(entries: NodeEntry[]): (SensitiveNode & { index: number })[] {
+  return entries.map((entry, index) => ({
+    id: entry.node.id,
+    index,
+    sensitive: entry.node.sensitive,
+    writes: entry.spec && entry.config !== undefined ? entry.spec.writes(entry.config) : undefined,
+    caches: entry.node.type === "llm" && isRecord(entry.config) && entry.config.cache === true,
+  }));
 }
 
 function hasKnownType(node: RawNodeDefinition): node is NodeDefinition {

@@ -1,5 +1,6 @@
 import { type ErrorData, errorData } from "../errors";
 import type { JsonObject } from "../lib/json";
+import { redact } from "../lib/sealed-value";
 import type { Draft } from "./draft";
 import type { RunEvent } from "./events";
 import type { ReviewAsk, ReviewDecision } from "./outcome";
@@ -46,7 +47,8 @@ export function proposedOutput(error: ErrorData): JsonObject | undefined {
 /** The proposed output as the request's text and summary quote it. */
 export function proposedText(error: ErrorData): string | undefined {
   const output = proposedOutput(error);
-  return output ? JSON.stringify(output).slice(0, 2_000) : undefined;
+  // Sensitive values (sealed by the run) are quoted redacted.
+  return output ? JSON.stringify(redact(output)).slice(0, 2_000) : undefined;
 }
 
 export function beginEscalation(draft: Draft, nodeId: string, error: ErrorData): void {

@@ -92,6 +92,7 @@ function ms(text: string): number {
 export const humanNode = defineNode({
   type: "human",
   kind: "io",
+  redactsSensitive: true,
   config,
   // Rendering the request only; the wait for people is timed by `expiresIn` on the run's alarm.
   defaultTimeoutMs: 5_000,

@@ -10,6 +10,7 @@ const config = z.strictObject({
 export const logNode = defineNode({
   type: "log",
   kind: "pure",
+  redactsSensitive: true,
   config,
   defaultTimeoutMs: 5_000,
   defaultMaxAttempts: 1,

@@ -78,6 +78,11 @@ export interface NodeSpec<Config = unknown, Type extends string = string> {
    * running them in its own object (src/run/step-dispatch.ts). Nodes without it always run inline.
    */
   dispatch?: "queue";
+  /**
+   * The node shows what it reads to people or logs rather than acting on it (human: an email
+   * and a page; log: a log line): it reads sensitive values redacted (docs/security.md#sensitive-data).
+   */
+  redactsSensitive?: true;
   config: z.ZodType<Config>;
   defaultTimeoutMs: number;
   defaultMaxAttempts: number;

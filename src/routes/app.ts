@@ -21,6 +21,7 @@ import { metricsRoutes } from "./metrics";
 import { buildOpenApiDocument } from "./openapi";
 import { answer, errors, spec } from "./openapi-spec";
 import { outboxRoutes } from "./outbox";
+import { redactAnswers } from "./redact-answers";
 import { runApprovalRoutes } from "./run-approvals";
 import { runEventRoutes } from "./run-events";
 import { runOperationRoutes } from "./run-operations";
@@ -63,6 +64,7 @@ export function createApp() {
 
   app.route("/api/schema", workflowSchemaRoutes);
   app.use("/api/*", requireApiToken);
+  app.use("/api/*", redactAnswers);
   let openApi: Promise<unknown> | undefined;
   app.get(
     "/api/openapi.json",

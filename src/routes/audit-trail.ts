@@ -14,6 +14,10 @@ export interface AuditNote {
   runId?: string;
   /** The error code of an answer that is not a JSON error (a page, a redirect). */
   code?: string;
+  /** The action as recorded, when the route and method do not say enough (a reveal of sensitive values). */
+  action?: string;
+  /** Recorded even though it is a read: sensitive values were revealed. */
+  record?: boolean;
 }
 
 declare module "hono" {
@@ -115,8 +119,8 @@ export function shouldAudit(method: string, path: string, status: number): boole
 export const auditTrail: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
   await next();
   const status = c.res.status;
-  if (!shouldAudit(c.req.method, c.req.path, status)) return;
   const note = c.get("auditNote") ?? {};
+  if (!note.record && !shouldAudit(c.req.method, c.req.path, status)) return;
   const route = routeOf(c);
   const target = targetOf(route, c.req.path);
   const principal = c.get("principal") as Principal | undefined;
@@ -125,7 +129,7 @@ export const auditTrail: MiddlewareHandler<{ Bindings: Env }> = async (c, next) 
   const record: AuditRecord = {
     at: Date.now(),
     actor,
-    action: `${c.req.method} ${route}`,
+    action: note.action ?? `${c.req.method} ${route}`,
     workflowId: note.workflowId ?? target.workflowId,
     runId: note.runId ?? target.runId,
     status,

@@ -51,6 +51,11 @@ export const queryParam = (name: string, schema: JsonSchema = { type: "string" }
 export const limitParam = queryParam("limit", { type: "integer", minimum: 1, maximum: 200, default: 50 });
 /** Large context values are references (`{"$signalbox.blob", size, type}`) unless this is true. */
 export const inlineParam = queryParam("inline", { type: "boolean" });
+export const revealParam = queryParam(
+  "reveal",
+  { type: "boolean" },
+  "sensitive values in plain text instead of redacted: admins only (runs.reveal), and audited",
+);
 
 type Operation = Parameters<typeof describeRoute>[0];
 

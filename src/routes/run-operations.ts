@@ -4,6 +4,7 @@ import type { Env } from "../env";
 import { fail, isErrorData } from "../errors";
 import type { JsonObject } from "../lib/json";
 import { diffJson } from "../lib/json-diff";
+import { redact } from "../security/seal";
 import { database } from "../store/db";
 import { operationsOf } from "../store/operations";
 import { runStub } from "../triggers/start-run";
@@ -155,7 +156,9 @@ runOperationRoutes.get(
     if (!source) fail("run.not_found", `no run ${runId}`);
     if ("error" in source && isErrorData(source.error)) return errorResponse(c, source.error);
     const before = source as { version: number; context: JsonObject };
-    return c.json({ runId, from: before.version, to: after.version, changes: diffJson(before.context, after.context) });
+    // Sensitive values compare redacted: a diff shows no sealed value, and no change of one.
+    const changes = diffJson(redact(before.context), redact(after.context));
+    return c.json({ runId, from: before.version, to: after.version, changes });
   },
 );
 

@@ -11,9 +11,10 @@ import { decodeCursor, listRuns } from "../store/runs";
 import { runStub } from "../triggers/start-run";
 import { allow } from "./auth";
 import { errorResponse } from "./http-errors";
-import { answer, errors, inlineParam, limitParam, queryParam, spec } from "./openapi-spec";
+import { answer, errors, inlineParam, limitParam, queryParam, revealParam, spec } from "./openapi-spec";
 import { listLimit, queryInteger } from "./request";
 import { runList } from "./run-bodies";
+import { sensitiveAnswer } from "./sensitive-answers";
 
 export const runRoutes = new Hono<{ Bindings: Env }>();
 
@@ -70,8 +71,11 @@ runRoutes.get(
   "/:runId",
   spec({
     summary: "Execution report (large context values as references unless inline=true), with its retention",
-    parameters: [inlineParam],
-    responses: { "200": answer("report", { $ref: "#/components/schemas/ExecutionReport" }), ...errors(400, 401, 404) },
+    parameters: [inlineParam, revealParam],
+    responses: {
+      "200": answer("report", { $ref: "#/components/schemas/ExecutionReport" }),
+      ...errors(400, 401, 403, 404, 503),
+    },
   }),
   allow("runs.read", { run: "runId" }),
   async (c) => {
@@ -82,7 +86,8 @@ runRoutes.get(
     ]);
     if (!report) fail("run.not_found", `no run ${runId}`);
     // Retention as D1 holds it: a moment after the run ends, its checkpoint brings deleteAfter.
-    return c.json({ ...report, deleteAfter: retention?.deleteAfter ?? null, heldAt: retention?.heldAt ?? null });
+    const answer = { ...report, deleteAfter: retention?.deleteAfter ?? null, heldAt: retention?.heldAt ?? null };
+    return c.json(await sensitiveAnswer(c, runId, answer));
   },
 );
 
@@ -90,8 +95,8 @@ runRoutes.get(
   "/:runId/context",
   spec({
     summary: "Context at a version, with its hash (large values as references unless inline=true)",
-    parameters: [queryParam("version", { type: "integer", minimum: 0 }), inlineParam],
-    responses: { "200": answer("version, hash and context"), ...errors(400, 401, 404) },
+    parameters: [queryParam("version", { type: "integer", minimum: 0 }), inlineParam, revealParam],
+    responses: { "200": answer("version, hash and context"), ...errors(400, 401, 403, 404, 503) },
   }),
   allow("runs.read", { run: "runId" }),
   async (c) => {
@@ -100,7 +105,7 @@ runRoutes.get(
     const result = await runStub(c.env, runId).contextAt(version, { inline: inlineQuery(c.req.query("inline")) });
     if (!result) fail("run.not_found", `no run ${runId}`);
     if ("error" in result && isErrorData(result.error)) return errorResponse(c, result.error);
-    return c.json({ runId, ...result });
+    return c.json(await sensitiveAnswer(c, runId, { runId, ...result }));
   },
 );
 

@@ -1,12 +1,16 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { inScope } from "../auth/roles";
+import type { WorkflowDefinition } from "../definition/schema";
+import { marksSensitive } from "../definition/sensitive-checks";
 import { type DefinitionIssue, validateDefinition } from "../definition/validate";
 import { checkWorkflowCalls } from "../definition/workflow-calls";
 import type { Env } from "../env";
 import { errorData, fail } from "../errors";
 import { hashJson } from "../lib/hash";
 import type { Json } from "../lib/json";
+import { dataKeysSecret } from "../security/data-keys";
+import { keyringOf } from "../security/seal";
 import { database } from "../store/db";
 import { emailConflicts } from "../store/email";
 import { getScheduleRow, loadWorkflow, markDeleted, triggerStatements } from "../store/triggers";
@@ -30,6 +34,18 @@ import {
 } from "./workflow-bodies";
 import { disableWorkflow, enableWorkflow, stopSchedule } from "./workflow-state";
 
+/** A workflow that marks sensitive data is refused while DATA_KEYS cannot seal it: nothing is ever stored in plain text instead. */
+function dataKeysIssue(env: Env, definition: WorkflowDefinition): DefinitionIssue | undefined {
+  if (!marksSensitive(definition)) return undefined;
+  const ring = keyringOf(env);
+  if (!("problem" in ring)) return undefined;
+  return {
+    code: "definition.data_keys_missing",
+    path: ["sensitive"],
+    message: `this workflow marks sensitive data, which is sealed with the ${dataKeysSecret} secret: ${ring.problem}; set it with \`wrangler secret put ${dataKeysSecret}\` (docs/security.md#sensitive-data)`,
+  };
+}
+
 export const workflowRoutes = new Hono<{ Bindings: Env }>();
 
 workflowRoutes.post(
@@ -49,6 +65,8 @@ workflowRoutes.post(
     const raw = await readJson(c);
     const result = validateDefinition(raw);
     if (!result.ok) return definitionIssues(c, result.issues);
+    const keys = dataKeysIssue(c.env, result.definition);
+    if (keys) return definitionIssues(c, [keys]);
     const db = database(c.env.DB);
     // Workflows it calls must exist and must not call back: this needs D1, so it follows the pure checks.
     const calls = await checkWorkflowCalls(result.definition, async (workflowId, version) => {

@@ -69,6 +69,9 @@ export interface ChildrenHost {
   liveContext(): JsonObject;
   /** The context with every large value resolved. */
   resolvedContext(): Promise<JsonObject>;
+  /** Whether the run seals sensitive values; then what it hands children and parents is sealed whole. */
+  sensitive(): boolean;
+  sealValue(value: Json): Promise<Json>;
   /** The step output as stored: large values offloaded, or the error that stops it (too large). */
   storedOutput(nodeId: string, output: JsonObject): Promise<{ output: JsonObject } | { error: ErrorData }>;
   dispatch(event: RunEvent): void;
@@ -132,7 +135,10 @@ export class Children {
       },
     );
     if (!resolved.ok) return { outcome: resolved.outcome };
-    const { inputs, ...rest } = outcome;
+    const { inputs: plain, ...rest } = outcome;
+    // A run that holds sensitive values keeps its children's inputs sealed (its children seal all they hold).
+    const inputs =
+      plain && this.host.sensitive() ? await Promise.all(plain.map((input) => this.host.sealValue(input))) : plain;
     return {
       outcome: rest,
       commit: () => this.store.addPending(command.nodeId, command.attempt, inputs ?? [], resolved.body),
@@ -336,7 +342,7 @@ export class Children {
     let input = row.input;
     if (input === undefined) {
       try {
-        input = await this.loopInput(job.nodeId, job.attempt, job.index);
+        input = await this.host.sealValue(await this.loopInput(job.nodeId, job.attempt, job.index));
       } catch (thrown) {
         this.store.dropJob(job.id);
         this.giveUpStart(job, toErrorData(thrown, "node.expression_failed"));
@@ -359,6 +365,7 @@ export class Children {
       input,
       trigger: { type: "parent", id: state.runId, receivedAt: Date.now() },
       parent,
+      ...(this.host.sensitive() ? { inheritSensitive: true as const } : {}),
     });
     this.store.dropJob(job.id);
     if (this.store.child(job.nodeId, job.attempt, job.index)?.status === "cancelled") {
@@ -397,7 +404,10 @@ export class Children {
     let output: Json | undefined;
     if (status === "success") {
       try {
-        output = await runOutput(this.host.setup()?.definition, await this.host.resolvedContext());
+        // Computed on the real values; sealed whole when this run holds sensitive ones.
+        output = await this.host.sealValue(
+          await runOutput(this.host.setup()?.definition, await this.host.resolvedContext()),
+        );
       } catch (thrown) {
         status = "failed";
         error = toErrorData(thrown, "node.expression_failed");

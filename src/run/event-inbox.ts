@@ -97,6 +97,13 @@ export interface EventWaitsHost {
   state(): RunState | undefined;
   plan(): Plan | undefined;
   context(): JsonObject;
+  /**
+   * Sensitive data: a run that seals anything keeps buffered payloads sealed; a payload is
+   * opened to be matched, and stays sealed into the context when the waiting node's output is marked.
+   */
+  sealPayload(payload: Json): Promise<Json>;
+  openPayload(payload: Json): Promise<Json>;
+  sealsOutputOf(nodeId: string): boolean;
   dispatch(event: RunEvent): void;
   drive(): void;
   track(key: string, task: Promise<void>): void;
@@ -122,13 +129,16 @@ export class EventWaits {
     payload: Json;
     receivedAt: number;
   }): Promise<EventDelivery | { error: ErrorData } | null> {
+    if (!this.host.state()) return null;
+    // Sealed before the checks below: nothing may come between them and the row they guard.
+    const payload = await this.host.sealPayload(input.payload);
     const state = this.host.state();
     if (!state) return null;
     const id = input.id ?? sortableId("evt", input.receivedAt);
     const seen = this.inbox.find(id);
     if (seen) return { status: "duplicate", eventId: id, nodeId: seen.consumedBy };
     if (isTerminalRun(state.status)) return { error: errorData("run.not_active", `run is already ${state.status}`) };
-    const record: RunEventRecord = { name: input.name, id, payload: input.payload, receivedAt: input.receivedAt };
+    const record: RunEventRecord = { name: input.name, id, payload, receivedAt: input.receivedAt };
     const row = this.inbox.add(record);
     for (const nodeId of this.host.plan()?.order ?? []) {
       const step = this.host.state()?.steps[nodeId];
@@ -157,8 +167,10 @@ export class EventWaits {
     const step = this.host.state()?.steps[nodeId];
     if (!step || step.attempts !== attempt) return false;
     let fits = false;
+    let plain = record;
     try {
-      fits = await eventMatches(step, record, this.host.context());
+      plain = { ...record, payload: await this.host.openPayload(record.payload) };
+      fits = await eventMatches(step, plain, this.host.context());
     } catch (thrown) {
       console.log(
         JSON.stringify({
@@ -172,13 +184,18 @@ export class EventWaits {
       );
       return false;
     }
-    // Read again after the await: the step or the event may have moved on meanwhile.
+    if (!fits) return false;
+    // The payload stays sealed into the context when the waiting node's output is marked.
+    const event = this.host.sealsOutputOf(nodeId)
+      ? { ...record, payload: await this.host.sealPayload(plain.payload) }
+      : plain;
+    // Read again after the awaits: the step or the event may have moved on meanwhile.
     const current = this.host.state()?.steps[nodeId];
-    if (!fits || current?.status !== "waiting" || current.attempts !== attempt || !this.inbox.isUnconsumed(seq)) {
+    if (current?.status !== "waiting" || current.attempts !== attempt || !this.inbox.isUnconsumed(seq)) {
       return false;
     }
     this.inbox.consume(seq, nodeId);
-    this.host.dispatch({ type: "event", nodeId, attempt, event: record });
+    this.host.dispatch({ type: "event", nodeId, attempt, event });
     this.host.drive();
     return true;
   }

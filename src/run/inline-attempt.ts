@@ -3,6 +3,7 @@ import type { RunState } from "../engine/state";
 import type { Env } from "../env";
 import type { JsonObject } from "../lib/json";
 import type { LlmPort } from "../llm/types";
+import { nodeSpec } from "../nodes/registry";
 import { attemptJob, type ExecuteCommand, runAttempt } from "./attempt";
 import type { Children } from "./children";
 import { contextUnavailable, type LiveContext, storedOutcome } from "./live-context";
@@ -33,7 +34,9 @@ export async function runInlineAttempt(host: InlineAttemptHost, command: Execute
     host.dispatch({ type: "node-result", nodeId: command.nodeId, attempt: command.attempt, outcome });
   let context: JsonObject;
   try {
-    context = await host.blobs.resolved();
+    // Nodes that show what they read to people or logs read sensitive values redacted.
+    const shows = nodeSpec(loaded.plan.nodes[command.nodeId]?.type ?? "")?.redactsSensitive === true;
+    context = shows ? await host.blobs.redacted() : await host.blobs.resolved();
   } catch (thrown) {
     return result({ type: "failure", error: contextUnavailable(thrown) });
   }

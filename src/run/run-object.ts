@@ -10,6 +10,9 @@ import { deepFreeze, type Json, type JsonObject } from "../lib/json";
 import { logLine } from "../lib/log";
 import { publicUrl } from "../lib/public-url";
 import type { LlmPort } from "../llm/types";
+import { nodeSpec } from "../nodes/registry";
+import { keyringOf } from "../security/seal";
+import type { SensitivePolicy } from "../security/sensitive";
 import type { RunApi } from "../triggers/start-run";
 import type { AttemptJob, AttemptResult } from "./attempt";
 import { type BenchRunInput, writeBenchRun } from "./bench-run";
@@ -129,6 +132,7 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
   private set loaded(loaded: LoadedPlan | undefined) {
     this.loadedPlan = loaded;
     this.loop.plan = loaded?.plan;
+    this.blobs.protect(policyOf(loaded, this.setup), () => keyringOf(this.env), writesOf(loaded));
   }
   /** The stored context (large values as references); `blobs` holds it resolved. */
   private get context(): JsonObject {
@@ -276,12 +280,17 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
     const { loaded, state: fresh, initial } = newRun(input, Date.now(), publicUrl(this.env));
     const queued = input.flow !== undefined && input.flow.admitted < input.flow.gates.length;
     const state: RunState = queued ? { ...fresh, status: "queued" } : fresh;
-    // A large input goes to R2 before the run exists; the await lets a concurrent start in.
+    // A large input goes to R2 (and sensitive fields are sealed) before the run exists; the await lets a concurrent start in.
+    const setup: RunSetup = {
+      definition: input.definition,
+      triggerType: input.trigger.type,
+      ...(input.inheritSensitive ? { sensitiveAll: true as const } : {}),
+    };
+    this.blobs.protect(policyOf(loaded, setup), () => keyringOf(this.env), writesOf(loaded));
     const offloaded = await this.blobs.offloadInitial(input.runId, initial);
     const raced = this.state as RunState | undefined;
     if (raced) return { runId: raced.runId, status: raced.status, created: false };
     const context = offloaded.ok ? offloaded.stored : initial;
-    const setup = { definition: input.definition, triggerType: input.trigger.type };
     // Stored first: if storage refuses the run, the object holds none and a retry starts it.
     this.storage.create(setup, state, context);
     this.blobs.reset(input.runId, context);
@@ -320,12 +329,18 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
   /** With `inline`, the report's context has its large values resolved instead of referenced. */
   async report(options: { inline?: boolean } = {}): Promise<ExecutionReport | null> {
     if (!this.state || !this.loaded) return null;
-    const context = options.inline ? await this.blobs.resolved() : this.context;
+    // Sensitive values stay sealed: the route redacts them, or reveals them to an admin.
+    const context = options.inline ? await this.blobs.inline(this.context) : this.context;
     const report = buildReport(this.loaded.plan, this.state, context, this.storage.contextVersions());
     const flow = await this.gates.report();
+    // A run that holds sensitive values computes its output on the real values and shows it sealed.
+    const sealsOutput = this.blobs.sensitive() && this.state.status === "success";
+    const output = sealsOutput
+      ? await this.blobs.sealValue(await reportOutput(this.state, this.setup?.definition, await this.blobs.resolved()))
+      : await reportOutput(this.state, this.setup?.definition, context);
     return {
       ...report,
-      output: await reportOutput(this.state, this.setup?.definition, context),
+      output,
       ...(flow ? { flow } : {}),
     };
   }
@@ -442,6 +457,10 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
 
   async startReplay(input: ReplayStart): Promise<{ runId: string; status: string; created: boolean }> {
     if (this.state) return { runId: this.state.runId, status: this.state.status, created: false };
+    // Edits to sensitive keys are sealed like any value the replayed workflow marks.
+    const { seed } = input;
+    const replayed = loadPlan(seed.workflowId, seed.version, seed.definition);
+    this.blobs.protect(policyOf(replayed, undefined), () => keyringOf(this.env), writesOf(replayed));
     return this.operations.startReplay(await this.blobs.replayStart(input));
   }
 
@@ -520,4 +539,18 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
     // Not the steps queue: attempts out there report through RPCs, not this invocation.
     await this.loop.settled(false);
   }
+}
+
+/** What a run seals: its workflow's marks, or everything when it is the child of a run that marks data. */
+function policyOf(loaded: LoadedPlan | undefined, setup: RunSetup | undefined): SensitivePolicy | undefined {
+  if (!setup?.sensitiveAll) return loaded?.sensitive;
+  return { keys: loaded?.sensitive?.keys ?? new Set(), inputPaths: loaded?.sensitive?.inputPaths ?? [], all: true };
+}
+
+/** The context keys each node of the plan writes (what a node's `sensitive: "output"` covers). */
+function writesOf(loaded: LoadedPlan | undefined): (nodeId: string) => readonly string[] {
+  return (nodeId) => {
+    const node = loaded?.plan.nodes[nodeId];
+    return node ? (nodeSpec(node.type)?.writes(loaded?.configs[nodeId]) ?? []) : [];
+  };
 }

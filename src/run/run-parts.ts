@@ -6,6 +6,7 @@ import type { Env } from "../env";
 import { type ErrorData, errorData } from "../errors";
 import type { JsonObject } from "../lib/json";
 import { publicUrl } from "../lib/public-url";
+import { nodeSpec } from "../nodes/registry";
 import { database } from "../store/db";
 import { getVersion } from "../store/workflows";
 import { Checkpointer } from "./checkpointer";
@@ -90,6 +91,13 @@ export function buildRunParts(shell: RunShell): RunParts {
     state,
     plan: () => shell.loaded()?.plan,
     context: () => blobs.view(),
+    sealPayload: (payload) => blobs.sealValue(payload),
+    openPayload: (payload) => blobs.open(payload),
+    sealsOutputOf: (nodeId) => {
+      const loaded = shell.loaded();
+      const node = loaded?.plan.nodes[nodeId];
+      return node !== undefined && blobs.marks(nodeSpec(node.type)?.writes(loaded?.configs[nodeId]) ?? []);
+    },
     dispatch,
     drive,
     track,
@@ -149,6 +157,8 @@ export function buildRunParts(shell: RunShell): RunParts {
     setup: shell.setup,
     liveContext: () => blobs.view(),
     resolvedContext: () => blobs.resolved(),
+    sensitive: () => blobs.sensitive(),
+    sealValue: (value) => blobs.sealValue(value),
     storedOutput: async (nodeId, output) => {
       const stored = await storedOutcome(blobs, nodeId, { type: "success", output });
       return stored.type === "success" ? { output: stored.output } : { error: errorOf(stored) };

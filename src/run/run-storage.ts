@@ -11,6 +11,8 @@ export type { OutboxEntry };
 export interface RunSetup {
   definition: unknown;
   triggerType: string;
+  /** A child run of a run that marks sensitive data: everything it holds is sealed (src/security/sensitive.ts). */
+  sensitiveAll?: true;
 }
 
 export interface OutboxRow {

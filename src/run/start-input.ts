@@ -14,6 +14,8 @@ export interface StartInput {
   trigger: { type: string; id: string | null; receivedAt: number };
   /** A child run (map item, loop iteration, subworkflow call): the step it reports to. */
   parent?: ParentLink;
+  /** A child of a run whose workflow marks sensitive data: the child seals everything it holds. */
+  inheritSensitive?: true;
   /** The flow-control gates the trigger asked (src/flow): a run one of them queued starts `queued`. */
   flow?: RunFlow;
 }

@@ -1,7 +1,8 @@
 import type { Env } from "../env";
-import { toErrorData } from "../errors";
+import { fail, toErrorData } from "../errors";
 import { logLine } from "../lib/log";
 import { type MethodNames, rpcStub } from "../lib/rpc-stub";
+import { hasSealed, keyringOf, openAll } from "../security/seal";
 import { type AttemptJob, type AttemptResult, runAttempt } from "./attempt";
 import { BlobCache, resolveContext } from "./context-store";
 import type { ClaimInput } from "./dispatched-steps";
@@ -13,7 +14,7 @@ const blobCache = new BlobCache();
 async function attemptWithValues(env: Env, job: AttemptJob): Promise<AttemptResult> {
   let context: AttemptJob["context"];
   try {
-    context = await resolveContext(env.BLOBS, job.runId, job.context, blobCache);
+    context = await openSealed(env, await resolveContext(env.BLOBS, job.runId, job.context, blobCache));
   } catch (thrown) {
     const at = Date.now();
     return {
@@ -25,6 +26,15 @@ async function attemptWithValues(env: Env, job: AttemptJob): Promise<AttemptResu
     };
   }
   return runAttempt({ ...job, context }, { env });
+}
+
+/** Sensitive values arrive sealed, as the run stores them; the node reads them in plain. */
+async function openSealed(env: Env, context: AttemptJob["context"]): Promise<AttemptJob["context"]> {
+  if (!hasSealed(context)) return context;
+  const ring = keyringOf(env);
+  if ("problem" in ring)
+    fail("context.unavailable", `sensitive values cannot be opened: ${ring.problem}`, { retryable: true });
+  return openAll(context, ring);
 }
 
 /** Queue names as wrangler.toml declares them. */

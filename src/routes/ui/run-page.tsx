@@ -3,6 +3,7 @@ import { errorData } from "../../errors";
 import { isRunId } from "../../lib/ids";
 import { deleteRun } from "../../run/delete-run";
 import type { ExecutionReport } from "../../run/report";
+import { redact } from "../../security/seal";
 import { database } from "../../store/db";
 import { operationsOf } from "../../store/operations";
 import { retentionOf, setHold } from "../../store/run-deletion";
@@ -41,7 +42,8 @@ function notFound(c: Context<UiEnv>, runId: string) {
 async function loadReport(c: Context<UiEnv>, runId: string) {
   // An id that cannot be a run never reaches (and so never creates) a Durable Object.
   if (!isRunId(runId)) return null;
-  return runStub(c.env, runId).report();
+  // Sensitive values are sealed in the report; the page shows them redacted.
+  return redact(await runStub(c.env, runId).report());
 }
 
 const notices: Record<string, string> = {

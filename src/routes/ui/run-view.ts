@@ -3,6 +3,7 @@ import { isErrorData } from "../../errors";
 import type { Json } from "../../lib/json";
 import { diffJson } from "../../lib/json-diff";
 import type { ExecutionReport, StepReport } from "../../run/report";
+import { redact } from "../../security/seal";
 import { database } from "../../store/db";
 import { getVersion } from "../../store/workflows";
 import { runStub } from "../../triggers/start-run";
@@ -45,7 +46,7 @@ async function contextAt(env: Env, runId: string, version: number, inline = fals
   const result = await runStub(env, runId).contextAt(version, { inline });
   if (!result) return { error: "The run is gone." };
   if ("error" in result && isErrorData(result.error)) return { error: result.error.message };
-  return result as { version: number; context: Json };
+  return redact(result as { version: number; context: Json });
 }
 
 /** The context at the chosen version, and the diff between two versions when both are asked for. */
