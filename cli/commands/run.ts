@@ -46,11 +46,22 @@ export function registerRun(program: Command): void {
           input,
           ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
         });
+        const runId = started.runId;
+        // rate_limited starts nothing; a debounced run starts later (flow.debounce): nothing to follow yet.
+        if (runId === undefined || (started.status as string) === "debounced") {
+          if (context.json) printJson(started);
+          else {
+            const at = started.startsAt === undefined ? "" : ` (starts ${new Date(started.startsAt).toISOString()})`;
+            const which = runId === undefined ? "no run" : `run ${runId}`;
+            process.stdout.write(`${which} of ${workflowId}: ${started.status}${at}\n`);
+          }
+          return;
+        }
         if (!context.json) {
           const version = started.version === undefined ? "" : ` v${started.version}`;
-          process.stdout.write(`run ${started.runId} of ${workflowId}${version}: ${started.status}\n`);
+          process.stdout.write(`run ${runId} of ${workflowId}${version}: ${started.status}\n`);
         }
-        await maybeFollow(api, started.runId, { wait: options.wait, json: context.json }, started);
+        await maybeFollow(api, runId, { wait: options.wait, json: context.json }, started);
       },
     );
 }
