@@ -108,6 +108,10 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
         this.loop.dispatch({ type: "start" });
         this.loop.drive();
       },
+      replay: (events) => {
+        for (const event of events) this.loop.dispatch(event);
+        this.loop.drive();
+      },
       track: (key, task) => this.loop.track(key, task),
     });
     void ctx.blockConcurrencyWhile(async () => {
@@ -195,7 +199,9 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
         },
       },
       events: { awaitEvent: (command) => this.events.scan(command.nodeId, command.attempt) },
+      hold: (event, result) => this.gates.hold(event, result),
       settle: (turn) => {
+        this.gates.settled(turn.state);
         if (turn.mail) this.loop.track("mail", this.mailer.kick());
         if (turn.links) this.loop.track("links", this.children.kick());
         this.clock.reviewWatch();
@@ -230,6 +236,7 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
       emailPort: () => this.emailPort,
       stepsQueue: () => this.stepsQueue,
       log: logLine,
+      waitHeld: (nodeId, attempt) => this.gates.waitHeld(nodeId, attempt),
     };
   }
 
@@ -263,6 +270,7 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
       if (step.status === "waiting" && step.eventWait) this.events.scan(step.nodeId, step.attempts);
     }
     this.children.recover();
+    this.gates.restore();
   }
 
   // ---- RPC surface -------------------------------------------------------------------------

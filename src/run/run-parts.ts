@@ -42,6 +42,8 @@ export interface RunShell {
   emailPort(): EmailPort | undefined;
   stepsQueue(): Queue | undefined;
   log(level: string, message: string, fields: Record<string, unknown>): void;
+  /** Flow control holds an event that ends this wait until the run's slots are back: the wait takes no other. */
+  waitHeld(nodeId: string, attempt: number): boolean;
 }
 
 export interface RunParts {
@@ -93,6 +95,7 @@ export function buildRunParts(shell: RunShell): RunParts {
     dispatch,
     drive,
     track,
+    held: (nodeId, attempt) => shell.waitHeld(nodeId, attempt),
   });
   const mailer = new Mailer({
     sql: ctx.storage.sql,
