@@ -99,8 +99,15 @@ export class RunGates {
     const flow = this.flow;
     if (!flow) return;
     if (flow.away) this.save({ ...flow, away: undefined });
-    const reached = flow.gates.slice(0, Math.min(flow.admitted + 1, flow.gates.length));
-    for (const gate of reached) this.host.track(`flow-release:${gate.name}`, this.releaseOne(gate.name));
+    // Every gate, not only those reached: a grant answered while the run ended is given back too
+    // (a release where the run holds nothing changes nothing). In turn with the gates' other
+    // calls, so a retry right after asks them again only once these are back.
+    this.later(
+      "flow-release",
+      this.serial(async () => {
+        await Promise.all(flow.gates.map((gate) => this.releaseOne(gate.name)));
+      }),
+    );
   }
 
   /**
@@ -139,6 +146,23 @@ export class RunGates {
         this.serial(() => this.askAgain()),
       );
     return true;
+  }
+
+  /**
+   * A retry of a gated run: it passes its gates again from the first, like a new start (its end
+   * gave every slot back). Answers whether it has gates; the retry is then dispatched queued.
+   */
+  requeue(): boolean {
+    const flow = this.flow;
+    if (!flow || flow.gates.length === 0) return false;
+    const { waitingFor: _before, away: _away, ...rest } = flow;
+    this.save({ ...rest, admitted: 0 });
+    return true;
+  }
+
+  /** Asks the gates of a queued run (a retry just requeued); it starts once all let it through. */
+  pass(): Promise<void> {
+    return this.serial(() => this.next());
   }
 
   /** Whether an event for this step's wait is held already: another event is buffered for a later wait, not lost. */

@@ -26,6 +26,8 @@ export interface OperationsHost {
   log(level: string, message: string, fields: Record<string, unknown>): void;
   /** Where this Signalbox answers (src/lib/public-url.ts), for a replay's `run.publicUrl`. */
   publicUrl: string;
+  /** Flow control (src/flow/run-gates.ts): a retry of a gated run passes its gates again. */
+  gates: { requeue(): boolean; pass(): Promise<void> };
 }
 
 export type OperationResult<T> = T | { error: ErrorData } | null;
@@ -132,7 +134,15 @@ export class RunOperations {
       this.host.storage.replaceSetup(nextSetup, dropped);
       this.host.install(next, nextSetup, rebased.state);
     }
-    this.host.dispatch({ type: "retry", fromVersion, ...(input.by ? { by: input.by } : {}) });
+    // A gated run waits at its gates (status queued) and goes on once they let it through.
+    const queued = this.host.gates.requeue();
+    this.host.dispatch({
+      type: "retry",
+      fromVersion,
+      ...(input.by ? { by: input.by } : {}),
+      ...(queued ? { queued } : {}),
+    });
+    if (queued) await this.host.gates.pass();
     this.host.drive();
     const after = this.host.state() as RunState;
     if (after.version !== fromVersion) await this.moveCheckpoints(after, dropped);

@@ -44,6 +44,8 @@ export interface RunShell {
   log(level: string, message: string, fields: Record<string, unknown>): void;
   /** Flow control holds an event that ends this wait until the run's slots are back: the wait takes no other. */
   waitHeld(nodeId: string, attempt: number): boolean;
+  /** Flow control: a retry of a gated run passes its gates again (src/flow/run-gates.ts). */
+  gates: { requeue(): boolean; pass(): Promise<void> };
 }
 
 export interface RunParts {
@@ -124,6 +126,7 @@ export function buildRunParts(shell: RunShell): RunParts {
     },
     log,
     publicUrl: publicUrl(env),
+    gates: shell.gates,
   });
   const steps = new DispatchedSteps({
     env,
