@@ -144,6 +144,24 @@ export async function debounceTrigger(
   });
 }
 
+/**
+ * A replay of a gated workflow's run is a new run that passes the gates of its input's keys like
+ * a trigger's (rate limit and debounce are for triggers and do not apply). A singleton's key is
+ * not skipped or taken over: the replay waits for it in the key's queue.
+ */
+export async function replayGates(
+  env: Env,
+  runId: string,
+  workflowId: string,
+  flow: FlowDefinition | undefined,
+  input: Json,
+): Promise<RunFlow | undefined> {
+  const plan = await planFlow(workflowId, flow, input);
+  const gates = plan.singleton ? [plan.singleton, ...plan.gates] : plan.gates;
+  const { singleton: _single, rateLimit: _rate, debounce: _debounce, ...rest } = plan;
+  return passGates(env, runId, { ...rest, gates });
+}
+
 /** Asks the gates in order; the run starts if all let it through, else it is queued at the first that did not. */
 export async function passGates(env: Env, runId: string, plan: FlowPlan): Promise<RunFlow | undefined> {
   if (plan.gates.length === 0 && plan.keyErrors.length === 0 && !plan.singleton) return undefined;

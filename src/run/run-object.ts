@@ -237,7 +237,11 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
       stepsQueue: () => this.stepsQueue,
       log: logLine,
       waitHeld: (nodeId, attempt) => this.gates.waitHeld(nodeId, attempt),
-      gates: { requeue: () => this.gates.requeue(), pass: () => this.gates.pass() },
+      gates: {
+        requeue: () => this.gates.requeue(),
+        pass: () => this.gates.pass(),
+        create: (flow) => this.gates.create(flow),
+      },
     };
   }
 

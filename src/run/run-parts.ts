@@ -4,6 +4,7 @@ import type { NodeOutcome } from "../engine/outcome";
 import type { RunState } from "../engine/state";
 import type { Env } from "../env";
 import { type ErrorData, errorData } from "../errors";
+import type { RunFlow } from "../flow/types";
 import type { JsonObject } from "../lib/json";
 import { publicUrl } from "../lib/public-url";
 import { database } from "../store/db";
@@ -45,7 +46,7 @@ export interface RunShell {
   /** Flow control holds an event that ends this wait until the run's slots are back: the wait takes no other. */
   waitHeld(nodeId: string, attempt: number): boolean;
   /** Flow control: a retry of a gated run passes its gates again (src/flow/run-gates.ts). */
-  gates: { requeue(): boolean; pass(): Promise<void> };
+  gates: { requeue(): boolean; pass(): Promise<void>; create(flow: RunFlow | undefined): void };
 }
 
 export interface RunParts {

@@ -69,4 +69,32 @@ describe("flow: operations go through the gates", () => {
     expect((await reportOf(a)).status).toBe("success");
     expect(await slots.stub.snapshot()).toMatchObject({ running: [], waiting: [] });
   });
+
+  it("a replay of a gated workflow's run is a new run that queues at its gates like a trigger's", async () => {
+    const { workflowId } = await register(waitOrCall("replay-gated"));
+    const slots = gate(workflowId, "concurrency.0", "_");
+    await testServer.script("/flow-operations/replay", [
+      { status: 200, body: { n: 1 } },
+      { status: 200, body: { n: 2 } },
+    ]);
+    const a = await start(workflowId, { base: testServer.url, path: "replay" });
+    expect((await reportOf(a)).status).toBe("success");
+    const b = await start(workflowId, { wait: true });
+    expect((await reportOf(b)).status).toBe("waiting");
+
+    const response = await api(`/api/runs/${a}/replay`, { method: "POST", json: { fromNode: "call" } });
+    expect(response.status).toBe(202);
+    const { runId: replay, status } = (await response.json()) as { runId: string; status: string };
+    expect(status).toBe("queued");
+    const queued = await reportOf(replay);
+    expect(queued.status).toBe("queued");
+    expect(queued.flow?.waitingFor).toMatchObject({ kind: "concurrency", position: 1 });
+    expect(queued.steps.find((step) => step.nodeId === "route")?.status).toBe("success");
+    expect(await slots.stub.snapshot()).toMatchObject({ running: [b], waiting: [replay] });
+
+    await sendGo(b);
+    await runStub(env, replay).idle();
+    expect((await reportOf(replay)).status).toBe("success");
+    expect(await slots.stub.snapshot()).toMatchObject({ running: [], waiting: [] });
+  });
 });
