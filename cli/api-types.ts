@@ -665,7 +665,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {unknown} */
-                code: "request.invalid_json" | "request.invalid_body" | "request.invalid" | "request.too_large" | "request.unsupported_media_type" | "auth.missing_token" | "auth.invalid_token" | "auth.not_configured" | "auth.key_malformed" | "auth.key_unknown" | "auth.key_revoked" | "auth.key_expired" | "auth.forbidden" | "auth.access_not_configured" | "auth.access_malformed" | "auth.access_unsigned" | "auth.access_expired" | "auth.access_audience" | "auth.access_claims" | "auth.access_signature" | "auth.access_no_role" | "auth.access_unavailable" | "auth.rate_limited" | "key.invalid" | "key.not_found" | "route.not_found" | "definition.invalid" | "definition.duplicate_node" | "definition.unknown_node" | "definition.cycle" | "definition.unreachable" | "definition.branch_target" | "definition.expression_invalid" | "definition.unknown_node_type" | "definition.config_invalid" | "definition.schema_invalid" | "definition.empty" | "definition.reserved_key" | "definition.duplicate_edge" | "definition.write_conflict" | "definition.workflow_cycle" | "definition.workflow_not_found" | "definition.flow_unsupported" | "definition.sensitive_unwritten" | "definition.data_keys_missing" | "data_keys.unavailable" | "workflow.not_found" | "workflow.version_not_found" | "run.not_found" | "run.input_invalid" | "trigger.not_found" | "run.not_active" | "run.start_failed" | "run.context_version_not_found" | "approval.not_found" | "approval.used" | "approval.expired" | "approval.closed" | "approval.csrf_invalid" | "approval.invalid" | "event.invalid" | "definition.cron_invalid" | "definition.trigger_conflict" | "definition.timezone_invalid" | "webhook.signature_missing" | "webhook.signature_invalid" | "webhook.timestamp_stale" | "webhook.secret_not_configured" | "run.input_mapping_failed" | "trigger.filter_failed" | "workflow.disabled" | "schedule.not_found" | "file.not_found" | "run.not_failed" | "run.not_ended" | "run.node_not_found" | "run.replay_not_ready" | "run.already_paused" | "run.not_paused" | "run.version_incompatible" | "run.context_invalid" | "bulk.filter_empty" | "dryrun.mock_invalid" | "dryrun.limit_exceeded" | "metrics.window_invalid" | "context.too_large";
+                code: "request.invalid_json" | "request.invalid_body" | "request.invalid" | "request.too_large" | "request.unsupported_media_type" | "auth.missing_token" | "auth.invalid_token" | "auth.not_configured" | "auth.key_malformed" | "auth.key_unknown" | "auth.key_revoked" | "auth.key_expired" | "auth.forbidden" | "auth.access_not_configured" | "auth.access_malformed" | "auth.access_unsigned" | "auth.access_expired" | "auth.access_audience" | "auth.access_claims" | "auth.access_signature" | "auth.access_no_role" | "auth.access_unavailable" | "auth.rate_limited" | "key.invalid" | "key.not_found" | "route.not_found" | "definition.invalid" | "definition.duplicate_node" | "definition.unknown_node" | "definition.cycle" | "definition.unreachable" | "definition.branch_target" | "definition.expression_invalid" | "definition.unknown_node_type" | "definition.config_invalid" | "definition.schema_invalid" | "definition.empty" | "definition.reserved_key" | "definition.duplicate_edge" | "definition.write_conflict" | "definition.workflow_cycle" | "definition.workflow_not_found" | "definition.sensitive_unwritten" | "definition.data_keys_missing" | "data_keys.unavailable" | "workflow.not_found" | "workflow.version_not_found" | "run.not_found" | "run.input_invalid" | "trigger.not_found" | "run.not_active" | "run.start_failed" | "run.context_version_not_found" | "approval.not_found" | "approval.used" | "approval.expired" | "approval.closed" | "approval.csrf_invalid" | "approval.invalid" | "event.invalid" | "definition.cron_invalid" | "definition.trigger_conflict" | "definition.timezone_invalid" | "webhook.signature_missing" | "webhook.signature_invalid" | "webhook.timestamp_stale" | "webhook.secret_not_configured" | "run.input_mapping_failed" | "trigger.filter_failed" | "workflow.disabled" | "schedule.not_found" | "file.not_found" | "run.not_failed" | "run.not_ended" | "run.node_not_found" | "run.replay_not_ready" | "run.already_paused" | "run.not_paused" | "run.version_incompatible" | "run.context_invalid" | "bulk.filter_empty" | "dryrun.mock_invalid" | "dryrun.limit_exceeded" | "metrics.window_invalid" | "context.too_large";
                 details?: unknown;
                 message: string;
             };
@@ -3307,13 +3307,14 @@ export interface operations {
                 content: {
                     "application/json": {
                         runId?: string;
+                        startsAt?: number;
                         /** @enum {string} */
-                        status: "queued" | "duplicate" | "rate_limited" | "skipped";
+                        status: "queued" | "duplicate" | "rate_limited" | "skipped" | "debounced";
                         version?: number;
                     };
                 };
             };
-            /** @description queued */
+            /** @description queued, or debounced (flow.debounce: the run starts once the key is quiet) */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -3321,8 +3322,9 @@ export interface operations {
                 content: {
                     "application/json": {
                         runId?: string;
+                        startsAt?: number;
                         /** @enum {string} */
-                        status: "queued" | "duplicate" | "rate_limited" | "skipped";
+                        status: "queued" | "duplicate" | "rate_limited" | "skipped" | "debounced";
                         version?: number;
                     };
                 };
@@ -3725,13 +3727,14 @@ export interface operations {
                 content: {
                     "application/json": {
                         runId?: string;
+                        startsAt?: number;
                         /** @enum {string} */
-                        status: "queued" | "duplicate" | "rate_limited" | "skipped";
+                        status: "queued" | "duplicate" | "rate_limited" | "skipped" | "debounced";
                         version?: number;
                     };
                 };
             };
-            /** @description queued */
+            /** @description queued, or debounced (flow.debounce: the run starts once the key is quiet) */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -3739,8 +3742,9 @@ export interface operations {
                 content: {
                     "application/json": {
                         runId?: string;
+                        startsAt?: number;
                         /** @enum {string} */
-                        status: "queued" | "duplicate" | "rate_limited" | "skipped";
+                        status: "queued" | "duplicate" | "rate_limited" | "skipped" | "debounced";
                         version?: number;
                     };
                 };

@@ -54,8 +54,6 @@ export const errorStatus = {
   // Workflows that call workflows (map, loop, subworkflow): checked against D1 at registration.
   "definition.workflow_cycle": 422,
   "definition.workflow_not_found": 422,
-  // A flow part this Signalbox does not run yet (debounce): refused rather than ignored.
-  "definition.flow_unsupported": 422,
   // Sensitive data (docs/security.md#sensitive-data): a mark on nothing the workflow writes, and
   // a workflow that marks data while the DATA_KEYS secret is missing or malformed.
   "definition.sensitive_unwritten": 422,

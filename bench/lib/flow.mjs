@@ -32,7 +32,7 @@ async function timedTrigger(server, workflowId, input) {
 /**
  * `open`/`gated`: the same one-step workflow without and with `concurrency: [{limit: 1000}]`,
  * triggered alternately (every gated trigger is let through: one gate RPC more). `burst`: 1,000
- * triggers into one gate with limit 1 whose first run holds its slot, so the queue grows to 999:
+ * triggers into one gate with limit 1 whose first run holds its slot while it waits (holdWhileWaiting), so the queue grows to 999:
  * the trigger time at queue depths 1-100 against 900-999.
  */
 export async function flowGate(ctx, burstSize = 1_000) {
@@ -49,7 +49,11 @@ export async function flowGate(ctx, burstSize = 1_000) {
       await sleep(quietMs);
     }
   }
-  await post(server, "/api/workflows", definition("bench-flow-burst", { concurrency: [{ limit: 1 }] }, held));
+  await post(
+    server,
+    "/api/workflows",
+    definition("bench-flow-burst", { concurrency: [{ limit: 1, holdWhileWaiting: true }] }, held),
+  );
   const burst = [];
   for (let i = 0; i < burstSize; i++) burst.push((await timedTrigger(server, "bench-flow-burst", { i })).ms);
   return { ...samples, burst };

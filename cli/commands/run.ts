@@ -47,12 +47,21 @@ export function registerRun(program: Command): void {
           input,
           ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
         });
-        if (started.runId === undefined) {
+        const runId = started.runId;
+        if (runId === undefined) {
           // Flow control's rate limit refused the trigger: no run exists to follow.
           if (context.json) printJson(started);
           throw new CliError(`${workflowId}: ${started.status}, no run started (the workflow's flow.rateLimit)`);
         }
-        const runId = started.runId;
+        // A debounced run starts later (flow.debounce): nothing to follow yet.
+        if (started.status === "debounced") {
+          if (context.json) printJson(started);
+          else {
+            const at = started.startsAt === undefined ? "" : ` (starts ${new Date(started.startsAt).toISOString()})`;
+            process.stdout.write(`run ${runId} of ${workflowId}: ${started.status}${at}\n`);
+          }
+          return;
+        }
         if (!context.json) {
           const version = started.version === undefined ? "" : ` v${started.version}`;
           process.stdout.write(`run ${runId} of ${workflowId}${version}: ${started.status}\n`);

@@ -45,13 +45,6 @@ export function checkFlow(raw: unknown): FlowIssue[] {
       message: "flow.debounce and flow.singleton cannot combine: debounce already starts one run per key at a time",
     });
   }
-  if (flow.debounce !== undefined) {
-    issues.push({
-      code: "definition.flow_unsupported",
-      path: ["flow", "debounce"],
-      message: "flow.debounce is not supported by this Signalbox yet: registering it would change nothing",
-    });
-  }
   const debounce = flow.debounce;
   if (debounce?.maxWait !== undefined) {
     const [period, maxWait] = [debounce.period, debounce.maxWait].map((text) => parseDuration(text));

@@ -58,9 +58,13 @@ export type RunEvent =
    * Retry a failed run from the steps that failed or were cut short by the failure; completed
    * steps stay. When the shell moved the run onto another version first, `fromVersion` is the old one.
    */
-  | { type: "retry"; by?: string; fromVersion?: number }
-  /** A replay's first event: the steps taken from the original are settled already. */
-  | { type: "start-replay" }
+  /**
+   * With `queued`, the run's steps are set up for the retry but it waits at a flow-control gate
+   * (status `queued`) until `start`.
+   */
+  | { type: "retry"; by?: string; fromVersion?: number; queued?: boolean }
+  /** A replay's first event: the steps taken from the original are settled already. With `queued`, it waits at a gate until `start`. */
+  | { type: "start-replay"; queued?: boolean }
   // ---- child runs (src/engine/children.ts) ----
   /**
    * A child run of a map, loop or subworkflow step ended. A second report of the same index

@@ -80,17 +80,21 @@ export function retryRun(draft: Draft, event: Extract<RunEvent, { type: "retry" 
       ? { fromVersion: event.fromVersion, toVersion: draft.state.version }
       : {};
   draft.updateRun({
-    status: "running",
+    status: event.queued ? "queued" : "running",
     endedAt: undefined,
     error: undefined,
     paused: undefined,
     operations: record(draft, { type: "retry", at: draft.now, nodes: restart, ...moved, ...by(event) }),
   });
-  considerPending(draft);
+  if (!event.queued) considerPending(draft);
 }
 
-/** A replay starts wherever the steps taken from the original leave off. */
-export function startReplay(draft: Draft): void {
+/** A replay starts wherever the steps taken from the original leave off (or waits at a gate first). */
+export function startReplay(draft: Draft, queued = false): void {
+  if (queued) {
+    draft.updateRun({ status: "queued" });
+    return;
+  }
   draft.updateRun({ status: "running", startedAt: draft.now });
   considerPending(draft);
 }

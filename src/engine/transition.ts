@@ -52,7 +52,13 @@ type Handlers = { [K in RunEvent["type"]]: (draft: Draft, event: Extract<RunEven
 const handlers: Handlers = {
   start(draft) {
     if (draft.state.status !== "pending" && draft.state.status !== "queued") return;
-    draft.updateRun({ status: "running", startedAt: draft.now });
+    // A retry or a replay that waited at a gate goes on from where its settled steps leave off.
+    const resumed = draft.state.status === "queued" && draft.allSteps().some((step) => step.status !== "pending");
+    draft.updateRun({ status: "running", ...(draft.state.startedAt === undefined ? { startedAt: draft.now } : {}) });
+    if (resumed) {
+      considerPending(draft);
+      return;
+    }
     consider(
       draft,
       draft.plan.order.filter((id) => draft.plan.nodes[id]?.preds.length === 0),
@@ -133,9 +139,9 @@ const handlers: Handlers = {
     if (draft.state.status !== "failed") return;
     retryRun(draft, event);
   },
-  "start-replay"(draft) {
+  "start-replay"(draft, event) {
     if (draft.state.status !== "pending") return;
-    startReplay(draft);
+    startReplay(draft, event.queued === true);
   },
   "child-ended"(draft, event) {
     if (isTerminalRun(draft.state.status)) return;

@@ -4,6 +4,7 @@ import { toErrorData } from "../errors";
 import { evaluate } from "../expr/jsonata";
 import { parseDuration } from "../lib/duration";
 import type { Json } from "../lib/json";
+import type { DebounceAnswer, DebouncedStart } from "./debounce";
 import { gateStub } from "./gate-stub";
 import { rateOf } from "./gcra";
 import { type FlowKeyError, fallbackKey, type GateRef, gateName, type RunFlow } from "./types";
@@ -19,6 +20,7 @@ export interface FlowPlan {
   keyErrors: FlowKeyError[];
   rateLimit?: { name: string; limit: number; periodMs: number };
   singleton?: GateRef;
+  debounce?: { name: string; periodMs: number; maxWaitMs?: number };
 }
 
 export async function planFlow(workflowId: string, flow: FlowDefinition | undefined, input: Json): Promise<FlowPlan> {
@@ -65,6 +67,16 @@ export async function planFlow(workflowId: string, flow: FlowDefinition | undefi
     const periodMs = parseDuration(flow.rateLimit.period) ?? 0;
     plan.rateLimit = { name: gateName(workflowId, "rateLimit", key), limit: flow.rateLimit.limit, periodMs };
   }
+  if (flow.debounce) {
+    const key = await keyOf("debounce", flow.debounce.key);
+    const periodMs = parseDuration(flow.debounce.period) ?? 0;
+    const maxWaitMs = flow.debounce.maxWait === undefined ? undefined : parseDuration(flow.debounce.maxWait);
+    plan.debounce = {
+      name: gateName(workflowId, "debounce", key),
+      periodMs,
+      ...(maxWaitMs === undefined ? {} : { maxWaitMs }),
+    };
+  }
   if (flow.singleton) {
     const key = await keyOf("singleton", flow.singleton.key);
     plan.singleton = {
@@ -110,6 +122,44 @@ export async function claimSingleton(env: Env, runId: string, plan: FlowPlan): P
   if (!gate) return undefined;
   const result = await gateStub(env, gate.name).claimSingle(gate.name, { runId, config: gate.config });
   return result.granted ? undefined : result.activeRunId;
+}
+
+/**
+ * `flow.debounce`: the trigger joins its key's window instead of starting a run; the window's
+ * run (the id of the trigger that opened it) starts later, with the last trigger's input.
+ */
+export async function debounceTrigger(
+  env: Env,
+  runId: string,
+  plan: FlowPlan,
+  start: Omit<DebouncedStart, "plan">,
+): Promise<DebounceAnswer | undefined> {
+  const debounce = plan.debounce;
+  if (!debounce) return undefined;
+  const { periodMs, maxWaitMs } = debounce;
+  return gateStub(env, debounce.name).debounce(debounce.name, {
+    runId,
+    config: maxWaitMs === undefined ? { periodMs } : { periodMs, maxWaitMs },
+    start: { ...start, plan: { gates: plan.gates, priority: plan.priority, keyErrors: plan.keyErrors } },
+  });
+}
+
+/**
+ * A replay of a gated workflow's run is a new run that passes the gates of its input's keys like
+ * a trigger's (rate limit and debounce are for triggers and do not apply). A singleton's key is
+ * not skipped or taken over: the replay waits for it in the key's queue.
+ */
+export async function replayGates(
+  env: Env,
+  runId: string,
+  workflowId: string,
+  flow: FlowDefinition | undefined,
+  input: Json,
+): Promise<RunFlow | undefined> {
+  const plan = await planFlow(workflowId, flow, input);
+  const gates = plan.singleton ? [plan.singleton, ...plan.gates] : plan.gates;
+  const { singleton: _single, rateLimit: _rate, debounce: _debounce, ...rest } = plan;
+  return passGates(env, runId, { ...rest, gates });
 }
 
 /** Asks the gates in order; the run starts if all let it through, else it is queued at the first that did not. */

@@ -4,6 +4,7 @@ import type { Env } from "../env";
 import { parseDuration } from "../lib/duration";
 import { logLine } from "../lib/log";
 import { runStub } from "../triggers/start-run";
+import { type DebounceAnswer, type DebounceInput, DebounceStore } from "./debounce";
 import { GateStore } from "./gate-store";
 import type { GateApi } from "./gate-stub";
 import { type Rate, rateOf, take } from "./gcra";
@@ -36,6 +37,7 @@ export interface GateCheck {
  */
 export class GateObject extends DurableObject<Env> implements GateApi {
   private readonly store: GateStore;
+  private readonly debounced: DebounceStore;
   private readonly leaseMs: number;
   /** This gate's name (runs are told which gate let them through); kept for alarms. */
   private name: string;
@@ -46,6 +48,7 @@ export class GateObject extends DurableObject<Env> implements GateApi {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new GateStore(ctx.storage.sql);
+    this.debounced = new DebounceStore(ctx.storage.sql);
     this.leaseMs = parseDuration(env.FLOW_SLOT_LEASE ?? "") ?? defaultLeaseMs;
     this.name = this.store.name() ?? "";
     void ctx.blockConcurrencyWhile(async () => {
@@ -125,14 +128,27 @@ export class GateObject extends DurableObject<Env> implements GateApi {
     return { ok: true };
   }
 
+  /**
+   * `flow.debounce`: the trigger joins its key's open window (or opens one under its own run
+   * id); the window's run starts with the last trigger's input once the key is quiet.
+   */
+  async debounce(name: string, input: DebounceInput): Promise<DebounceAnswer> {
+    this.name = name;
+    const answer = this.debounced.add(input, this.clock());
+    this.arm(answer.startsAt);
+    return answer;
+  }
+
   /** Who holds a slot and who waits, in order (the API and tests). */
-  async snapshot(): Promise<{ config: GateConfig | null; running: string[]; waiting: string[] }> {
-    return { config: this.store.config() ?? null, ...this.store.snapshot() };
+  async snapshot(): Promise<{ config: GateConfig | null; running: string[]; waiting: string[]; debouncing?: string }> {
+    const debouncing = this.debounced.open();
+    return { config: this.store.config() ?? null, ...this.store.snapshot(), ...(debouncing ? { debouncing } : {}) };
   }
 
   override async alarm(): Promise<void> {
     this.alarmAt = undefined;
     const now = this.clock();
+    await this.debounced.fire(this.env, now);
     const checks = await Promise.all(this.store.expired(now, checksPerAlarm).map((slot) => this.check(slot.runId)));
     const redeliver: string[] = [];
     for (const { runId, answer } of checks) {
@@ -226,7 +242,7 @@ export class GateObject extends DurableObject<Env> implements GateApi {
     const config = this.store.config();
     const throttle =
       config?.kind === "throttle" && this.store.queued > 0 ? this.throttleRetryAt(config, now) : undefined;
-    const times = [lease, throttle].filter((at): at is number => at !== undefined);
+    const times = [lease, throttle, this.debounced.nextAt()].filter((at): at is number => at !== undefined);
     return times.length > 0 ? Math.min(...times) : undefined;
   }
 

@@ -1,5 +1,6 @@
 import type { Env } from "../env";
 import { type MethodNames, rpcStub } from "../lib/rpc-stub";
+import type { DebounceAnswer, DebounceInput } from "./debounce";
 import type { AcquireInput } from "./gate-object";
 import type { Rate } from "./gcra";
 import type { AcquireResult, GateConfig, SingletonResult } from "./types";
@@ -11,7 +12,9 @@ export interface GateApi {
   claimSingle(name: string, input: { runId: string; config: GateConfig }): Promise<SingletonResult>;
   holds(runId: string): Promise<{ granted: boolean }>;
   standing(runId: string): Promise<AcquireResult | null>;
-  snapshot(): Promise<{ config: GateConfig | null; running: string[]; waiting: string[] }>;
+  snapshot(): Promise<{ config: GateConfig | null; running: string[]; waiting: string[]; debouncing?: string }>;
+  /** `flow.debounce`: the trigger joins its key's window; the window's run starts once the key is quiet. */
+  debounce(name: string, input: DebounceInput): Promise<DebounceAnswer>;
   /** A rate limit's bucket: one trigger taken, or refused. */
   takeRate(name: string, rate: Rate): Promise<{ ok: boolean; retryAt?: number }>;
 }
@@ -24,6 +27,7 @@ const gateMethods: MethodNames<GateApi> = {
   standing: true,
   snapshot: true,
   takeRate: true,
+  debounce: true,
 };
 
 export function gateStub(env: Env, name: string): GateApi {

@@ -1,3 +1,5 @@
+import type { RunEvent } from "../engine/events";
+
 /** What a gate holds runs to: a number of slots at once, or a spacing between starts. */
 export type GateConfig =
   | { kind: "concurrency"; limit: number }
@@ -33,6 +35,21 @@ export interface FlowKeyError {
   message: string;
 }
 
+/**
+ * A started run that gave its concurrency slots back while it only waits (a sleep, an event, a
+ * person, children), and asks for them again once an event would make it go on.
+ */
+export interface AwayFlow {
+  /** The gates given back (names), in the order they are asked again. */
+  gates: string[];
+  /** How many of them have let the run through again. */
+  admitted: number;
+  /** Events that would make the run go on, held in order until every gate has let it through. */
+  held: RunEvent[];
+  /** From the gate that queued it on its way back. */
+  waitingFor?: WaitingFor;
+}
+
 /** A run's flow: the gates it passes in order and how many of them have let it through. */
 export interface RunFlow {
   gates: GateRef[];
@@ -41,6 +58,7 @@ export interface RunFlow {
   keyErrors?: FlowKeyError[];
   /** From the gate that queued the run, when it was queued. */
   waitingFor?: WaitingFor;
+  away?: AwayFlow | undefined;
 }
 
 export type AcquireResult = { granted: true } | ({ granted: false } & Omit<WaitingFor, "kind" | "key">);
@@ -57,6 +75,8 @@ export interface FlowReport {
   keys: Record<string, string>;
   priority: number;
   waitingFor?: WaitingFor;
+  /** The run gave these parts' slots back while it waits; `resuming`: its wait ended and it asks for them again. */
+  released?: { parts: string[]; resuming: boolean };
   keyErrors?: FlowKeyError[];
 }
 

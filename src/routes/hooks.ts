@@ -40,7 +40,7 @@ hookRoutes.post(
     summary: "Webhook trigger; a trigger with `verify` checks the signature over the raw body first",
     public: true,
     responses: {
-      "202": answer("queued", runStarted),
+      "202": answer("queued, or debounced (flow.debounce: the run starts once the key is quiet)", runStarted),
       "200": answer(noNewRun, runStarted),
       ...errors(400, 401, 404, 409, 413, 422),
     },
@@ -82,6 +82,6 @@ hookRoutes.post(
       details: deliveryId ? { deliveryId } : undefined,
       receivedAt,
     });
-    return c.json(result, result.status === "queued" ? 202 : 200);
+    return c.json(result, result.status === "queued" || result.status === "debounced" ? 202 : 200);
   },
 );

@@ -1,7 +1,9 @@
+import type { WorkflowDefinition } from "../definition/schema";
 import type { Env } from "../env";
 import { type ErrorData, errorData } from "../errors";
+import { replayGates } from "../flow/admission";
 import { sortableId } from "../lib/ids";
-import type { JsonObject } from "../lib/json";
+import type { Json, JsonObject } from "../lib/json";
 import type { RetryResult } from "../run/operations";
 import { operationsStub } from "../run/operations-api";
 import { database } from "../store/db";
@@ -136,11 +138,16 @@ export async function replayRun(
   if (!seed.ok) return seed;
   const createdAt = Date.now();
   const replayId = sortableId("run", createdAt);
+  // A gated workflow's replay passes its gates like a new run (src/flow/admission.ts).
+  const input = (options.context?.input ?? seed.value.context.input ?? {}) as Json;
+  const definition = seed.value.definition as WorkflowDefinition | undefined;
+  const flow = await replayGates(env, replayId, seed.value.workflowId, definition?.flow, input);
   const started = await operationsStub(env, replayId).startReplay({
     runId: replayId,
     seed: seed.value,
     createdAt,
     ...(options.context ? { edits: options.context } : {}),
+    ...(flow ? { flow } : {}),
   });
   await audit(env, {
     runId,

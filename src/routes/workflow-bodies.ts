@@ -57,10 +57,12 @@ export const startRunBody = z.object(
 );
 
 export const runStarted = z.object({
-  /** Absent for rate_limited; for skipped, the active run of the singleton's key. */
+  /** Absent for rate_limited; for skipped, the active run of the singleton's key; for debounced, the run the key's window starts. */
   runId: z.string().optional(),
-  status: z.enum(["queued", "duplicate", "rate_limited", "skipped"]),
+  status: z.enum(["queued", "duplicate", "rate_limited", "skipped", "debounced"]),
   version: z.number().int().optional(),
+  /** debounced only: when the window's run starts if no other trigger of its key comes first (ms since epoch). */
+  startsAt: z.number().int().optional(),
 });
 
 /** What a trigger that started no new run is answered with (200). */

@@ -186,7 +186,7 @@ workflowRoutes.post(
     bodyOptional: true,
     body: startRunBody,
     responses: {
-      "202": answer("queued", runStarted),
+      "202": answer("queued, or debounced (flow.debounce: the run starts once the key is quiet)", runStarted),
       "200": answer(noNewRun, runStarted),
       ...errors(400, 401, 404, 409, 413, 422),
     },
@@ -203,7 +203,7 @@ workflowRoutes.post(
       idempotencyKey: idempotencyKey ?? headerKey,
       receivedAt: Date.now(),
     });
-    return c.json(result, result.status === "queued" ? 202 : 200);
+    return c.json(result, result.status === "queued" || result.status === "debounced" ? 202 : 200);
   },
 );
 

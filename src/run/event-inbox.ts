@@ -107,6 +107,8 @@ export interface EventWaitsHost {
   dispatch(event: RunEvent): void;
   drive(): void;
   track(key: string, task: Promise<void>): void;
+  /** The step's wait already has its event, held until the run may go on (src/flow/run-gates.ts). */
+  held(nodeId: string, attempt: number): boolean;
 }
 
 /** Matches delivered events with waiting steps, in arrival order, for the run object. */
@@ -165,7 +167,7 @@ export class EventWaits {
   /** Evaluates the step's match; on a fit, consumes the event and completes the wait in one commit. */
   private async offer(nodeId: string, attempt: number, seq: number, record: RunEventRecord): Promise<boolean> {
     const step = this.host.state()?.steps[nodeId];
-    if (!step || step.attempts !== attempt) return false;
+    if (!step || step.attempts !== attempt || this.host.held(nodeId, attempt)) return false;
     let fits = false;
     let plain = record;
     try {
@@ -191,7 +193,8 @@ export class EventWaits {
       : plain;
     // Read again after the awaits: the step or the event may have moved on meanwhile.
     const current = this.host.state()?.steps[nodeId];
-    if (current?.status !== "waiting" || current.attempts !== attempt || !this.inbox.isUnconsumed(seq)) {
+    const taken = this.host.held(nodeId, attempt) || !this.inbox.isUnconsumed(seq);
+    if (current?.status !== "waiting" || current.attempts !== attempt || taken) {
       return false;
     }
     this.inbox.consume(seq, nodeId);

@@ -2,6 +2,7 @@ import type { RunEvent } from "../engine/events";
 import { planReplay, rebaseOnto, replayState } from "../engine/rebase";
 import { isTerminalRun, type RunState, runDepth, type StepState } from "../engine/state";
 import { type ErrorData, errorData } from "../errors";
+import type { RunFlow } from "../flow/types";
 import { deepFreeze, type Json, type JsonObject } from "../lib/json";
 import { type LoadedPlan, loadPlan } from "./plans";
 import type { RunSetup, RunStorage } from "./run-storage";
@@ -26,6 +27,8 @@ export interface OperationsHost {
   log(level: string, message: string, fields: Record<string, unknown>): void;
   /** Where this Signalbox answers (src/lib/public-url.ts), for a replay's `run.publicUrl`. */
   publicUrl: string;
+  /** Flow control (src/flow/run-gates.ts): a retry of a gated run passes its gates again. */
+  gates: { requeue(): boolean; pass(): Promise<void>; create(flow: RunFlow | undefined): void };
 }
 
 export type OperationResult<T> = T | { error: ErrorData } | null;
@@ -62,6 +65,8 @@ export interface ReplayStart {
   /** Top-level keys that replace the seed's (validated by the route). */
   edits?: JsonObject;
   createdAt: number;
+  /** The gates the replay asked (src/flow): one that queued it makes it start `queued`. */
+  flow?: RunFlow;
 }
 
 export class RunOperations {
@@ -132,7 +137,15 @@ export class RunOperations {
       this.host.storage.replaceSetup(nextSetup, dropped);
       this.host.install(next, nextSetup, rebased.state);
     }
-    this.host.dispatch({ type: "retry", fromVersion, ...(input.by ? { by: input.by } : {}) });
+    // A gated run waits at its gates (status queued) and goes on once they let it through.
+    const queued = this.host.gates.requeue();
+    this.host.dispatch({
+      type: "retry",
+      fromVersion,
+      ...(input.by ? { by: input.by } : {}),
+      ...(queued ? { queued } : {}),
+    });
+    if (queued) await this.host.gates.pass();
     this.host.drive();
     const after = this.host.state() as RunState;
     if (after.version !== fromVersion) await this.moveCheckpoints(after, dropped);
@@ -231,7 +244,9 @@ export class RunOperations {
     // Taken steps are not pending, so unlike a fresh run's they are stored (and checkpointed).
     this.host.storage.persist({ state, changedSteps: seed.taken }, setup.triggerType);
     this.host.install(loaded, setup, state, deepFreeze(context));
-    this.host.dispatch({ type: "start-replay" });
+    this.host.gates.create(input.flow);
+    const queued = input.flow !== undefined && input.flow.admitted < input.flow.gates.length;
+    this.host.dispatch({ type: "start-replay", ...(queued ? { queued } : {}) });
     this.host.drive();
     return { runId: input.runId, status: (this.host.state() as RunState).status, created: true };
   }

@@ -59,6 +59,12 @@ export interface LoopPorts {
   events: { awaitEvent(command: CommandOf<"await-event">, turn: Turn): void };
   /** After each transition's commands: kick what they queued, sync the alarm, let checkpoints out. */
   settle(turn: Turn): void;
+  /**
+   * Whether to hold the event instead of applying this transition of it (flow control: a run
+   * that gave its slots back while waiting goes on only once its gates let it through again).
+   * A held event changes nothing now; its holder dispatches it again later.
+   */
+  hold?(event: RunEvent, result: Transition): boolean;
   /** Work the loop keeps on its books: its host keeps the invocation alive for it. */
   keepAlive(task: Promise<void>): void;
   /** Background work that failed (logged; the job behind it is retried by its owner). */
@@ -127,7 +133,7 @@ export class RunLoop {
     if (!this.state || !this.plan || !this.ports.storage.ready()) return;
     const now = this.ports.clock.now();
     const result = transition(this.plan, this.state, event, now);
-    if (!result.changed) return;
+    if (!result.changed || this.ports.hold?.(event, result)) return;
     this.state = result.state;
     this.ports.storage.persist(result);
     const turn: Turn = { state: result.state, now, timers: false, mail: false, links: false };

@@ -111,6 +111,10 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
         this.loop.dispatch({ type: "start" });
         this.loop.drive();
       },
+      replay: (events) => {
+        for (const event of events) this.loop.dispatch(event);
+        this.loop.drive();
+      },
       track: (key, task) => this.loop.track(key, task),
     });
     void ctx.blockConcurrencyWhile(async () => {
@@ -199,7 +203,9 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
         },
       },
       events: { awaitEvent: (command) => this.events.scan(command.nodeId, command.attempt) },
+      hold: (event, result) => this.gates.hold(event, result),
       settle: (turn) => {
+        this.gates.settled(turn.state);
         if (turn.mail) this.loop.track("mail", this.mailer.kick());
         if (turn.links) this.loop.track("links", this.children.kick());
         this.clock.reviewWatch();
@@ -234,6 +240,12 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
       emailPort: () => this.emailPort,
       stepsQueue: () => this.stepsQueue,
       log: logLine,
+      waitHeld: (nodeId, attempt) => this.gates.waitHeld(nodeId, attempt),
+      gates: {
+        requeue: () => this.gates.requeue(),
+        pass: () => this.gates.pass(),
+        create: (flow) => this.gates.create(flow),
+      },
     };
   }
 
@@ -267,6 +279,7 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
       if (step.status === "waiting" && step.eventWait) this.events.scan(step.nodeId, step.attempts);
     }
     this.children.recover();
+    this.gates.restore();
   }
 
   // ---- RPC surface -------------------------------------------------------------------------

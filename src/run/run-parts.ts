@@ -4,6 +4,7 @@ import type { NodeOutcome } from "../engine/outcome";
 import type { RunState } from "../engine/state";
 import type { Env } from "../env";
 import { type ErrorData, errorData } from "../errors";
+import type { RunFlow } from "../flow/types";
 import type { JsonObject } from "../lib/json";
 import { publicUrl } from "../lib/public-url";
 import { nodeSpec } from "../nodes/registry";
@@ -43,6 +44,10 @@ export interface RunShell {
   emailPort(): EmailPort | undefined;
   stepsQueue(): Queue | undefined;
   log(level: string, message: string, fields: Record<string, unknown>): void;
+  /** Flow control holds an event that ends this wait until the run's slots are back: the wait takes no other. */
+  waitHeld(nodeId: string, attempt: number): boolean;
+  /** Flow control: a retry of a gated run passes its gates again (src/flow/run-gates.ts). */
+  gates: { requeue(): boolean; pass(): Promise<void>; create(flow: RunFlow | undefined): void };
 }
 
 export interface RunParts {
@@ -101,6 +106,7 @@ export function buildRunParts(shell: RunShell): RunParts {
     dispatch,
     drive,
     track,
+    held: (nodeId, attempt) => shell.waitHeld(nodeId, attempt),
   });
   const mailer = new Mailer({
     sql: ctx.storage.sql,
@@ -129,6 +135,7 @@ export function buildRunParts(shell: RunShell): RunParts {
     },
     log,
     publicUrl: publicUrl(env),
+    gates: shell.gates,
   });
   const steps = new DispatchedSteps({
     env,

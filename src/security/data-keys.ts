@@ -40,7 +40,7 @@ export function parseDataKeys(raw: unknown): DataKeysResult {
       };
     }
     const bytes = typeof value === "string" ? decodeBase64(value) : undefined;
-    if (!bytes || bytes.byteLength !== 32) {
+    if (bytes?.byteLength !== 32) {
       return { ok: false, problem: `${dataKeysSecret}: key "${id}" must be the base64 of exactly 32 random bytes` };
     }
     keys.set(id, bytes);

@@ -45,6 +45,19 @@ export async function releaseDedupKey(
     );
 }
 
+/** Points this run's claim at another run (a debounced trigger's window run): a repeat answers that run. */
+export async function repointDedupKey(
+  db: Database,
+  claim: { workflowId: string; key: string; from: string; to: string },
+): Promise<void> {
+  await db
+    .update(dedupKeys)
+    .set({ runId: claim.to })
+    .where(
+      and(eq(dedupKeys.workflowId, claim.workflowId), eq(dedupKeys.key, claim.key), eq(dedupKeys.runId, claim.from)),
+    );
+}
+
 export async function deleteExpiredDedupKeys(db: Database, now: number): Promise<void> {
   await db.delete(dedupKeys).where(lt(dedupKeys.expiresAt, now));
 }

@@ -33,7 +33,7 @@ export const emailRejectCodes = [
 export type EmailRejectCode = (typeof emailRejectCodes)[number];
 
 export type EmailOutcome =
-  | { status: "queued" | "duplicate" | "skipped"; workflowId: string; runId: string }
+  | { status: "queued" | "duplicate" | "skipped" | "debounced"; workflowId: string; runId: string }
   /** The workflow's rate limit refused it: the message is accepted and starts nothing. */
   | { status: "rate_limited"; workflowId: string }
   | { status: "rejected"; workflowId: string | null; code: EmailRejectCode; reason: string };
@@ -253,7 +253,8 @@ async function start(env: Env, accepted: Accepted): Promise<EmailOutcome | Refus
       await cleanUp();
       return { status: "rate_limited", workflowId: workflow.workflowId };
     }
-    if (result.runId !== runId) await cleanUp();
+    // A debounced message may be the one its window's run starts with: its files stay.
+    if (result.runId !== runId && result.status !== "debounced") await cleanUp();
     return { status: result.status, workflowId: workflow.workflowId, runId: result.runId };
   } catch (thrown) {
     await cleanUp();

@@ -6,6 +6,7 @@ import { latestWorkflowForTrigger, subscribers, type WorkflowForRun } from "../s
 /** What one subscribed workflow did with an event or an upload. */
 export type SubscriberResult =
   | { workflowId: string; status: "queued" | "duplicate" | "skipped"; runId: string; version: number }
+  | { workflowId: string; status: "debounced"; runId: string; version: number; startsAt: number }
   | { workflowId: string; status: "rate_limited"; version: number }
   | { workflowId: string; status: "filtered" }
   | { workflowId: string; status: "rejected"; error: ErrorData };

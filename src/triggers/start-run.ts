@@ -8,7 +8,7 @@ import type { TriggerDefinition } from "../definition/schema";
 import type { Env } from "../env";
 import { type ErrorData, fail, toErrorData } from "../errors";
 import { evaluate } from "../expr/jsonata";
-import { claimSingleton, passGates, planFlow, withinRateLimit } from "../flow/admission";
+import { claimSingleton, debounceTrigger, passGates, planFlow, withinRateLimit } from "../flow/admission";
 import type { GateCheck } from "../flow/gate-object";
 import type { RunFlow } from "../flow/types";
 import { parseDuration } from "../lib/duration";
@@ -21,7 +21,7 @@ import { type MethodNames, rpcStub } from "../lib/rpc-stub";
 import type { ExecutionReport } from "../run/report";
 import type { StartInput } from "../run/start-input";
 import { type Database, database } from "../store/db";
-import { claimDedupKey, releaseDedupKey } from "../store/dedup";
+import { claimDedupKey, releaseDedupKey, repointDedupKey } from "../store/dedup";
 import { countRefusal } from "../store/flow-counts";
 import { latestWorkflowForTrigger, type WorkflowForRun } from "../store/triggers";
 import { isolateSpares, spareQuietMaxMs, spareRunTtlMs } from "./spare-runs";
@@ -56,7 +56,12 @@ export type StartResult =
   /** The workflow's `flow.rateLimit` refused the trigger: no run (src/flow/admission.ts). */
   | { status: "rate_limited"; version: number }
   /** `flow.singleton` with mode `skip`: a run of the key is active (its id here); nothing started. */
-  | { status: "skipped"; runId: string; version: number };
+  | { status: "skipped"; runId: string; version: number }
+  /**
+   * `flow.debounce`: the trigger joined its key's window. The window's run (this id) starts at
+   * `startsAt` with the last trigger's input, later if another trigger of the key comes first.
+   */
+  | { status: "debounced"; runId: string; version: number; startsAt: number };
 
 const defaultWindowMs = 30_000;
 /** Events, uploads and schedule ticks carry ids meant to be unique for much longer than a payload hash. */
@@ -121,6 +126,20 @@ export async function startRun(env: Env, request: StartRequest): Promise<StartRe
     if (!(await withinRateLimit(env, plan))) {
       if (spare) isolateSpares.giveBack(spare);
       return rateLimited(env, db, { workflowId: request.workflowId, key: dedupKey, runId }, workflow.version);
+    }
+    const window = await debounceTrigger(env, runId, plan, {
+      workflowId: workflow.workflowId,
+      version: workflow.version,
+      input,
+      trigger: context,
+    });
+    if (window) {
+      if (spare) isolateSpares.giveBack(spare);
+      // A repeat of this trigger is a duplicate of the window's run, not of an id that never starts.
+      if (dedupKey !== undefined && window.runId !== runId) {
+        await repointDedupKey(db, { workflowId: request.workflowId, key: dedupKey, from: runId, to: window.runId });
+      }
+      return { status: "debounced", runId: window.runId, version: workflow.version, startsAt: window.startsAt };
     }
     const active = await claimSingleton(env, runId, plan);
     if (active !== undefined) {

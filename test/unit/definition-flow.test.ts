@@ -16,14 +16,14 @@ describe("validateDefinition: flow", () => {
     expect(result.ok).toBe(true);
     if (result.ok) expect(result.definition.flow).toEqual(flow);
     expect(validateDefinition(withFlow({ singleton: { key: "input.id", mode: "cancel" } })).ok).toBe(true);
+    const debounce = { debounce: { period: "5s", key: "input.customer", maxWait: "1m" }, concurrency: [{ limit: 1 }] };
+    expect(validateDefinition(withFlow(debounce)).ok).toBe(true);
+    expect(issuesOf(withFlow({ debounce: { period: "5s", key: "input.(" } })).map((issue) => issue.path)).toEqual([
+      ["flow", "debounce", "key"],
+    ]);
   });
 
   it.each([
-    [
-      "debounce, not run yet",
-      { debounce: { period: "5s", key: "input.customer" } },
-      [["definition.flow_unsupported", ["flow", "debounce"]]],
-    ],
     ["a limit under 1", { concurrency: [{ limit: 0 }] }, [["definition.invalid", ["flow", "concurrency", 0, "limit"]]]],
     [
       "a fractional limit",
@@ -49,10 +49,7 @@ describe("validateDefinition: flow", () => {
     [
       "maxWait under the period",
       { debounce: { period: "1m", maxWait: "5s" } },
-      [
-        ["definition.flow_unsupported", ["flow", "debounce"]],
-        ["definition.invalid", ["flow", "debounce", "maxWait"]],
-      ],
+      [["definition.invalid", ["flow", "debounce", "maxWait"]]],
     ],
     [
       "a concurrency key that does not compile",
@@ -67,10 +64,7 @@ describe("validateDefinition: flow", () => {
     [
       "debounce and singleton together",
       { debounce: { period: "1s" }, singleton: { mode: "skip" } },
-      [
-        ["definition.flow_unsupported", ["flow", "debounce"]],
-        ["definition.invalid", ["flow", "singleton"]],
-      ],
+      [["definition.invalid", ["flow", "singleton"]]],
     ],
     [
       "an unknown singleton mode",

@@ -54,7 +54,7 @@ describe("flow: concurrency", () => {
   }, 180_000);
 
   it("a queued run says what it waits for, is listed and counted as queued, and cancelling it gives its place back", async () => {
-    const { workflowId } = await register(gated("wait-for", { concurrency: [{ limit: 1 }] }));
+    const { workflowId } = await register(gated("wait-for", { concurrency: [{ limit: 1, holdWhileWaiting: true }] }));
     const first = await start(workflowId, { n: 1 });
     const second = await start(workflowId, { n: 2 });
     const third = await start(workflowId, { n: 3 });
@@ -90,7 +90,9 @@ describe("flow: concurrency", () => {
   });
 
   it("cancelling a running run frees its slot for the next", async () => {
-    const { workflowId } = await register(gated("cancel-running", { concurrency: [{ limit: 1 }] }));
+    const { workflowId } = await register(
+      gated("cancel-running", { concurrency: [{ limit: 1, holdWhileWaiting: true }] }),
+    );
     const first = await start(workflowId, {});
     const second = await start(workflowId, {});
     expect((await reportOf(second)).status).toBe("queued");

@@ -99,7 +99,9 @@ describe("flow: rateLimit", () => {
 
 describe("flow: priority", () => {
   it("starts the highest priority among queued runs first, equal ones in arrival order", async () => {
-    const { workflowId } = await register(gated("ranked", { concurrency: [{ limit: 1 }], priority: "input.rank" }));
+    const { workflowId } = await register(
+      gated("ranked", { concurrency: [{ limit: 1, holdWhileWaiting: true }], priority: "input.rank" }),
+    );
     const holder = await start(workflowId, { rank: 0 });
     const low = await start(workflowId, { rank: 1 });
     const high = await start(workflowId, { rank: 5 });
@@ -121,7 +123,7 @@ describe("flow: priority", () => {
 
 describe("flow: leases and versions", () => {
   it("a slot held by a run that never came to be goes back when its lease runs out", async () => {
-    const { workflowId } = await register(gated("leased", { concurrency: [{ limit: 1 }] }));
+    const { workflowId } = await register(gated("leased", { concurrency: [{ limit: 1, holdWhileWaiting: true }] }));
     const slots = gate(workflowId, "concurrency.0", "_");
     await slots.setClock(t0);
     // A trigger that took a slot and was cut short before creating its run.
@@ -147,11 +149,11 @@ describe("flow: leases and versions", () => {
   });
 
   it("a new version's limit applies from the next trigger on; queued runs keep their place", async () => {
-    const { workflowId } = await register(gated("versioned", { concurrency: [{ limit: 1 }] }));
+    const { workflowId } = await register(gated("versioned", { concurrency: [{ limit: 1, holdWhileWaiting: true }] }));
     const first = await start(workflowId, {});
     const queued = await start(workflowId, {});
     expect((await reportOf(queued)).status).toBe("queued");
-    await register(gated("versioned", { concurrency: [{ limit: 3 }] }));
+    await register(gated("versioned", { concurrency: [{ limit: 3, holdWhileWaiting: true }] }));
     const later = await start(workflowId, {});
     expect((await reportOf(queued)).status).toBe("waiting");
     expect((await reportOf(later)).status).toBe("waiting");

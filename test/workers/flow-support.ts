@@ -7,7 +7,7 @@ import type { ExecutionReport } from "../../src/run/report";
 import { runStub } from "../../src/triggers/start-run";
 import { api } from "./helpers";
 
-/** A workflow whose runs wait for the event `go` (holding their slot), then end. */
+/** A workflow whose runs wait for the event `go`, then end (with `holdWhileWaiting` in the flow they keep their slot meanwhile). */
 export function gated(id: string, flow: unknown, nodes?: unknown[]) {
   return {
     id,

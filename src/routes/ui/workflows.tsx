@@ -170,6 +170,11 @@ workflowPageRoutes.post("/workflows/:id/runs", async (c) => {
       const error = "The workflow's rate limit refused this start: nothing was started. Try again later.";
       return renderWorkflow(c, workflowId, { start: { input: inputText, error }, status: 200 });
     }
+    if (started.status === "debounced") {
+      const at = new Date(started.startsAt).toISOString();
+      const error = `Debounced: run ${started.runId} starts at ${at} with the last input given by then.`;
+      return renderWorkflow(c, workflowId, { start: { input: inputText, error }, status: 200 });
+    }
     return c.redirect(`/ui/runs/${started.runId}`, 303);
   } catch (thrown) {
     const error = toErrorData(thrown);
