@@ -46,6 +46,13 @@ export function registerRun(program: Command): void {
           input,
           ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
         });
+        // A trigger refused by the workflow's flow (rate_limited, or skipped by its singleton) starts no run.
+        if (started.runId === undefined) {
+          if (context.json) printJson(started);
+          else process.stdout.write(`no run of ${workflowId} started: ${started.status}\n`);
+          if (options.wait) process.exitCode = 1;
+          return;
+        }
         if (!context.json) {
           const version = started.version === undefined ? "" : ` v${started.version}`;
           process.stdout.write(`run ${started.runId} of ${workflowId}${version}: ${started.status}\n`);
