@@ -62,6 +62,7 @@ export function decideTake(
   reserved: number | undefined,
   now: number,
 ): TakeDecision {
+  if (request.force) return forced(state, config, request, now);
   const circuit = config.circuit ? admitCircuit(state.circuit, config.circuit, request.key, now) : undefined;
   if (circuit && !circuit.go) {
     return {
@@ -98,6 +99,15 @@ export function decideTake(
   next = { ...next, counts: { ...next.counts, calls: next.counts.calls + 1 } };
   const answer: Admission = probe ? { go: true, probe: true } : { go: true };
   return reservation === undefined ? { state: next, answer } : { state: next, answer, reservation };
+}
+
+/** A call that goes whatever the limit says: the buckets count it, so the calls after it wait the longer. */
+function forced(state: LimitState, config: LimitConfig, request: TakeRequest, now: number): TakeDecision {
+  const rates = hasRates(config) ? nextTurn(state.rates, config, request.tokens ?? 0, now).rates : state.rates;
+  return {
+    state: { ...state, rates, counts: { ...state.counts, calls: state.counts.calls + 1 } },
+    answer: { go: true },
+  };
 }
 
 /** A call's outcome: the circuit counts it, the token bucket is corrected, a Retry-After pauses everyone. */

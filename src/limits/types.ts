@@ -33,6 +33,8 @@ export interface TakeRequest {
   tokens?: number;
   /** How long the call may take: a probe that does not report within it is replaced. */
   timeoutMs: number;
+  /** Counted, but never held back: a call that continues one already let through (an LLM repair). */
+  force?: boolean;
 }
 
 export type Admission =

@@ -170,3 +170,20 @@ describe("circuit breaker", () => {
     expect(both.take("next", 31_000)).toEqual({ go: true });
   });
 });
+
+describe("forced calls", () => {
+  it("go at once whatever the rates or the circuit say, and push the calls after them back", () => {
+    const both = limit({ requestsPerMinute: 2, circuit });
+    expect(both.take("a", 0)).toEqual({ go: true });
+    const forced = decideTake(
+      both.state,
+      { requestsPerMinute: 2, circuit },
+      { key: "a:2", timeoutMs: 1, force: true },
+      undefined,
+      1,
+    );
+    expect(forced.answer).toEqual({ go: true });
+    expect(forced.reservation).toBeUndefined();
+    expect(forced.state.rates.requestTat).toBe(60_000);
+  });
+});
