@@ -85,6 +85,10 @@ export function decideTake(
       reason = turn.reason ?? "rate";
     }
     reservation = at > now ? at : reserved !== undefined ? null : undefined;
+  } else if (state.rates.pausedUntil > now) {
+    // A limit with only a circuit still honours a provider's Retry-After.
+    at = state.rates.pausedUntil;
+    reason = "retry-after";
   }
   const probe = circuit?.go === true && circuit.probe;
   // The probe is the call that goes first once the cool-down is over, even if its turn is later.

@@ -89,6 +89,14 @@ describe("request and token rates", () => {
     expect(rpm.state.counts.rateLimited).toBe(1);
   });
 
+  it("honours a Retry-After when only a circuit is configured", () => {
+    const only = limit({ circuit });
+    only.report("a", 0, "ok", { retryAfterMs: 5_000 });
+    expect(only.take("b", 1_000)).toEqual({ go: false, until: 5_000, reason: "retry-after" });
+    expect(only.turns.size).toBe(0);
+    expect(only.take("b", 5_000)).toEqual({ go: true });
+  });
+
   it("lets everything through when only a circuit is configured and it is closed", () => {
     const only = limit({ circuit });
     for (let n = 0; n < 20; n += 1) expect(only.take(`k${n}`, 0)).toEqual({ go: true });
