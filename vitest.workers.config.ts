@@ -51,6 +51,11 @@ export default defineConfig(async () => {
                 baseUrl: `${llm}/throttled/v1`,
                 limits: { requestsPerMinute: 600, tokensPerMinute: 100_000 },
               },
+              fragile: {
+                type: "openai-compatible",
+                baseUrl: `${llm}/fragile/v1`,
+                limits: { circuit: { minimumCalls: 2, coolDown: "30s" } },
+              },
             }),
             // Named limits for http nodes, and one for the scripted LLM server's host.
             LIMITS: JSON.stringify({

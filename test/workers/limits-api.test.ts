@@ -22,6 +22,7 @@ describe("GET /api/limits", () => {
     expect(body.limits.map((limit) => [limit.name, limit.kind])).toEqual([
       ["flaky", "named"],
       [host, "http"],
+      ["llm:fragile", "llm"],
       ["llm:metered", "llm"],
       ["llm:throttled", "llm"],
     ]);
@@ -49,7 +50,7 @@ describe("GET /api/limits", () => {
       },
       used: false,
     });
-    expect(body.limits[2]).toMatchObject({ config: { requestsPerMinute: 2 }, circuit: null });
+    expect(body.limits[3]).toMatchObject({ config: { requestsPerMinute: 2 }, circuit: null });
   });
 
   it("shows an open circuit, when it lets its probe through, and the same in the metrics", async () => {

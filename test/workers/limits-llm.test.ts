@@ -60,6 +60,33 @@ describe("LLM provider limits", () => {
     expect(snapshot?.state.counts).toMatchObject({ calls: 6, succeeded: 6, failed: 0 });
   });
 
+  it("opens a provider's circuit on 5xx answers and closes it when the probe succeeds, losing no step", async () => {
+    // `fragile` has limits {circuit: {minimumCalls: 2, coolDown: "30s"}}.
+    const model = uniqueModel("fragile");
+    const limit = limitObject("llm:fragile");
+    const t0 = Date.now();
+    await limit.setClock(t0);
+    await llmServer.script(model, [{ status: 500 }, { status: 500 }]);
+    await chain("limits-fragile", "fragile", model, 1, { maxAttempts: 3, backoff: "fixed", initialDelay: "1s" });
+    const runs = [await startManual("limits-fragile"), await startManual("limits-fragile")];
+    for (const runId of runs) {
+      expect(llmStep(await settle(runId), "s1")).toMatchObject({
+        status: "waiting",
+        error: { code: "llm.provider_error" },
+      });
+    }
+    runs.push(await startManual("limits-fragile"));
+    expect(llmStep(await settle(runs[2] as string), "s1")).toMatchObject({
+      status: "waiting",
+      deferred: { limit: "llm:fragile", reason: "circuit", until: t0 + 30_000 },
+    });
+    expect(await llmServer.requests(model)).toHaveLength(2);
+    const { reports } = await driveToEnd(runs, (at) => limit.setClock(at));
+    expect(reports.map((report) => report.status)).toEqual(["success", "success", "success"]);
+    expect(await llmServer.requests(model)).toHaveLength(5);
+    expect((await limit.stub.snapshot())?.state.circuit).toMatchObject({ status: "closed", opens: 1 });
+  });
+
   it("slows every run of a provider after a 429 with Retry-After", async () => {
     const model = uniqueModel("throttled");
     const limit = limitObject("llm:throttled");
