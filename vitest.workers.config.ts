@@ -52,6 +52,23 @@ export default defineConfig(async () => {
               backup: { type: "openai-compatible", baseUrl: `${llm}/backup/v1` },
               claude: { type: "anthropic", baseUrl: `${llm}/anthropic/v1`, apiKey: "TEST_ANTHROPIC_KEY" },
               keyless: { type: "openai-compatible", baseUrl: `${llm}/v1`, apiKey: "MISSING_TEST_SECRET" },
+              // Provider limits (test/workers/limits-*.test.ts): each test file's limit objects are its own.
+              metered: { type: "openai-compatible", baseUrl: `${llm}/metered/v1`, limits: { requestsPerMinute: 2 } },
+              throttled: {
+                type: "openai-compatible",
+                baseUrl: `${llm}/throttled/v1`,
+                limits: { requestsPerMinute: 600, tokensPerMinute: 100_000 },
+              },
+              fragile: {
+                type: "openai-compatible",
+                baseUrl: `${llm}/fragile/v1`,
+                limits: { circuit: { minimumCalls: 2, coolDown: "30s" } },
+              },
+            }),
+            // Named limits for http nodes, and one for the scripted LLM server's host.
+            LIMITS: JSON.stringify({
+              flaky: { circuit: { failureRate: 0.5, minimumCalls: 2, window: "60s", coolDown: "30s" } },
+              [`http:${new URL(llm).host}`]: { requestsPerMinute: 1 },
             }),
             LLM_PRICES: JSON.stringify({ "*": { input: 1, output: 2 } }),
           },

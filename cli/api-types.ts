@@ -177,6 +177,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Provider limits and circuit breakers, with each one's state (circuit status, waiting calls, counts) */
+        get: operations["getApiLimits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/limits/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One limit and its state: `llm:<provider>`, `http:<host>` or a name from LIMITS */
+        get: operations["getApiLimitsByName"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/metrics": {
         parameters: {
             query?: never;
@@ -184,7 +218,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Runs by status, rates, queue lag, step and attempt percentiles, retries, dead letters; JSON or Prometheus text (Accept: text/plain) */
+        /** Runs by status, rates, queue lag, step and attempt percentiles, retries, dead letters, circuit states and limit deferrals; JSON or Prometheus text (Accept: text/plain) */
         get: operations["getApiMetrics"];
         put?: never;
         post?: never;
@@ -665,7 +699,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {unknown} */
-                code: "request.invalid_json" | "request.invalid_body" | "request.invalid" | "request.too_large" | "request.unsupported_media_type" | "auth.missing_token" | "auth.invalid_token" | "auth.not_configured" | "auth.key_malformed" | "auth.key_unknown" | "auth.key_revoked" | "auth.key_expired" | "auth.forbidden" | "auth.access_not_configured" | "auth.access_malformed" | "auth.access_unsigned" | "auth.access_expired" | "auth.access_audience" | "auth.access_claims" | "auth.access_signature" | "auth.access_no_role" | "auth.access_unavailable" | "auth.rate_limited" | "key.invalid" | "key.not_found" | "route.not_found" | "definition.invalid" | "definition.duplicate_node" | "definition.unknown_node" | "definition.cycle" | "definition.unreachable" | "definition.branch_target" | "definition.expression_invalid" | "definition.unknown_node_type" | "definition.config_invalid" | "definition.schema_invalid" | "definition.empty" | "definition.reserved_key" | "definition.duplicate_edge" | "definition.write_conflict" | "definition.workflow_cycle" | "definition.workflow_not_found" | "definition.sensitive_unwritten" | "definition.data_keys_missing" | "data_keys.unavailable" | "workflow.not_found" | "workflow.version_not_found" | "run.not_found" | "run.input_invalid" | "trigger.not_found" | "run.not_active" | "run.start_failed" | "run.context_version_not_found" | "approval.not_found" | "approval.used" | "approval.expired" | "approval.closed" | "approval.csrf_invalid" | "approval.invalid" | "event.invalid" | "definition.cron_invalid" | "definition.trigger_conflict" | "definition.timezone_invalid" | "webhook.signature_missing" | "webhook.signature_invalid" | "webhook.timestamp_stale" | "webhook.secret_not_configured" | "run.input_mapping_failed" | "trigger.filter_failed" | "workflow.disabled" | "schedule.not_found" | "file.not_found" | "run.not_failed" | "run.not_ended" | "run.node_not_found" | "run.replay_not_ready" | "run.already_paused" | "run.not_paused" | "run.version_incompatible" | "run.context_invalid" | "bulk.filter_empty" | "dryrun.mock_invalid" | "dryrun.limit_exceeded" | "metrics.window_invalid" | "context.too_large";
+                code: "request.invalid_json" | "request.invalid_body" | "request.invalid" | "request.too_large" | "request.unsupported_media_type" | "auth.missing_token" | "auth.invalid_token" | "auth.not_configured" | "auth.key_malformed" | "auth.key_unknown" | "auth.key_revoked" | "auth.key_expired" | "auth.forbidden" | "auth.access_not_configured" | "auth.access_malformed" | "auth.access_unsigned" | "auth.access_expired" | "auth.access_audience" | "auth.access_claims" | "auth.access_signature" | "auth.access_no_role" | "auth.access_unavailable" | "auth.rate_limited" | "key.invalid" | "key.not_found" | "route.not_found" | "definition.invalid" | "definition.duplicate_node" | "definition.unknown_node" | "definition.cycle" | "definition.unreachable" | "definition.branch_target" | "definition.expression_invalid" | "definition.unknown_node_type" | "definition.config_invalid" | "definition.schema_invalid" | "definition.empty" | "definition.reserved_key" | "definition.duplicate_edge" | "definition.write_conflict" | "definition.workflow_cycle" | "definition.workflow_not_found" | "definition.sensitive_unwritten" | "definition.data_keys_missing" | "data_keys.unavailable" | "workflow.not_found" | "workflow.version_not_found" | "run.not_found" | "run.input_invalid" | "trigger.not_found" | "run.not_active" | "run.start_failed" | "run.context_version_not_found" | "approval.not_found" | "approval.used" | "approval.expired" | "approval.closed" | "approval.csrf_invalid" | "approval.invalid" | "event.invalid" | "definition.cron_invalid" | "definition.trigger_conflict" | "definition.timezone_invalid" | "webhook.signature_missing" | "webhook.signature_invalid" | "webhook.timestamp_stale" | "webhook.secret_not_configured" | "run.input_mapping_failed" | "trigger.filter_failed" | "workflow.disabled" | "schedule.not_found" | "file.not_found" | "run.not_failed" | "run.not_ended" | "run.node_not_found" | "run.replay_not_ready" | "run.already_paused" | "run.not_paused" | "run.version_incompatible" | "run.context_invalid" | "bulk.filter_empty" | "dryrun.mock_invalid" | "dryrun.limit_exceeded" | "metrics.window_invalid" | "limit.not_found" | "context.too_large";
                 details?: unknown;
                 message: string;
             };
@@ -1488,6 +1522,191 @@ export interface operations {
                         /** @enum {string} */
                         role: "viewer" | "operator" | "trigger" | "admin";
                         workflows: string[] | null;
+                    };
+                };
+            };
+            /** @description error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiLimits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description {limits, problem} */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        limits: {
+                            circuit: {
+                                lastFailure: {
+                                    at: number;
+                                    code: string | null;
+                                } | null;
+                                openedAt: number | null;
+                                opens: number;
+                                probe: {
+                                    key: string;
+                                    until: number;
+                                } | null;
+                                reopensAt: number | null;
+                                /** @enum {string} */
+                                status: "closed" | "open" | "half-open";
+                                window: {
+                                    failures: number;
+                                    successes: number;
+                                };
+                            } | null;
+                            config: {
+                                circuit?: {
+                                    coolDownMs: number;
+                                    failureRate: number;
+                                    minimumCalls: number;
+                                    windowMs: number;
+                                };
+                                requestsPerMinute?: number;
+                                tokensPerMinute?: number;
+                            };
+                            counts: {
+                                calls: number;
+                                deferred: {
+                                    circuit: number;
+                                    rate: number;
+                                    "retry-after": number;
+                                };
+                                failed: number;
+                                rateLimited: number;
+                                succeeded: number;
+                            };
+                            /** @enum {string} */
+                            kind: "llm" | "http" | "named";
+                            name: string;
+                            pausedUntil: number | null;
+                            used: boolean;
+                            waiting: number;
+                        }[];
+                        problem: string | null;
+                    };
+                };
+            };
+            /** @description error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiLimitsByName: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the limit's name, e.g. llm:openai, http:api.example.com or pager */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the limit */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        circuit: {
+                            lastFailure: {
+                                at: number;
+                                code: string | null;
+                            } | null;
+                            openedAt: number | null;
+                            opens: number;
+                            probe: {
+                                key: string;
+                                until: number;
+                            } | null;
+                            reopensAt: number | null;
+                            /** @enum {string} */
+                            status: "closed" | "open" | "half-open";
+                            window: {
+                                failures: number;
+                                successes: number;
+                            };
+                        } | null;
+                        config: {
+                            circuit?: {
+                                coolDownMs: number;
+                                failureRate: number;
+                                minimumCalls: number;
+                                windowMs: number;
+                            };
+                            requestsPerMinute?: number;
+                            tokensPerMinute?: number;
+                        };
+                        counts: {
+                            calls: number;
+                            deferred: {
+                                circuit: number;
+                                rate: number;
+                                "retry-after": number;
+                            };
+                            failed: number;
+                            rateLimited: number;
+                            succeeded: number;
+                        };
+                        /** @enum {string} */
+                        kind: "llm" | "http" | "named";
+                        name: string;
+                        pausedUntil: number | null;
+                        used: boolean;
+                        waiting: number;
                     };
                 };
             };

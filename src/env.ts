@@ -1,4 +1,5 @@
 import type { GateObject } from "./flow/gate-object";
+import type { LimitObject } from "./limits/limit-object";
 import type { RunObject } from "./run/run-object";
 import type { ScheduleObject } from "./triggers/schedule-object";
 
@@ -54,8 +55,13 @@ export interface Env {
   LLM_BASE_URL?: string;
   LLM_MODEL?: string;
   LLM_API_KEY_SECRET?: string;
-  /** More providers, as JSON: `{"<name>": {type, baseUrl?, apiKey? (a secret's name), binding?, model?, headers?}}`. */
+  /** More providers, as JSON: `{"<name>": {type, baseUrl?, apiKey? (a secret's name), binding?, model?, headers?, limits?}}`. */
   LLM_PROVIDERS?: string;
+  // ---- provider limits and circuits (src/limits, docs/limits.md) ----
+  /** One LimitObject per limit: an LLM provider's (`llm:<name>`), an http host's (`http:<host>`) or a named one. */
+  LIMITERS: DurableObjectNamespace<LimitObject>;
+  /** Limits as JSON: `{"<name> | http:<host> | llm:<provider>": {requestsPerMinute?, tokensPerMinute? (llm), circuit?}}`. */
+  LIMITS?: string;
   /** Prices in USD per million tokens, as JSON: `{"<provider/model | model | *>": {input, output}}`. */
   LLM_PRICES?: string;
   /** Span log lines: "batch" (default, written with each checkpoint flush), "each" (a line per span), "off". */

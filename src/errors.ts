@@ -128,6 +128,13 @@ export const errorStatus = {
   "llm.output_invalid": 500,
   "llm.low_confidence": 500,
   "llm.budget_exceeded": 500,
+  // Provider limits and circuits (src/limits): a call whose circuit is open (the node fails fast
+  // instead of waiting), a limit the node names that is not configured, LIMITS that cannot be read.
+  "circuit.open": 500,
+  "limit.unknown": 500,
+  "limit.config_invalid": 500,
+  // GET /api/limits/:name for a name no limit has.
+  "limit.not_found": 404,
   // extract steps: no file, a file that cannot be read, or one that holds no text.
   "extract.no_file": 500,
   "extract.not_found": 500,

@@ -10,6 +10,7 @@ import { consumesQueue, consumeTriggerBatch } from "./triggers/queue";
 import { watchdog } from "./triggers/watchdog";
 
 export { GateObject } from "./flow/gate-object";
+export { LimitObject } from "./limits/limit-object";
 export { RunObject } from "./run/run-object";
 export { ScheduleObject } from "./triggers/schedule-object";
 

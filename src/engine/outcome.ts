@@ -25,7 +25,21 @@ export type NodeOutcome =
    * Run child runs (map, loop, subworkflow) and wait for them. `inputs` (map, subworkflow: one
    * per child, in order) are kept by the shell and never reach the engine's state.
    */
-  | { type: "spawn"; spawn: SpawnRequest; inputs?: Json[] };
+  | { type: "spawn"; spawn: SpawnRequest; inputs?: Json[] }
+  /**
+   * The call the node was about to make must wait (a provider limit, an open circuit): nothing
+   * was called, so no attempt is spent. The same attempt runs again at `until`, from the run's alarm.
+   */
+  | { type: "deferred"; deferral: Deferral };
+
+/** Why an attempt waits before its call, and until when. */
+export interface Deferral {
+  until: number;
+  /** The limit's name: `llm:<provider>`, `http:<host>` or a named limit. */
+  limit: string;
+  /** `rate`: its turn under the limit's rates; `retry-after`: the provider asked everyone to wait; `circuit`: the circuit is open. */
+  reason: "rate" | "retry-after" | "circuit";
+}
 
 export interface SpawnRequest {
   mode: "map" | "loop" | "subworkflow";

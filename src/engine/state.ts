@@ -1,7 +1,7 @@
 import type { ErrorData } from "../errors";
 import type { Json, JsonObject } from "../lib/json";
 import type { LlmStepState, UsageTotals } from "../llm/types";
-import type { EventWait, ExpireAction, ReviewDecision, ReviewRequest } from "./outcome";
+import type { Deferral, EventWait, ExpireAction, ReviewDecision, ReviewRequest } from "./outcome";
 
 export const runStatuses = [
   "pending",
@@ -65,6 +65,8 @@ export interface AttemptRecord {
   error?: ErrorData;
   /** The context version this attempt read. */
   inputVersion?: number;
+  /** Times this attempt waited for its turn under a limit before its call (src/engine/defer.ts). */
+  deferrals?: number;
 }
 
 export interface StepState {
@@ -97,6 +99,8 @@ export interface StepState {
   review?: ReviewState | undefined;
   /** While waiting for a named event. */
   eventWait?: EventWait | undefined;
+  /** While the current attempt waits for its turn under a provider limit or circuit. */
+  deferred?: Deferral | undefined;
   /** llm steps: the model chain position, every call with its latency, outcome, tokens and cost. */
   llm?: LlmStepState | undefined;
   /** map, loop and subworkflow steps: their child runs, as counts (src/engine/children.ts). */
@@ -234,7 +238,7 @@ export interface OperationRecord {
   toVersion?: number;
 }
 
-export const timerKinds = ["retry", "wake", "expire", "remind", "event-timeout"] as const;
+export const timerKinds = ["retry", "wake", "expire", "remind", "event-timeout", "defer"] as const;
 export type TimerKind = (typeof timerKinds)[number];
 
 export interface Timer {

@@ -65,6 +65,7 @@ export function failStep(draft: Draft, nodeId: string, error: ErrorData): void {
 /** The timers a step has armed in its current status; what must be cleared when it moves on. */
 export function pendingTimerIds(step: StepState): string[] {
   if (step.status === "waiting") {
+    if (step.deferred) return [timerId("defer", step.nodeId, step.attempts)];
     if (step.wakeAt !== undefined) return [timerId("wake", step.nodeId, step.attempts)];
     if (step.eventWait) return [timerId("event-timeout", step.nodeId, step.attempts)];
     return [timerId("retry", step.nodeId, step.attempts)];
@@ -106,6 +107,7 @@ export function endRun(draft: Draft, status: RunStatus, error: RunState["error"]
       retryAt: undefined,
       wakeAt: undefined,
       eventWait: undefined,
+      deferred: undefined,
     });
   }
   draft.updateRun({ status, endedAt: draft.now, ...(error ? { error } : {}) });

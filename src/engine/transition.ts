@@ -5,6 +5,7 @@
  */
 import { type ErrorData, errorData } from "../errors";
 import { beginChildren, childEnded, childrenCollected, resumeChildren } from "./children";
+import { deferAttempt, resumeDeferred } from "./defer";
 import { Draft } from "./draft";
 import { beginEventWait, deliverEvent, timeOutEventWait } from "./event-wait";
 import type { RunEvent, Transition } from "./events";
@@ -170,6 +171,9 @@ const timerHandlers: TimerHandlers = {
   remind(draft, step, timer) {
     if (step.status === "needs_review" && step.review?.round === timer.round) remindReview(draft, step);
   },
+  defer(draft, step) {
+    resumeDeferred(draft, step);
+  },
   "event-timeout"(draft, step) {
     if (step.status !== "waiting" || !step.eventWait) return;
     const error = timeOutEventWait(draft, step);
@@ -222,6 +226,9 @@ function applyOutcome(draft: Draft, nodeId: string, outcome: NodeOutcome): void 
     case "spawn":
       closeAttempt(draft, nodeId, "await-children");
       beginChildren(draft, nodeId, outcome.spawn);
+      return;
+    case "deferred":
+      deferAttempt(draft, nodeId, outcome.deferral);
       return;
   }
 }

@@ -4,6 +4,9 @@ import { errorData } from "../errors";
 import { evaluate } from "../expr/jsonata";
 import { renderTemplate } from "../expr/template";
 import { type Json, type JsonObject, toJson } from "../lib/json";
+import { limitName } from "../limits/settings";
+import type { CallReport } from "../limits/types";
+import { circuitOpenActions, passLimit } from "./limits";
 import { defineNode, type ExpressionSite } from "./types";
 
 const statusRange = z.union([z.number().int().min(100).max(599), z.string().regex(/^[1-5]xx$/)]);
@@ -26,6 +29,10 @@ const config = z.strictObject({
     .min(1)
     .max(10 * 1024 * 1024)
     .default(1024 * 1024),
+  /** A limit of the LIMITS var this call goes through; without it, the limit of the URL's host (`http:<host>`), if any. */
+  limit: limitName.optional(),
+  /** When the limit's circuit is open: wait on the run's alarm (default), or fail at once with `circuit.open`. */
+  onCircuitOpen: z.enum(circuitOpenActions).default("wait"),
 });
 type HttpConfig = z.infer<typeof config>;
 
@@ -122,13 +129,30 @@ export const httpNode = defineNode({
     } catch (thrown) {
       return failure("node.failed", `http: invalid request to ${JSON.stringify(url)}: ${String(thrown)}`, false);
     }
+    const pass = await passLimit(
+      node.ports.limits?.forHttp(new URL(request.url), c.limit),
+      { key: node.idempotencyKey, timeoutMs: node.timeoutMs ?? 30_000 },
+      c.onCircuitOpen,
+      node.now,
+    );
+    if (!pass.go) return pass.outcome;
+    const report = async (outcome: CallReport["outcome"], extra: Omit<CallReport, "key" | "outcome"> = {}) =>
+      pass.limit?.report({ key: node.idempotencyKey, outcome, ...extra });
     let response: Response;
     try {
       response = await node.ports.fetch(request);
     } catch (thrown) {
+      const code = node.signal.aborted ? "node.timeout" : "node.http_network";
+      await report("failure", { code });
       if (node.signal.aborted) return failure("node.timeout", `http: ${c.method} ${url} timed out`, true);
       return failure("node.http_network", `http: ${c.method} ${url} failed: ${String(thrown)}`, true);
     }
+    // A 5xx counts against the circuit; a 429's Retry-After holds back every call of the limit.
+    const waitMs = response.status === 429 ? retryAfterMs(response.headers.get("retry-after"), node.now) : undefined;
+    await report(response.status >= 500 ? "failure" : "ok", {
+      ...(response.status >= 500 ? { code: `http ${response.status}` } : {}),
+      ...(waitMs !== undefined ? { retryAfterMs: waitMs } : {}),
+    });
     const text = await readBody(response, c.maxResponseBytes);
     if (text === undefined) {
       return failure("node.http_response_too_large", `http: response over ${c.maxResponseBytes} bytes`, false);

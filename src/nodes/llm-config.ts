@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { checkJsonSchema } from "../lib/json-schema-check";
 import { duration, jsonSchema } from "../lib/schema-parts";
+import { circuitOpenActions } from "./limits";
 
 /** A provider's name: `default`, `openai`, `anthropic`, `workers-ai` or a key of LLM_PROVIDERS. */
 export const providerName = z
@@ -43,6 +44,8 @@ export const llmConfig = z
       .optional(),
     /** Reuse answers to the same request (provider, model, rendered prompt and parameters). */
     cache: z.boolean().default(false),
+    /** When the provider's circuit is open: wait on the run's alarm (default), or fail at once with `circuit.open`. */
+    onCircuitOpen: z.enum(circuitOpenActions).default("wait"),
   })
   .superRefine((config, context) => {
     const issue = (path: (string | number)[], message: string) => context.addIssue({ code: "custom", path, message });

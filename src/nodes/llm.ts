@@ -4,6 +4,7 @@ import { renderTemplate } from "../expr/template";
 import { parseDuration } from "../lib/duration";
 import { sha256Hex } from "../lib/hash";
 import { canonicalJson, type Json, type JsonObject, toJson } from "../lib/json";
+import type { CallReport, LimitHandle } from "../limits/types";
 import {
   addCalls,
   budgetBreach,
@@ -19,6 +20,7 @@ import {
   schemaInstruction,
 } from "../llm/policy";
 import type { CachedAnswer, LlmAttemptContext, LlmCallRecord, LlmMessage, LlmRequest, LlmResponse } from "../llm/types";
+import { passLimit } from "./limits";
 import { type LlmConfig, llmConfig, modelChain } from "./llm-config";
 import { defineNode, type NodeContext } from "./types";
 
@@ -45,6 +47,33 @@ function outputOf(config: LlmConfig, value: Json): JsonObject {
   if (config.output) output[config.output] = value;
   for (const [key, path] of Object.entries(config.fields ?? {})) output[key] = toJson(readPath(value, path));
   return output;
+}
+
+interface LimitedCall {
+  limit: LimitHandle;
+  key: string;
+  tokens: number;
+}
+
+/** Failures that say the provider is in trouble (they count against its circuit); the rest were answers. */
+const providerFailures: readonly string[] = ["llm.timeout", "llm.provider_error"];
+
+async function reportCall(call: LimitedCall, response: LlmResponse): Promise<void> {
+  const report: CallReport = { key: call.key, outcome: "ok" };
+  if (response.ok) report.tokens = { estimated: call.tokens, used: response.usage.totalTokens };
+  else {
+    if (providerFailures.includes(response.error.code)) report.outcome = "failure";
+    report.code = response.error.code;
+    if (response.error.code === "llm.rate_limited" && response.error.retryAfterMs !== undefined) {
+      report.retryAfterMs = response.error.retryAfterMs;
+    }
+  }
+  await call.limit.report(report);
+}
+
+/** A failure that ends an attempt keeps the calls it made. */
+function withCalls(outcome: NodeOutcome, llm: { calls: LlmCallRecord[] }): NodeOutcome {
+  return outcome.type === "failure" ? { ...outcome, llm } : outcome;
 }
 
 function promptChars(system: string | undefined, messages: readonly LlmMessage[]): number {
@@ -100,8 +129,23 @@ async function runAttempt(config: LlmConfig, node: NodeContext): Promise<NodeOut
         return { type: "escalate", error: errorData("llm.budget_exceeded", message, { details: breach }), llm };
       }
     }
+    let limited: LimitedCall | undefined;
+    if (!hit) {
+      // The provider's limit: the attempt's first call may wait for its turn (nothing spent yet);
+      // a repair continues a conversation already begun, so it is counted but never held back.
+      const tokens = estimateCall(promptChars(system, messages), config.maxTokens, price).tokens;
+      const pass = await passLimit(
+        node.ports.limits?.forProvider(provider),
+        { key: `${node.idempotencyKey}:${call}`, tokens, timeoutMs, ...(call > 1 ? { force: true } : {}) },
+        config.onCircuitOpen,
+        node.now,
+      );
+      if (!pass.go) return withCalls(pass.outcome, llm);
+      if (pass.limit) limited = { limit: pass.limit, key: `${node.idempotencyKey}:${call}`, tokens };
+    }
     const startedAt = Date.now();
     const response: LlmResponse = hit ? { ok: true, ...hit, latencyMs: 0 } : await port.generate(request);
+    if (limited) await reportCall(limited, response);
     const base: Pick<LlmCallRecord, "attempt" | "call" | "purpose" | "provider" | "model" | "startedAt"> = {
       attempt: node.attempt,
       call,

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { NodeOutcome } from "../engine/outcome";
 import type { JsonObject } from "../lib/json";
+import type { LimitPort } from "../limits/types";
 import type { LlmAttemptContext, LlmPort } from "../llm/types";
 import type { BodyRef } from "./body";
 
@@ -36,6 +37,8 @@ export interface NodePorts {
   llm?: LlmPort;
   /** Stored files (extract nodes); absent where no bucket can be reached (a dry run). */
   files?: FilePort;
+  /** Provider limits and circuits (llm, http); absent where none apply (a dry run). */
+  limits?: LimitPort;
 }
 
 export interface NodeContext {
@@ -47,6 +50,8 @@ export interface NodeContext {
   /** Deeply frozen snapshot of the run's context when the node started. */
   context: Readonly<JsonObject>;
   now: number;
+  /** The attempt's time limit (the node's `timeout`). */
+  timeoutMs?: number;
   signal: AbortSignal;
   ports: NodePorts;
   /** The node's successors in the plan (a node that routes names the ones it takes). */

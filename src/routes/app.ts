@@ -17,6 +17,7 @@ import { fileRoutes } from "./files";
 import { hookRoutes } from "./hooks";
 import { errorResponse, handleError } from "./http-errors";
 import { keyRoutes } from "./keys";
+import { limitRoutes } from "./limits";
 import { metricsRoutes } from "./metrics";
 import { buildOpenApiDocument } from "./openapi";
 import { answer, errors, spec } from "./openapi-spec";
@@ -95,6 +96,7 @@ export function createApp() {
   app.route("/api/runs", runApprovalRoutes);
   app.route("/api/dead-letters", deadLetterRoutes);
   app.route("/api/metrics", metricsRoutes);
+  app.route("/api/limits", limitRoutes);
   app.route("/api/workflows", workflowTestRoutes);
   app.route("/api/__bench", benchRoutes);
   app.route("/ui", dashboardRoutes);

@@ -1,3 +1,5 @@
+import type { CircuitStatus } from "../limits/types";
+import type { LimitView } from "../limits/view";
 import type { Distribution, RawMetrics, StepStats } from "../store/metrics";
 
 /** `GET /api/metrics` as JSON: rates and shares derived from the raw D1 figures. */
@@ -29,7 +31,34 @@ export interface MetricsReport {
   emailRejections: { total: number; byCode: Record<string, number> };
   /** Triggers flow control answered without starting a run in the window (`rateLimited`). */
   flow: { rateLimited: number };
+  /**
+   * Provider limits and circuits now (GET /api/limits has more): counts are since each limit's
+   * first call, not over the window, and the same whichever workflow is asked for.
+   */
+  limits: LimitMetric[];
 }
+
+export interface LimitMetric {
+  name: string;
+  /** Null when the limit has no circuit. */
+  circuit: CircuitStatus | null;
+  opens: number;
+  waiting: number;
+  counts: LimitView["counts"];
+}
+
+export function limitMetrics(views: readonly LimitView[]): LimitMetric[] {
+  return views.map((view) => ({
+    name: view.name,
+    circuit: view.circuit?.status ?? null,
+    opens: view.circuit?.opens ?? 0,
+    waiting: view.waiting,
+    counts: view.counts,
+  }));
+}
+
+/** The circuit's state as a number: 0 closed, 1 half-open, 2 open. */
+const circuitLevel = { closed: 0, "half-open": 1, open: 2 } as const;
 
 function ratio(part: number, whole: number): number | null {
   return whole === 0 ? null : part / whole;
@@ -39,6 +68,7 @@ export function metricsReport(
   raw: RawMetrics,
   window: MetricsReport["window"],
   workflowId: string | undefined,
+  limits: LimitMetric[] = [],
 ): MetricsReport {
   const byStatus: Record<string, number> = {};
   const workflows = new Map<string, { workflowId: string; total: number; byStatus: Record<string, number> }>();
@@ -75,6 +105,7 @@ export function metricsReport(
       byCode: Object.fromEntries(raw.emailRejections.map((row) => [row.code, row.count])),
     },
     flow: { rateLimited: raw.flowRefusals.find((row) => row.kind === "rate_limited")?.count ?? 0 },
+    limits,
   };
 }
 
@@ -98,7 +129,7 @@ function number(value: number | null): string {
 class Exposition {
   private readonly lines: string[] = [];
 
-  family(name: string, type: "gauge" | "summary", help: string): void {
+  family(name: string, type: "gauge" | "counter" | "summary", help: string): void {
     this.lines.push(
       `# HELP ${name} ${help.replaceAll("\\", "\\\\").replaceAll("\n", "\\n")}`,
       `# TYPE ${name} ${type}`,
@@ -178,5 +209,31 @@ export function prometheusText(report: MetricsReport): string {
   }
   out.family("signalbox_flow_rate_limited", "gauge", "Triggers the workflows' rate limits refused in the window.");
   out.sample("signalbox_flow_rate_limited", {}, report.flow.rateLimited);
+  limitFamilies(out, report.limits);
   return out.text();
+}
+
+function limitFamilies(out: Exposition, limits: readonly LimitMetric[]): void {
+  out.family("signalbox_circuit_state", "gauge", "A limit's circuit breaker: 0 closed, 1 half-open, 2 open.");
+  for (const limit of limits) {
+    if (limit.circuit) out.sample("signalbox_circuit_state", { limit: limit.name }, circuitLevel[limit.circuit]);
+  }
+  out.family("signalbox_circuit_opens_total", "counter", "Times a limit's circuit has opened.");
+  for (const limit of limits) {
+    if (limit.circuit) out.sample("signalbox_circuit_opens_total", { limit: limit.name }, limit.opens);
+  }
+  out.family("signalbox_limit_calls_total", "counter", "Calls a provider limit let through.");
+  for (const limit of limits) out.sample("signalbox_limit_calls_total", { limit: limit.name }, limit.counts.calls);
+  out.family(
+    "signalbox_limit_deferrals_total",
+    "counter",
+    "Times a step was told to wait by a limit: for its turn (rate), a provider's Retry-After, an open circuit.",
+  );
+  for (const limit of limits) {
+    for (const [reason, count] of Object.entries(limit.counts.deferred)) {
+      out.sample("signalbox_limit_deferrals_total", { limit: limit.name, reason }, count);
+    }
+  }
+  out.family("signalbox_limit_waiting", "gauge", "Calls holding a turn under a limit that has not come yet.");
+  for (const limit of limits) out.sample("signalbox_limit_waiting", { limit: limit.name }, limit.waiting);
 }

@@ -2,9 +2,10 @@ import { Hono } from "hono";
 import type { Env } from "../env";
 import { fail } from "../errors";
 import { parseDuration } from "../lib/duration";
+import { readLimits } from "../limits/view";
 import { readMetrics } from "../store/metrics";
 import { allow } from "./auth";
-import { metricsReport, prometheusText } from "./metrics-format";
+import { limitMetrics, metricsReport, prometheusText } from "./metrics-format";
 import { answer, errors, queryParam, spec } from "./openapi-spec";
 
 /**
@@ -31,7 +32,7 @@ metricsRoutes.get(
   "/",
   spec({
     summary:
-      "Runs by status, rates, queue lag, step and attempt percentiles, retries, dead letters; JSON or Prometheus text (Accept: text/plain)",
+      "Runs by status, rates, queue lag, step and attempt percentiles, retries, dead letters, circuit states and limit deferrals; JSON or Prometheus text (Accept: text/plain)",
     parameters: [
       queryParam("window", { type: "string", default: "1h" }),
       queryParam("workflow"),
@@ -50,8 +51,11 @@ metricsRoutes.get(
     }
     const to = Date.now() + 1;
     const from = to - 1 - ms;
-    const raw = await readMetrics(c.env.DB, { since: from, until: to, ...(workflow ? { workflowId: workflow } : {}) });
-    const report = metricsReport(raw, { param, ms, from, to }, workflow || undefined);
+    const [raw, limits] = await Promise.all([
+      readMetrics(c.env.DB, { since: from, until: to, ...(workflow ? { workflowId: workflow } : {}) }),
+      readLimits(c.env),
+    ]);
+    const report = metricsReport(raw, { param, ms, from, to }, workflow || undefined, limitMetrics(limits.limits));
     if (wantsText(c.req.header("accept"), format)) {
       return c.body(prometheusText(report), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
     }

@@ -6,6 +6,7 @@ import type { RunState } from "../engine/state";
 import type { Env } from "../env";
 import type { JsonObject } from "../lib/json";
 import { logLine } from "../lib/log";
+import { limitPortFor } from "../limits/port";
 import type { LlmAttemptContext, LlmPort } from "../llm/types";
 import type { NodePorts } from "../nodes/types";
 import { executeNode } from "./execute-node";
@@ -80,6 +81,7 @@ export async function runAttempt(job: AttemptJob, shell: { env: Env; llm?: LlmPo
       logLine(entry.level, entry.message, { runId, nodeId: node.id, attempt: command.attempt, data: entry.data }),
     llm: shell.llm ?? llmPortFor(shell.env, shell.env.DB),
     files: filePortFor(shell.env, runId),
+    limits: limitPortFor(shell.env),
   };
   const outcome = await executeNode({
     command,

@@ -50,6 +50,7 @@ export async function executeNode(input: ExecuteInput): Promise<NodeOutcome> {
       idempotencyKey: command.idempotencyKey,
       context: input.context,
       now: input.now,
+      timeoutMs: command.timeoutMs,
       signal: controller.signal,
       ports: input.ports,
       successors: node.succs,

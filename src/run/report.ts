@@ -37,6 +37,8 @@ export interface StepReport {
   } | null;
   /** For steps waiting for an event: which, and until when. */
   awaiting: { event: string; until: number } | null;
+  /** For a step whose attempt waits for its turn under a provider limit or circuit: which, why, until when. */
+  deferred: { limit: string; reason: string; until: number } | null;
   /** For llm steps: the model chain position, what the step spent, and every call (latency, outcome, tokens, cost). */
   llm: { modelIndex: number; usage: UsageTotals; calls: LlmCallRecord[] } | null;
   /** In a replay: the step was taken, settled, from the original run instead of executed. */
@@ -186,6 +188,9 @@ export function buildReport(
           }
         : null,
       awaiting: step.eventWait ? { event: step.eventWait.name, until: step.eventWait.until } : null,
+      deferred: step.deferred
+        ? { limit: step.deferred.limit, reason: step.deferred.reason, until: step.deferred.until }
+        : null,
       llm: step.llm ? { modelIndex: step.llm.modelIndex, usage: step.llm.usage, calls: step.llm.calls } : null,
       replayedFrom: step.replayedFrom
         ? {

@@ -31,7 +31,10 @@ export interface LlmRecordedRequest {
     max_tokens?: number;
     [key: string]: unknown;
   };
+  /** When it came: the model's clock (`/__llm/clock`) if the test set one, else the wall clock. */
   at: number;
+  /** Answered 429 because the model's quota (`/__llm/quota`) for the minute was used up. */
+  overQuota?: boolean;
 }
 
 export interface LlmServer {
@@ -48,13 +51,19 @@ export interface LlmServer {
  * do not see each other's replies (an embeddings request takes only a scripted error status):
  * - `POST /__llm/script {model, replies: LlmReply[]}` queues replies for that model;
  * - `GET /__llm/requests?model=` lists what was received (`DELETE` forgets it);
- * - an unscripted request gets `respond(request)`, else `ok`.
+ * - an unscripted request gets `respond(request)`, else `ok`;
+ * - `POST /__llm/clock {model, at}` stamps that model's requests with `at` from then on (tests
+ *   drive time, they do not wait for it); `POST /__llm/quota {model, requestsPerMinute}` makes the
+ *   server hold that model to a quota as a provider does: a request that would make more than
+ *   that many in the last minute (by the model's clock) is answered 429 with Retry-After.
  */
 export async function startLlmServer(
   options: { port?: number; respond?: (request: LlmRecordedRequest) => LlmReply | undefined } = {},
 ): Promise<LlmServer> {
   const requests: LlmRecordedRequest[] = [];
   const scripts = new Map<string, LlmReply[]>();
+  const clocks = new Map<string, number>();
+  const quotas = new Map<string, number>();
   let sequence = 0;
 
   const server = createServer((request, response) => {
@@ -70,6 +79,16 @@ export async function startLlmServer(
       if (url.pathname === "/__llm/script" && request.method === "POST") {
         const script = JSON.parse(text) as { model: string; replies: LlmReply[] };
         scripts.set(script.model, [...(scripts.get(script.model) ?? []), ...script.replies]);
+        return send(200, { ok: true });
+      }
+      if (url.pathname === "/__llm/clock" && request.method === "POST") {
+        const clock = JSON.parse(text) as { model: string; at: number };
+        clocks.set(clock.model, clock.at);
+        return send(200, { ok: true });
+      }
+      if (url.pathname === "/__llm/quota" && request.method === "POST") {
+        const quota = JSON.parse(text) as { model: string; requestsPerMinute: number };
+        quotas.set(quota.model, quota.requestsPerMinute);
         return send(200, { ok: true });
       }
       if (url.pathname === "/__llm/requests") {
@@ -95,9 +114,20 @@ export async function startLlmServer(
         model: String(body.model ?? ""),
         headers: request.headers,
         body,
-        at: Date.now(),
+        at: clocks.get(String(body.model ?? "")) ?? Date.now(),
       };
+      const quota = quotas.get(recorded.model);
+      const lastMinute = requests.filter(
+        (entry) => entry.model === recorded.model && !entry.overQuota && entry.at > recorded.at - 60_000,
+      );
+      if (quota !== undefined && lastMinute.length >= quota) recorded.overQuota = true;
       requests.push(recorded);
+      if (recorded.overQuota) {
+        const oldest = Math.min(...lastMinute.map((entry) => entry.at));
+        const retryAfter = String(Math.max(1, Math.ceil((oldest + 60_000 - recorded.at) / 1_000)));
+        const error = { error: { message: "requests per minute exceeded", type: "rate_limit_error" } };
+        return send(429, error, { "retry-after": retryAfter });
+      }
       const reply = scripts.get(recorded.model)?.shift() ?? options.respond?.(recorded) ?? { content: "ok" };
       const answer = () => {
         sequence += 1;

@@ -24,6 +24,7 @@ function step(nodeId: string, fields: Partial<Step> = {}): Step {
     history: [],
     review: null,
     awaiting: null,
+    deferred: null,
     llm: null,
     replayedFrom: null,
     children: null,

@@ -72,6 +72,8 @@ const table: { call: string; json?: unknown; permission: string; allowed: Role[]
   { call: "GET /api/dead-letters", permission: "runs.read", allowed: ["viewer", "operator", "admin"] },
   { call: `POST /api/dead-letters/${noRun}/requeue`, json: {}, permission: "runs.act", allowed: ["operator", "admin"] },
   { call: "GET /api/metrics", permission: "runs.read", allowed: ["viewer", "operator", "admin"] },
+  { call: "GET /api/limits", permission: "runs.read", allowed: ["viewer", "operator", "admin"] },
+  { call: "GET /api/limits/flaky", permission: "runs.read", allowed: ["viewer", "operator", "admin"] },
   { call: "GET /api/email/rejections", permission: "runs.read", allowed: ["viewer", "operator", "admin"] },
   { call: "GET /api/outbox", permission: "outbox.read", allowed: ["operator", "admin"] },
   {

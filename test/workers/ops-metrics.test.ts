@@ -158,7 +158,7 @@ describe("GET /api/metrics", () => {
     // Every sample belongs to a family declared above it with HELP then TYPE.
     const declared = new Map<string, string>();
     for (const [index, line] of lines.entries()) {
-      const type = /^# TYPE (\w+) (gauge|summary)$/.exec(line);
+      const type = /^# TYPE (\w+) (gauge|counter|summary)$/.exec(line);
       if (type?.[1] && type[2]) {
         expect(lines[index - 1]).toMatch(new RegExp(`^# HELP ${type[1]} \\S`));
         declared.set(type[1], type[2]);
@@ -185,6 +185,11 @@ describe("GET /api/metrics", () => {
       "signalbox_llm_cost_usd",
       "signalbox_email_rejections",
       "signalbox_flow_rate_limited",
+      "signalbox_circuit_state",
+      "signalbox_circuit_opens_total",
+      "signalbox_limit_calls_total",
+      "signalbox_limit_deferrals_total",
+      "signalbox_limit_waiting",
     ]);
     expect(lines).toEqual(
       expect.arrayContaining([

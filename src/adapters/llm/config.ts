@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { priceTableSchema } from "../../definition/schema";
 import { type ErrorData, errorData } from "../../errors";
+import { providerLimitsSchema } from "../../limits/settings";
 import type { PriceTable } from "../../llm/types";
 import { providerName } from "../../nodes/llm-config";
 
@@ -8,7 +9,7 @@ import { providerName } from "../../nodes/llm-config";
  * Which model providers this Worker can reach, read from its environment. A definition only
  * names a provider; base URLs come from vars and keys from Worker secrets, by name.
  *
- * - `LLM_PROVIDERS`: a JSON var, `{"<name>": {type, baseUrl?, apiKey?, binding?, model?, headers?}}`,
+ * - `LLM_PROVIDERS`: a JSON var, `{"<name>": {type, baseUrl?, apiKey?, binding?, model?, headers?, limits?}}`,
  *   where `apiKey` is the NAME of the secret holding the key.
  * - Shorthands, unless LLM_PROVIDERS defines the name: `default` from `LLM_BASE_URL` (an
  *   OpenAI-compatible endpoint; `LLM_MODEL`, and the key in the secret `LLM_API_KEY_SECRET`
@@ -28,6 +29,8 @@ const providerSchema = z.strictObject({
   binding: secretName.optional(),
   model: z.string().min(1).optional(),
   headers: z.record(z.string(), z.string()).optional(),
+  /** Requests and tokens per minute and a circuit breaker, shared by every run (src/limits). */
+  limits: providerLimitsSchema.optional(),
 });
 export type ProviderSettings = z.infer<typeof providerSchema>;
 
