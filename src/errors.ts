@@ -56,6 +56,10 @@ export const errorStatus = {
   "definition.workflow_not_found": 422,
   // A flow part this Signalbox does not run yet (debounce): refused rather than ignored.
   "definition.flow_unsupported": 422,
+  // Compensation: a `compensate` on a node type whose effect cannot be undone, and
+  // `onFailure`/`onCancel: "compensate"` on a workflow none of whose nodes has a `compensate`.
+  "definition.compensate_unsupported": 422,
+  "definition.nothing_to_compensate": 422,
   "workflow.not_found": 404,
   "workflow.version_not_found": 404,
   "run.not_found": 404,
