@@ -8,6 +8,8 @@ export interface NodeResult {
   nodeId: string;
   attempt: number;
   outcome: NodeOutcome;
+  /** The result of an attempt to undo the step (an `execute` with `compensate`), not of the step. */
+  compensate?: boolean;
 }
 
 export type RunEvent =
@@ -80,7 +82,15 @@ export type RunEvent =
   | { type: "children-collected"; nodeId: string; attempt: number; output?: JsonObject; error?: ErrorData };
 
 export type Command =
-  | { type: "execute"; nodeId: string; attempt: number; idempotencyKey: string; timeoutMs: number }
+  | {
+      type: "execute";
+      nodeId: string;
+      attempt: number;
+      idempotencyKey: string;
+      timeoutMs: number;
+      /** Run the node's `compensate` (undo the step) rather than the node; `attempt` counts the compensation's. */
+      compensate?: boolean;
+    }
   | { type: "set-timer"; timer: Timer }
   | { type: "clear-timer"; id: string }
   | { type: "write-context"; nodeId: string; version: number; patch: JsonObject }

@@ -5,6 +5,15 @@
  */
 import { type ErrorData, errorData } from "../errors";
 import { beginChildren, childEnded, childrenCollected, resumeChildren } from "./children";
+import {
+  abandonCompensation,
+  compensationResult,
+  compensationTimer,
+  isCompensating,
+  resumeCompensation,
+  retryCompensation,
+  settleCompensationStatus,
+} from "./compensation";
 import { Draft } from "./draft";
 import { beginEventWait, deliverEvent, timeOutEventWait } from "./event-wait";
 import type { RunEvent, Transition } from "./events";
@@ -60,6 +69,10 @@ const handlers: Handlers = {
   },
   resume(draft, event) {
     if (isTerminalRun(draft.state.status)) return;
+    if (isCompensating(draft.state)) {
+      resumeCompensation(draft);
+      return;
+    }
     const leased = new Set(event.leased ?? []);
     const unclaimed = new Set(event.unclaimed ?? []);
     const running = draft.allSteps().filter((step) => step.status === "running" && !leased.has(step.nodeId));
@@ -85,6 +98,10 @@ const handlers: Handlers = {
   },
   "node-result"(draft, event) {
     if (isTerminalRun(draft.state.status)) return;
+    if (event.compensate) {
+      compensationResult(draft, event);
+      return;
+    }
     const step = draft.step(event.nodeId);
     if (step.status !== "running" || step.attempts !== event.attempt) return;
     recordLlmAttempt(draft, event.nodeId, event.outcome);
@@ -96,6 +113,10 @@ const handlers: Handlers = {
   timer(draft, event) {
     if (isTerminalRun(draft.state.status)) return;
     const { timer } = event;
+    if (timer.kind === "compensate") {
+      compensationTimer(draft, timer.nodeId, timer.attempt);
+      return;
+    }
     const step = draft.step(timer.nodeId);
     if (step.attempts !== timer.attempt) return;
     // A paused run keeps the timer and fires it when unpaused.
@@ -104,6 +125,10 @@ const handlers: Handlers = {
   },
   cancel(draft, event) {
     if (isTerminalRun(draft.state.status)) return;
+    if (isCompensating(draft.state)) {
+      abandonCompensation(draft);
+      return;
+    }
     endRun(draft, "cancelled", errorData("run.cancelled", event.reason ?? "cancelled"));
   },
   decision(draft, event) {
@@ -121,6 +146,8 @@ const handlers: Handlers = {
   pause(draft, event) {
     // A queued run has nothing to pause: its gate decides when it starts, and cancel still ends it.
     if (isTerminalRun(draft.state.status) || draft.state.paused || draft.state.status === "queued") return;
+    // Rolling back is not paused: what is undone half-way is worse than either end.
+    if (isCompensating(draft.state)) return;
     pauseRun(draft, event);
   },
   unpause(draft, event) {
@@ -130,7 +157,9 @@ const handlers: Handlers = {
     resumeChildren(draft);
   },
   retry(draft, event) {
-    if (draft.state.status !== "failed") return;
+    if (retryCompensation(draft, event.by)) return;
+    // A run that rolled back is not taken up again: its completed steps have been undone.
+    if (draft.state.status !== "failed" || draft.state.compensation?.layers.length) return;
     retryRun(draft, event);
   },
   "start-replay"(draft) {
@@ -164,6 +193,8 @@ const timerHandlers: TimerHandlers = {
   remind(draft, step, timer) {
     if (step.status === "needs_review" && step.review?.round === timer.round) remindReview(draft, step);
   },
+  // Compensation timers are taken before the step's attempt check (src/engine/compensation.ts).
+  compensate() {},
   "event-timeout"(draft, step) {
     if (step.status !== "waiting" || !step.eventWait) return;
     const error = timeOutEventWait(draft, step);
@@ -177,7 +208,8 @@ export function transition(plan: Plan, state: RunState, event: RunEvent, now: nu
   // The table is exhaustive over RunEvent: a new event type without a handler fails to compile.
   (handlers[event.type] as (draft: Draft, event: RunEvent) => void)(draft, event);
   // A run not started yet (pending, or queued at a flow-control gate) keeps its status until `start`.
-  if (!isTerminalRun(draft.state.status) && draft.state.status !== "pending" && draft.state.status !== "queued") {
+  if (isCompensating(draft.state)) settleCompensationStatus(draft);
+  else if (!isTerminalRun(draft.state.status) && draft.state.status !== "pending" && draft.state.status !== "queued") {
     settleRunStatus(draft);
   }
   return draft.finish();
