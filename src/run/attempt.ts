@@ -8,6 +8,7 @@ import type { JsonObject } from "../lib/json";
 import { logLine } from "../lib/log";
 import type { LlmAttemptContext, LlmPort } from "../llm/types";
 import type { NodePorts } from "../nodes/types";
+import { compensationContext } from "./compensation-context";
 import { executeNode } from "./execute-node";
 import { filePortFor } from "./file-port";
 import { llmAttemptInput } from "./llm-shell";
@@ -54,6 +55,16 @@ export function attemptJob(
   const llm = llmAttemptInput(env, loaded.plan, state, node.id, (message) =>
     logLine("warn", message, { runId: state.runId, nodeId: node.id }),
   );
+  if (command.compensate) {
+    return {
+      command,
+      node,
+      config: node.compensate?.config,
+      runId: state.runId,
+      workflowId: state.workflowId,
+      context: compensationContext(context, state.steps[node.id]?.output),
+    };
+  }
   return {
     command,
     node,

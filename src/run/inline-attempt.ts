@@ -30,7 +30,13 @@ export async function runInlineAttempt(host: InlineAttemptHost, command: Execute
   const loaded = host.loaded();
   if (!state || !loaded) return;
   const result = (outcome: Extract<RunEvent, { type: "node-result" }>["outcome"]) =>
-    host.dispatch({ type: "node-result", nodeId: command.nodeId, attempt: command.attempt, outcome });
+    host.dispatch({
+      type: "node-result",
+      nodeId: command.nodeId,
+      attempt: command.attempt,
+      outcome,
+      ...(command.compensate ? { compensate: true } : {}),
+    });
   let context: JsonObject;
   try {
     context = await host.blobs.resolved();

@@ -1,3 +1,4 @@
+import { isCompensating } from "../engine/compensation";
 import type { RunEvent } from "../engine/events";
 import { planReplay, rebaseOnto, replayState } from "../engine/rebase";
 import { isTerminalRun, type RunState, runDepth, type StepState } from "../engine/state";
@@ -97,6 +98,22 @@ export class RunOperations {
     const loaded = this.host.loaded();
     const setup = this.host.setup();
     if (!state || !loaded || !setup) return null;
+    // A rollback held by a compensation that ran out of attempts: those compensations run again.
+    if (isCompensating(state) && state.status === "needs_review" && input.version === undefined) {
+      this.host.dispatch({ type: "retry", ...(input.by ? { by: input.by } : {}) });
+      this.host.drive();
+      const after = this.host.state() as RunState;
+      const restarted = after.operations?.at(-1)?.nodes ?? [];
+      return { status: after.status, version: after.version, fromVersion: state.version, restarted };
+    }
+    if (state.status === "failed" && (state.compensation?.layers.length ?? 0) > 0) {
+      return {
+        error: errorData(
+          "run.not_failed",
+          "this run was rolled back (its completed steps were undone): start a new run",
+        ),
+      };
+    }
     if (state.status !== "failed") {
       return { error: errorData("run.not_failed", `only a failed run can be retried; this one is ${state.status}`) };
     }

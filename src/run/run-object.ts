@@ -371,6 +371,8 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
       return { error: errorData("run.not_active", `run is already ${this.state.status}`) };
     }
     this.loop.dispatch({ type: "cancel", reason: reason ?? "cancelled by request" });
+    // A run that compensates on cancel has its compensations to start.
+    this.loop.drive();
     return { status: this.state.status };
   }
 

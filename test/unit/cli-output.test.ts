@@ -28,6 +28,7 @@ function step(nodeId: string, fields: Partial<Step> = {}): Step {
     replayedFrom: null,
     children: null,
     skip: null,
+    compensation: null,
     ...fields,
   };
 }
@@ -55,6 +56,8 @@ function report(status: string, steps: Step[], fields: Partial<ExecutionReport> 
     replayOf: null,
     parent: null,
     output: null,
+    rolledBack: null,
+    compensation: null,
     ...fields,
   };
 }
