@@ -13,7 +13,7 @@ import { executeNode } from "./execute-node";
 import { filePortFor } from "./file-port";
 import { llmAttemptInput } from "./llm-shell";
 import type { LoadedPlan } from "./plans";
-import { tracedFetch } from "./spans";
+import { compensationSpanKey, tracedFetch } from "./spans";
 
 export type ExecuteCommand = Extract<Command, { type: "execute" }>;
 
@@ -86,7 +86,8 @@ export async function runAttempt(job: AttemptJob, shell: { env: Env; llm?: LlmPo
   const startedAt = Date.now();
   const ports: NodePorts = {
     // Outgoing requests carry the attempt's span as `traceparent`, so the callee joins the trace.
-    fetch: (request) => fetch(tracedFetch(request, runId, node.id, command.attempt)),
+    fetch: (request) =>
+      fetch(tracedFetch(request, runId, command.compensate ? compensationSpanKey(node.id) : node.id, command.attempt)),
     log: (entry) =>
       logLine(entry.level, entry.message, { runId, nodeId: node.id, attempt: command.attempt, data: entry.data }),
     llm: shell.llm ?? llmPortFor(shell.env, shell.env.DB),

@@ -51,7 +51,7 @@ export async function runInlineAttempt(host: InlineAttemptHost, command: Execute
   // Children: resolve what they run (D1) first; their inputs commit with the outcome below.
   const spawned = outcome.type === "spawn" ? await host.children.prepare(command, outcome) : undefined;
   if (spawned) outcome = spawned.outcome;
-  host.spans.attempt(state, job.node, command.attempt, ran.startedAt, outcome, ran.endedAt);
+  host.spans.attempt(state, job.node, command.attempt, ran.startedAt, outcome, ran.endedAt, command.compensate);
   spawned?.commit?.();
   result(outcome);
 }

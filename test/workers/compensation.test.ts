@@ -1,7 +1,9 @@
+import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { DryRunReport } from "../../src/run/dry-run";
 import type { ExecutionReport } from "../../src/run/report";
 import { api, register, settle, startManual } from "./helpers";
-import { expectError, fireAlarm, testServer } from "./support";
+import { expectError, fireAlarm, runObject, testServer } from "./support";
 
 type Step = ExecutionReport["steps"][number];
 
@@ -185,6 +187,33 @@ describe("compensation of a failed run", () => {
   });
 });
 
+describe("compensation across a restart", () => {
+  it("picks up a compensation waiting out its backoff after the run's object restarts, under the same key", async () => {
+    const undoPath = "/comp-restart/undo/1";
+    await testServer.script(undoPath, [{ status: 502 }]);
+    await register({
+      id: "comp-restart",
+      name: "comp-restart",
+      onFailure: "compensate",
+      nodes: [
+        undoable("comp-restart", "s1", 1, { retry: { maxAttempts: 3, backoff: "fixed", initialDelay: "10s" } }),
+        { id: "s2", type: "http", config: { method: "POST", url: "{{ input.base }}/status/400" } },
+      ],
+      edges: [{ from: "s1", to: "s2" }],
+    });
+    const runId = await startManual("comp-restart", { base: testServer.url });
+    expect((await settle(runId)).status).toBe("waiting");
+    await evictDurableObject(runObject(runId));
+
+    expect(await fireAlarm(runId)).toBe(true);
+    const report = await settle(runId);
+    expect(report).toMatchObject({ status: "failed", rolledBack: true });
+    expect(stepOf(report, "s1").compensation).toMatchObject({ status: "success", attempts: 2 });
+    const keys = (await testServer.requests(undoPath)).map((request) => request.headers["idempotency-key"]);
+    expect(keys).toEqual([`${runId}:s1:compensate`, `${runId}:s1:compensate`]);
+  });
+});
+
 describe("compensation of a cancelled run", () => {
   it("undoes only the steps that completed before the cancel", async () => {
     await register({
@@ -211,6 +240,47 @@ describe("compensation of a cancelled run", () => {
     expect(stepOf(report, "s1").compensation).toMatchObject({ status: "success", attempts: 1 });
     expect(stepOf(report, "pause")).toMatchObject({ status: "cancelled", compensation: null });
     expect(stepOf(report, "s2")).toMatchObject({ status: "skipped", compensation: null });
+  });
+});
+
+describe("compensation in a dry run", () => {
+  it("rolls back against the http mocks, sending nothing", async () => {
+    await register({
+      id: "comp-dry",
+      name: "comp-dry",
+      onFailure: "compensate",
+      nodes: [
+        undoable("comp-dry", "s1", 1),
+        { id: "s2", type: "http", config: { method: "POST", url: "{{ input.base }}/comp-dry/s2" } },
+      ],
+      edges: [{ from: "s1", to: "s2" }],
+    });
+    const response = await api("/api/workflows/comp-dry/test", {
+      method: "POST",
+      json: {
+        input: { base: testServer.url },
+        http: [
+          {
+            method: "POST",
+            url: `${testServer.url}/comp-dry/s1`,
+            status: 201,
+            body: { ok: true, path: "/p", body: { n: 7 } },
+          },
+          { method: "POST", url: `${testServer.url}/comp-dry/s2`, status: 400 },
+          { method: "DELETE", url: `${testServer.url}/comp-dry/undo/7`, status: 200 },
+        ],
+      },
+    });
+    expect(response.status).toBe(200);
+    const report = (await response.json()) as DryRunReport;
+    expect(report).toMatchObject({ dryRun: true, status: "failed", rolledBack: true });
+    expect(stepOf(report, "s1").compensation).toMatchObject({ status: "success", attempts: 1 });
+    expect(report.calls.map((call) => [call.nodeId, call.method, call.status])).toEqual([
+      ["s1", "POST", 201],
+      ["s2", "POST", 400],
+      ["s1", "DELETE", 200],
+    ]);
+    expect(await testServer.requests("/comp-dry/undo/7")).toEqual([]);
   });
 });
 
