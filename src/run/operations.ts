@@ -77,6 +77,9 @@ export class RunOperations {
     if (!state) return null;
     if (isTerminalRun(state.status)) return { error: errorData("run.not_active", `run is already ${state.status}`) };
     if (state.paused) return { error: errorData("run.already_paused", "run is already paused") };
+    if (isCompensating(state)) {
+      return { error: errorData("run.not_active", "run is rolling back its completed steps: it cannot be paused") };
+    }
     this.host.dispatch({ type: "pause", ...optional(input) });
     const after = this.host.state() as RunState;
     return { status: after.status, pausedAt: after.paused?.at ?? Date.now() };

@@ -203,6 +203,8 @@ describe("compensation across a restart", () => {
     });
     const runId = await startManual("comp-restart", { base: testServer.url });
     expect((await settle(runId)).status).toBe("waiting");
+    // A rollback is not paused half-way.
+    await expectError(await api(`/api/runs/${runId}/pause`, { method: "POST", json: {} }), 409, "run.not_active");
     await evictDurableObject(runObject(runId));
 
     expect(await fireAlarm(runId)).toBe(true);
