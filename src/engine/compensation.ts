@@ -169,6 +169,28 @@ export function compensationResult(draft: Draft, result: NodeResult): void {
   updateCompensation(draft, result.nodeId, { status: "failed", endedAt: draft.now, error });
 }
 
+/**
+ * A result of the step itself while the run rolls back: an attempt that was executing when the
+ * run failed or was cancelled (cut off, `cancelled`) and succeeded after all. Its effect
+ * happened, so it is undone too, in the group under way. (One that comes after the rollback
+ * ended, or after a run with nothing else to undo ended at once, finds the run over.)
+ */
+export function lateResult(draft: Draft, result: NodeResult): void {
+  if (!isCompensating(draft.state) || result.outcome.type !== "success") return;
+  const step = draft.step(result.nodeId);
+  const last = step.history.at(-1);
+  if (step.status !== "cancelled" || step.attempts !== result.attempt || last?.outcome !== "cancelled") return;
+  if (step.compensation || !draft.plan.nodes[result.nodeId]?.compensate) return;
+  const history = [...step.history.slice(0, -1), { ...last, endedAt: draft.now, outcome: "success" as const }];
+  draft.updateStep(result.nodeId, { history, compensation: { status: "pending", attempts: 0, interruptions: 0 } });
+  const compensation = draft.state.compensation;
+  const layers = compensation.layers.map((group, index) =>
+    index === compensation.layer ? [...group, result.nodeId] : group,
+  );
+  draft.updateRun({ compensation: { ...compensation, layers } });
+  startCompensation(draft, result.nodeId);
+}
+
 /** The backoff of a compensation ran out: its next attempt. */
 export function compensationTimer(draft: Draft, nodeId: string, attempt: number): void {
   if (!isCompensating(draft.state)) return;

@@ -10,6 +10,7 @@ import {
   compensationResult,
   compensationTimer,
   isCompensating,
+  lateResult,
   resumeCompensation,
   retryCompensation,
   settleCompensationStatus,
@@ -100,6 +101,10 @@ const handlers: Handlers = {
     if (isTerminalRun(draft.state.status)) return;
     if (event.compensate) {
       compensationResult(draft, event);
+      return;
+    }
+    if (isCompensating(draft.state)) {
+      lateResult(draft, event);
       return;
     }
     const step = draft.step(event.nodeId);

@@ -258,6 +258,34 @@ describe("engine: compensation of parallel steps and on cancel", () => {
     expect(commandsOf(t.commands, "clear-timer")).toEqual([{ type: "clear-timer", id: "compensate:a:1" }]);
   });
 
+  it("undoes a step that was cut off by the cancel but succeeded after all, in the group under way", () => {
+    const driver = new Driver(p);
+    driver.start(0);
+    complete(driver, ["a", "b"]);
+    driver.cancel(10);
+    expect(driver.step("c").history.at(-1)?.outcome).toBe("cancelled");
+    const late = driver.result("c", ok({ c: true }), 11, 1);
+    expect(undos(late.commands)).toMatchObject([{ nodeId: "c", attempt: 1, idempotencyKey: "run-1:c:compensate" }]);
+    expect(driver.state.compensation?.layers).toEqual([["b", "c"], ["a"]]);
+    expect(driver.step("c")).toMatchObject({ status: "cancelled", compensation: { status: "running" } });
+    expect(driver.step("c").history.at(-1)).toMatchObject({ outcome: "success", endedAt: 11 });
+    // Its output is not taken: the run is ending.
+    expect(commandsOf(late.commands, "write-context")).toEqual([]);
+    // b alone done: a waits for c's undo too.
+    expect(undos(undone(driver, "b", ok(), 12).commands)).toEqual([]);
+    expect(undos(undone(driver, "c", ok(), 13).commands).map((command) => command.nodeId)).toEqual(["a"]);
+  });
+
+  it("leaves a cut-off step alone when it fails after all, or reports twice", () => {
+    const driver = new Driver(p);
+    driver.start(0);
+    complete(driver, ["a", "b"]);
+    driver.cancel(10);
+    expect(driver.result("c", failure(), 11, 1).changed).toBe(false);
+    driver.result("c", ok(), 12, 1);
+    expect(driver.result("c", ok(), 13, 1).changed).toBe(false);
+  });
+
   it("refuses a pause while rolling back", () => {
     const driver = new Driver(p);
     driver.start(0);
@@ -266,12 +294,12 @@ describe("engine: compensation of parallel steps and on cancel", () => {
     expect(driver.send({ type: "pause", by: "ops" }, 11).changed).toBe(false);
   });
 
-  it("keeps stale results of the step itself from touching the rollback", () => {
+  it("keeps stale results of the steps from touching the rollback", () => {
     const driver = new Driver(p);
     driver.start(0);
     complete(driver, ["a", "b"]);
     driver.cancel(10);
-    const late = driver.send({ type: "node-result", nodeId: "c", attempt: 1, outcome: ok() }, 11);
-    expect(late.changed).toBe(false);
+    expect(driver.send({ type: "node-result", nodeId: "a", attempt: 1, outcome: ok() }, 11).changed).toBe(false);
+    expect(driver.send({ type: "node-result", nodeId: "c", attempt: 2, outcome: ok() }, 11).changed).toBe(false);
   });
 });
