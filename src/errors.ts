@@ -94,6 +94,8 @@ export const errorStatus = {
   // Operations: retry, replay, pause and resume, bulk actions, dry runs, metrics.
   "run.not_failed": 409,
   "run.not_ended": 409,
+  // An operator's compensate of an ended run none of whose completed steps is left to undo.
+  "run.nothing_to_compensate": 409,
   "run.node_not_found": 404,
   "run.replay_not_ready": 409,
   "run.already_paused": 409,

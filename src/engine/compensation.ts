@@ -50,6 +50,59 @@ export function compensationLayers(plan: Plan, steps: Readonly<Record<string, St
   return [...groups.entries()].sort((a, b) => b[0] - a[0]).map(([, group]) => group);
 }
 
+/**
+ * What an operator's compensation of an ended run would undo: the completed steps with a
+ * `compensate` whose undo has not succeeded yet, in the same layers.
+ */
+export function operatorLayers(plan: Plan, state: RunState): string[][] {
+  return compensationLayers(plan, state.steps)
+    .map((group) => group.filter((nodeId) => state.steps[nodeId]?.compensation?.status !== "success"))
+    .filter((group) => group.length > 0);
+}
+
+/** Whether an operator may ask this run to roll back: it ended failed or cancelled, and something is left to undo. */
+export function canCompensate(plan: Plan, state: RunState): boolean {
+  return (state.status === "failed" || state.status === "cancelled") && operatorLayers(plan, state).length > 0;
+}
+
+/**
+ * An operator's compensation of an ended run (`compensate` event): the run is active again
+ * while it undoes what `operatorLayers` lists, then ends as it was, with `rolledBack`. Each
+ * undo's attempts keep counting (a failed one's next attempt has the next number, same key).
+ */
+export function compensateEndedRun(draft: Draft, event: { by?: string; reason?: string }): void {
+  const { state } = draft;
+  if (!canCompensate(draft.plan, state)) return;
+  const cause = state.status === "failed" ? "failed" : "cancelled";
+  const layers = operatorLayers(draft.plan, state);
+  for (const nodeId of layers.flat()) {
+    const previous = draft.step(nodeId).compensation;
+    draft.updateStep(nodeId, {
+      compensation: {
+        status: "pending",
+        attempts: previous?.attempts ?? 0,
+        interruptions: 0,
+        ...(previous ? { attemptBase: previous.attempts } : {}),
+      },
+    });
+  }
+  const record = {
+    type: "compensate" as const,
+    at: draft.now,
+    nodes: layers.flat(),
+    ...(event.by ? { by: event.by } : {}),
+    ...(event.reason ? { reason: event.reason } : {}),
+  };
+  draft.updateRun({
+    status: "running",
+    endedAt: undefined,
+    rolledBack: undefined,
+    compensation: { cause, startedAt: draft.now, layers, layer: 0 },
+    operations: [...(state.operations ?? []), record],
+  });
+  startLayer(draft);
+}
+
 /** Done by this run, through its node's own attempt (a reviewer's skip or a replayed step did nothing here). */
 function isCompleted(step: StepState): boolean {
   return step.status === "success" && !step.replayedFrom && step.history.at(-1)?.outcome === "success";

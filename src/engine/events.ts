@@ -61,6 +61,12 @@ export type RunEvent =
    * steps stay. When the shell moved the run onto another version first, `fromVersion` is the old one.
    */
   | { type: "retry"; by?: string; fromVersion?: number }
+  /**
+   * An operator asks an ended (failed or cancelled) run to undo its completed steps now
+   * (`POST /api/runs/:id/compensate`): those whose undo has not succeeded yet are undone, and the
+   * run ends again as it was, with `rolledBack` (src/engine/compensation.ts).
+   */
+  | { type: "compensate"; by?: string; reason?: string }
   /** A replay's first event: the steps taken from the original are settled already. */
   | { type: "start-replay" }
   // ---- child runs (src/engine/children.ts) ----

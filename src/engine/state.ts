@@ -261,7 +261,7 @@ export interface PauseState {
 }
 
 export interface OperationRecord {
-  type: "pause" | "unpause" | "retry";
+  type: "pause" | "unpause" | "retry" | "compensate";
   at: number;
   by?: string;
   reason?: string;

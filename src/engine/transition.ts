@@ -7,6 +7,7 @@ import { type ErrorData, errorData } from "../errors";
 import { beginChildren, childEnded, childrenCollected, resumeChildren } from "./children";
 import {
   abandonCompensation,
+  compensateEndedRun,
   compensationResult,
   compensationTimer,
   isCompensating,
@@ -166,6 +167,9 @@ const handlers: Handlers = {
     // A run that rolled back is not taken up again: its completed steps have been undone.
     if (draft.state.status !== "failed" || draft.state.compensation?.layers.length) return;
     retryRun(draft, event);
+  },
+  compensate(draft, event) {
+    compensateEndedRun(draft, event);
   },
   "start-replay"(draft) {
     if (draft.state.status !== "pending") return;

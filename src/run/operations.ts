@@ -1,4 +1,4 @@
-import { isCompensating } from "../engine/compensation";
+import { isCompensating, operatorLayers } from "../engine/compensation";
 import type { RunEvent } from "../engine/events";
 import { planReplay, rebaseOnto, replayState } from "../engine/rebase";
 import { isTerminalRun, type RunState, runDepth, type StepState } from "../engine/state";
@@ -35,6 +35,20 @@ export interface RetryInput {
   by?: string;
   /** Move the run onto this version first: "latest" is retrying with the fix that was just registered. */
   version?: "latest" | number;
+}
+
+export interface CompensateInput {
+  by?: string;
+  reason?: string;
+  /** List what would be undone, and do nothing. */
+  dryRun?: boolean;
+}
+
+export interface CompensateResult {
+  status: string;
+  /** The steps to undo, group by group, the first group first. */
+  layers: string[][];
+  dryRun: boolean;
 }
 
 export interface RetryResult {
@@ -94,6 +108,28 @@ export class RunOperations {
     this.host.dispatch({ type: "unpause", ...(input.by ? { by: input.by } : {}) });
     this.host.drive();
     return { status: (this.host.state() as RunState).status, released };
+  }
+
+  /** An operator's rollback of an ended run (src/engine/compensation.ts): its completed steps are undone. */
+  compensate(input: CompensateInput): OperationResult<CompensateResult> {
+    const state = this.host.state();
+    const loaded = this.host.loaded();
+    if (!state || !loaded) return null;
+    if (!isTerminalRun(state.status)) {
+      return { error: errorData("run.not_ended", `run is ${state.status}: cancel it first, then compensate it`) };
+    }
+    if (state.status === "success") {
+      return { error: errorData("run.not_failed", "only a failed or cancelled run can be compensated") };
+    }
+    const layers = operatorLayers(loaded.plan, state);
+    if (layers.length === 0) {
+      const why = state.rolledBack ? "it was rolled back already" : "no completed step has a compensate";
+      return { error: errorData("run.nothing_to_compensate", `nothing to undo: ${why}`) };
+    }
+    if (input.dryRun) return { status: state.status, layers, dryRun: true };
+    this.host.dispatch({ type: "compensate", ...optional(input) });
+    this.host.drive();
+    return { status: (this.host.state() as RunState).status, layers, dryRun: false };
   }
 
   async retry(input: RetryInput): Promise<OperationResult<RetryResult>> {

@@ -202,6 +202,40 @@ describe("engine: compensation on failure", () => {
   });
 });
 
+describe("engine: an operator's compensation of an ended run", () => {
+  const p = sagaPlan({ s1: [], s2: ["s1"], s3: ["s2"] }, ["s1", "s2"], { failure: false, cancel: false });
+
+  it("takes a failed run up again to undo its completed steps, and ends it failed and rolled back", () => {
+    const driver = new Driver(p);
+    driver.start(0);
+    complete(driver, ["s1", "s2"]);
+    driver.result("s3", failure(), 5);
+    expect(driver.state.status).toBe("failed");
+    expect(driver.state.compensation).toBeUndefined();
+    const t = driver.send({ type: "compensate", by: "ops", reason: "withdrawn" }, 10);
+    expect(undos(t.commands).map((command) => command.nodeId)).toEqual(["s2"]);
+    expect(driver.state.status).toBe("running");
+    expect(driver.state.endedAt).toBeUndefined();
+    expect(driver.state.operations?.at(-1)).toMatchObject({ type: "compensate", nodes: ["s2", "s1"], by: "ops" });
+    undone(driver, "s2", ok(), 11);
+    const end = undone(driver, "s1", ok(), 12);
+    expect(driver.state).toMatchObject({ status: "failed", rolledBack: true, endedAt: 12 });
+    expect(commandsOf(end.commands, "run-ended")).toEqual([{ type: "run-ended", status: "failed" }]);
+    // Nothing left to undo: a second ask changes nothing.
+    expect(driver.send({ type: "compensate" }, 13).changed).toBe(false);
+  });
+
+  it("changes nothing on a run that is still active or succeeded", () => {
+    const driver = new Driver(p);
+    driver.start(0);
+    complete(driver, ["s1"]);
+    expect(driver.send({ type: "compensate" }, 2).changed).toBe(false);
+    complete(driver, ["s2", "s3"], 3);
+    expect(driver.state.status).toBe("success");
+    expect(driver.send({ type: "compensate" }, 9).changed).toBe(false);
+  });
+});
+
 describe("engine: compensation of parallel steps and on cancel", () => {
   const p = sagaPlan({ a: [], b: ["a"], c: ["a"], d: ["b", "c"] }, ["a", "b", "c", "d"], {
     failure: false,
