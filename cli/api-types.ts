@@ -331,6 +331,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{runId}/compensate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Roll back an ended run: undo its completed steps through their compensate, last first; dryRun lists them */
+        post: operations["postApiRunsByRunIdCompensate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runs/{runId}/context": {
         parameters: {
             query?: never;
@@ -699,7 +716,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {unknown} */
-                code: "request.invalid_json" | "request.invalid_body" | "request.invalid" | "request.too_large" | "request.unsupported_media_type" | "auth.missing_token" | "auth.invalid_token" | "auth.not_configured" | "auth.key_malformed" | "auth.key_unknown" | "auth.key_revoked" | "auth.key_expired" | "auth.forbidden" | "auth.access_not_configured" | "auth.access_malformed" | "auth.access_unsigned" | "auth.access_expired" | "auth.access_audience" | "auth.access_claims" | "auth.access_signature" | "auth.access_no_role" | "auth.access_unavailable" | "auth.rate_limited" | "key.invalid" | "key.not_found" | "route.not_found" | "definition.invalid" | "definition.duplicate_node" | "definition.unknown_node" | "definition.cycle" | "definition.unreachable" | "definition.branch_target" | "definition.expression_invalid" | "definition.unknown_node_type" | "definition.config_invalid" | "definition.schema_invalid" | "definition.empty" | "definition.reserved_key" | "definition.duplicate_edge" | "definition.write_conflict" | "definition.workflow_cycle" | "definition.workflow_not_found" | "definition.sensitive_unwritten" | "definition.data_keys_missing" | "data_keys.unavailable" | "workflow.not_found" | "workflow.version_not_found" | "run.not_found" | "run.input_invalid" | "trigger.not_found" | "run.not_active" | "run.start_failed" | "run.context_version_not_found" | "approval.not_found" | "approval.used" | "approval.expired" | "approval.closed" | "approval.csrf_invalid" | "approval.invalid" | "event.invalid" | "definition.cron_invalid" | "definition.trigger_conflict" | "definition.timezone_invalid" | "webhook.signature_missing" | "webhook.signature_invalid" | "webhook.timestamp_stale" | "webhook.secret_not_configured" | "run.input_mapping_failed" | "trigger.filter_failed" | "workflow.disabled" | "schedule.not_found" | "file.not_found" | "run.not_failed" | "run.not_ended" | "run.node_not_found" | "run.replay_not_ready" | "run.already_paused" | "run.not_paused" | "run.version_incompatible" | "run.context_invalid" | "bulk.filter_empty" | "dryrun.mock_invalid" | "dryrun.limit_exceeded" | "metrics.window_invalid" | "limit.not_found" | "context.too_large";
+                code: "request.invalid_json" | "request.invalid_body" | "request.invalid" | "request.too_large" | "request.unsupported_media_type" | "auth.missing_token" | "auth.invalid_token" | "auth.not_configured" | "auth.key_malformed" | "auth.key_unknown" | "auth.key_revoked" | "auth.key_expired" | "auth.forbidden" | "auth.access_not_configured" | "auth.access_malformed" | "auth.access_unsigned" | "auth.access_expired" | "auth.access_audience" | "auth.access_claims" | "auth.access_signature" | "auth.access_no_role" | "auth.access_unavailable" | "auth.rate_limited" | "key.invalid" | "key.not_found" | "route.not_found" | "definition.invalid" | "definition.duplicate_node" | "definition.unknown_node" | "definition.cycle" | "definition.unreachable" | "definition.branch_target" | "definition.expression_invalid" | "definition.unknown_node_type" | "definition.config_invalid" | "definition.schema_invalid" | "definition.empty" | "definition.reserved_key" | "definition.duplicate_edge" | "definition.write_conflict" | "definition.workflow_cycle" | "definition.workflow_not_found" | "definition.sensitive_unwritten" | "definition.data_keys_missing" | "data_keys.unavailable" | "definition.compensate_unsupported" | "definition.nothing_to_compensate" | "workflow.not_found" | "workflow.version_not_found" | "run.not_found" | "run.input_invalid" | "trigger.not_found" | "run.not_active" | "run.start_failed" | "run.context_version_not_found" | "approval.not_found" | "approval.used" | "approval.expired" | "approval.closed" | "approval.csrf_invalid" | "approval.invalid" | "event.invalid" | "definition.cron_invalid" | "definition.trigger_conflict" | "definition.timezone_invalid" | "webhook.signature_missing" | "webhook.signature_invalid" | "webhook.timestamp_stale" | "webhook.secret_not_configured" | "run.input_mapping_failed" | "trigger.filter_failed" | "workflow.disabled" | "schedule.not_found" | "file.not_found" | "run.not_failed" | "run.not_ended" | "run.nothing_to_compensate" | "run.node_not_found" | "run.replay_not_ready" | "run.already_paused" | "run.not_paused" | "run.version_incompatible" | "run.context_invalid" | "bulk.filter_empty" | "dryrun.mock_invalid" | "dryrun.limit_exceeded" | "metrics.window_invalid" | "limit.not_found" | "context.too_large";
                 details?: unknown;
                 message: string;
             };
@@ -2275,6 +2292,95 @@ export interface operations {
             };
             /** @description error */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiRunsByRunIdCompensate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @description list the steps that would be undone, and do nothing */
+                    dryRun?: boolean;
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the steps undone (or to undo), group by group */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        dryRun: boolean;
+                        layers: string[][];
+                        runId: string;
+                        status: string;
+                    };
+                };
+            };
+            /** @description error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description error */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

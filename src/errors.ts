@@ -60,6 +60,10 @@ export const errorStatus = {
   "definition.data_keys_missing": 422,
   // A reveal of sensitive values DATA_KEYS cannot open (the key that sealed them is no longer listed).
   "data_keys.unavailable": 503,
+  // Compensation: a `compensate` on a node type whose effect cannot be undone, and
+  // `onFailure`/`onCancel: "compensate"` on a workflow none of whose nodes has a `compensate`.
+  "definition.compensate_unsupported": 422,
+  "definition.nothing_to_compensate": 422,
   "workflow.not_found": 404,
   "workflow.version_not_found": 404,
   "run.not_found": 404,
@@ -94,6 +98,8 @@ export const errorStatus = {
   // Operations: retry, replay, pause and resume, bulk actions, dry runs, metrics.
   "run.not_failed": 409,
   "run.not_ended": 409,
+  // An operator's compensate of an ended run none of whose completed steps is left to undo.
+  "run.nothing_to_compensate": 409,
   "run.node_not_found": 404,
   "run.replay_not_ready": 409,
   "run.already_paused": 409,

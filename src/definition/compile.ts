@@ -2,9 +2,10 @@ import type { Plan, PlanNode, RetryPolicy } from "../engine/plan";
 import { parseDuration } from "../lib/duration";
 import { nodeSpec } from "../nodes/registry";
 import type { NodeSpec } from "../nodes/types";
+import { splitCompensate } from "./compensate-checks";
 import { topologicalOrder } from "./graph";
 import { llmNodePlan, llmPlan } from "./llm-plan";
-import type { NodeDefinition, RetryPolicyInput, WorkflowDefinition } from "./schema";
+import { compensateCommonSchema, type NodeDefinition, type RetryPolicyInput, type WorkflowDefinition } from "./schema";
 
 export { topologicalOrder } from "./graph";
 
@@ -40,9 +41,36 @@ export function compilePlan(definition: WorkflowDefinition, version: number): Pl
     };
     const llm = llmNodePlan(node, spec, definition.reviewers);
     if (llm) nodes[node.id] = { ...(nodes[node.id] as PlanNode), llm };
+    const compensate = compensatePlan(node, spec);
+    if (compensate) nodes[node.id] = { ...(nodes[node.id] as PlanNode), compensate };
   }
   const llm = llmPlan(definition);
-  return { workflowId: definition.id, version, order, nodes, ...(llm ? { llm } : {}) };
+  const compensateOn =
+    definition.onFailure === "compensate" || definition.onCancel === "compensate"
+      ? { failure: definition.onFailure === "compensate", cancel: definition.onCancel === "compensate" }
+      : undefined;
+  return {
+    workflowId: definition.id,
+    version,
+    order,
+    nodes,
+    ...(llm ? { llm } : {}),
+    ...(compensateOn ? { compensateOn } : {}),
+  };
+}
+
+function compensatePlan(node: NodeDefinition, spec: NodeSpec): PlanNode["compensate"] {
+  if (node.compensate === undefined || !spec.compensation) return undefined;
+  const { common, request } = splitCompensate(node.compensate);
+  const shared = compensateCommonSchema.parse(common);
+  return {
+    timeoutMs:
+      shared.timeout === undefined
+        ? spec.defaultTimeoutMs
+        : requireDuration(shared.timeout, `node "${node.id}" compensate timeout`),
+    retry: retryPolicy(shared.retry, spec),
+    config: spec.compensation.config.parse(request),
+  };
 }
 
 function timeoutMs(node: NodeDefinition, spec: NodeSpec): number {

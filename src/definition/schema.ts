@@ -163,7 +163,22 @@ export const nodeSchema = z.strictObject({
   sensitive: z.literal("output").optional(),
   timeout: duration.optional(),
   retry: retryPolicySchema.optional(),
+  /**
+   * What undoes the node's effect when the run rolls back: the node type's request
+   * (`compensation` of its spec) plus `timeout` and `retry` of its own.
+   */
+  compensate: z.record(z.string(), z.unknown()).optional(),
 });
+
+/** The parts of a `compensate` every node type shares; the rest is the node type's. */
+export const compensateCommonSchema = z.strictObject({
+  timeout: duration.optional(),
+  retry: retryPolicySchema.omit({ escalateAfter: true, escalateTo: true, escalationExpiresIn: true }).optional(),
+});
+export const compensateCommonKeys = ["timeout", "retry"] as const;
+
+/** What a run does when it fails or is cancelled, beyond ending: `compensate` rolls back its completed steps. */
+export const endActionSchema = z.enum(["compensate"]);
 
 export const edgeSchema = z.strictObject({ from: z.string().min(1), to: z.string().min(1) });
 
@@ -286,6 +301,10 @@ export const definitionSchema = z.strictObject({
    * context keys some node writes, and fields of the run's input by dotted path.
    */
   sensitive: sensitiveSchema.optional(),
+  /** `compensate`: a failed run undoes its completed steps' effects before it ends (their `compensate`). */
+  onFailure: endActionSchema.optional(),
+  /** `compensate`: a cancelled run undoes its completed steps' effects before it ends. */
+  onCancel: endActionSchema.optional(),
 });
 
 export type RetryPolicyInput = z.infer<typeof retryPolicySchema>;

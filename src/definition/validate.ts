@@ -11,6 +11,7 @@ import { checkJsonSchema } from "../lib/json-schema-check";
 import { inlineDefinition, isInline } from "../nodes/body";
 import { isNodeType, nodeRegistry, nodeSpec } from "../nodes/registry";
 import type { ExpressionSite, NodeSpec, NodeTarget } from "../nodes/types";
+import { checkCompensations } from "./compensate-checks";
 import { checkFlow } from "./flow-checks";
 import { findCycles, type GraphEdge, reachableFromEntries, successors } from "./graph";
 import { checkLlmReviews } from "./llm-checks";
@@ -74,6 +75,7 @@ export function validateDefinition(raw: unknown): ValidationResult {
   if (typeof doc.output === "string") checkSite({ path: ["output"], source: doc.output }, [], add);
   const entries = nodes ? checkNodes(nodes, add) : [];
   if (nodes) checkEscalations(nodes, doc.reviewers, add);
+  if (nodes) checkCompensations(nodes, doc, add);
   if (nodes) checkLlmReviews(nodes, doc.reviewers, add);
   if (nodes && isComplete(nodes) && edges) checkGraph(entries, edges, add);
   if (nodes && isComplete(nodes)) checkTestCases(doc.tests, new Set(nodes.map((node) => node.id)), add);

@@ -8,6 +8,8 @@ export interface NodeResult {
   nodeId: string;
   attempt: number;
   outcome: NodeOutcome;
+  /** The result of an attempt to undo the step (an `execute` with `compensate`), not of the step. */
+  compensate?: boolean;
 }
 
 export type RunEvent =
@@ -63,6 +65,12 @@ export type RunEvent =
    * (status `queued`) until `start`.
    */
   | { type: "retry"; by?: string; fromVersion?: number; queued?: boolean }
+  /**
+   * An operator asks an ended (failed or cancelled) run to undo its completed steps now
+   * (`POST /api/runs/:id/compensate`): those whose undo has not succeeded yet are undone, and the
+   * run ends again as it was, with `rolledBack` (src/engine/compensation.ts).
+   */
+  | { type: "compensate"; by?: string; reason?: string }
   /** A replay's first event: the steps taken from the original are settled already. With `queued`, it waits at a gate until `start`. */
   | { type: "start-replay"; queued?: boolean }
   // ---- child runs (src/engine/children.ts) ----
@@ -84,7 +92,15 @@ export type RunEvent =
   | { type: "children-collected"; nodeId: string; attempt: number; output?: JsonObject; error?: ErrorData };
 
 export type Command =
-  | { type: "execute"; nodeId: string; attempt: number; idempotencyKey: string; timeoutMs: number }
+  | {
+      type: "execute";
+      nodeId: string;
+      attempt: number;
+      idempotencyKey: string;
+      timeoutMs: number;
+      /** Run the node's `compensate` (undo the step) rather than the node; `attempt` counts the compensation's. */
+      compensate?: boolean;
+    }
   | { type: "set-timer"; timer: Timer }
   | { type: "clear-timer"; id: string }
   | { type: "write-context"; nodeId: string; version: number; patch: JsonObject }

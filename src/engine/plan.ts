@@ -28,6 +28,11 @@ export interface PlanNode {
   routes: boolean;
   /** llm nodes: how many models to fall back through, and who reviews the step when it stops. */
   llm?: { models: number; reviewers: readonly string[]; reviewExpiresInMs: number };
+  /**
+   * What undoes the step when the run rolls back (src/engine/compensation.ts): its own timeout
+   * and retry policy, and the node type's parsed request, which only the shell reads.
+   */
+  compensate?: { timeoutMs: number; retry: RetryPolicy; config: unknown };
 }
 
 export interface Plan {
@@ -38,4 +43,6 @@ export interface Plan {
   nodes: Readonly<Record<string, PlanNode>>;
   /** The workflow's LLM budget and prices (`llm` in the definition). */
   llm?: { budget?: LlmBudget | undefined; prices?: PriceTable | undefined };
+  /** When the run compensates its completed steps instead of just ending (`onFailure`, `onCancel`). */
+  compensateOn?: { failure: boolean; cancel: boolean };
 }

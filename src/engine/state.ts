@@ -108,6 +108,40 @@ export interface StepState {
   history: AttemptRecord[];
   /** In a replay: this step was not executed here but taken, settled, from the original run. */
   replayedFrom?: { runId: string; contextVersion?: number; endedAt?: number } | undefined;
+  /** A step the run rolls back: its compensation's own attempts (src/engine/compensation.ts). */
+  compensation?: StepCompensation | undefined;
+}
+
+/**
+ * Undoing one completed step. Its attempts are counted apart from the step's own; every attempt
+ * sends the same idempotency key (`compensationKey`), so the far side undoes it at most once.
+ */
+export interface StepCompensation {
+  /** pending: its group has not come yet; cancelled: the run was cancelled before it finished. */
+  status: "pending" | "running" | "waiting" | "success" | "failed" | "cancelled";
+  attempts: number;
+  /** Times the current attempt was cut short by a restart and executed again. */
+  interruptions: number;
+  /** Attempts made before an operator's retry: the retry policy counts again after it. */
+  attemptBase?: number | undefined;
+  startedAt?: number | undefined;
+  endedAt?: number | undefined;
+  retryAt?: number | undefined;
+  error?: ErrorData | undefined;
+}
+
+/**
+ * A run rolling back (`onFailure` / `onCancel: "compensate"`): why, the error it will end with,
+ * and its completed steps in the groups they are undone in, the last completed first.
+ */
+export interface RunCompensation {
+  cause: "failed" | "cancelled";
+  startedAt: number;
+  /** Node ids, group by group: a group starts once every compensation of the one before succeeded. */
+  layers: string[][];
+  /** The group under way; `layers.length` once all are done. */
+  layer: number;
+  endedAt?: number | undefined;
 }
 
 export interface DecisionRecord {
@@ -176,6 +210,10 @@ export interface RunState {
   replayOf?: { runId: string; fromNode: string } | undefined;
   /** A child run: the parent step it reports to (src/run/children.ts). The engine never reads it. */
   parent?: ParentLink | undefined;
+  /** The run's roll-back, from when it failed or was cancelled with compensation on. */
+  compensation?: RunCompensation | undefined;
+  /** Ended, and every completed step's effect was undone. False when a compensation failed or was cut off. */
+  rolledBack?: boolean | undefined;
 }
 
 export interface ParentLink {
@@ -227,7 +265,7 @@ export interface PauseState {
 }
 
 export interface OperationRecord {
-  type: "pause" | "unpause" | "retry";
+  type: "pause" | "unpause" | "retry" | "compensate";
   at: number;
   by?: string;
   reason?: string;
@@ -238,7 +276,7 @@ export interface OperationRecord {
   toVersion?: number;
 }
 
-export const timerKinds = ["retry", "wake", "expire", "remind", "event-timeout", "defer"] as const;
+export const timerKinds = ["retry", "wake", "expire", "remind", "event-timeout", "defer", "compensate"] as const;
 export type TimerKind = (typeof timerKinds)[number];
 
 export interface Timer {
@@ -258,4 +296,9 @@ export function timerId(kind: TimerKind, nodeId: string, attempt: number, suffix
 
 export function idempotencyKey(runId: string, nodeId: string, attempt: number): string {
   return `${runId}:${nodeId}:${attempt}`;
+}
+
+/** The one key of every attempt to undo a step (unless its `compensate` names its own). */
+export function compensationKey(runId: string, nodeId: string): string {
+  return `${runId}:${nodeId}:compensate`;
 }

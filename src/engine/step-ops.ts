@@ -1,5 +1,6 @@
 import type { ErrorData } from "../errors";
 import type { JsonObject } from "../lib/json";
+import { beginCompensation } from "./compensation";
 import type { Draft } from "./draft";
 import { holdStart } from "./pause";
 import {
@@ -110,6 +111,8 @@ export function endRun(draft: Draft, status: RunStatus, error: RunState["error"]
       deferred: undefined,
     });
   }
+  // A run that compensates undoes its completed steps first; it ends when they are undone.
+  if (beginCompensation(draft, status, error)) return;
   draft.updateRun({ status, endedAt: draft.now, ...(error ? { error } : {}) });
   draft.emit({ type: "run-ended", status });
 }

@@ -5,6 +5,17 @@
  */
 import { type ErrorData, errorData } from "../errors";
 import { beginChildren, childEnded, childrenCollected, resumeChildren } from "./children";
+import {
+  abandonCompensation,
+  compensateEndedRun,
+  compensationResult,
+  compensationTimer,
+  isCompensating,
+  lateResult,
+  resumeCompensation,
+  retryCompensation,
+  settleCompensationStatus,
+} from "./compensation";
 import { deferAttempt, resumeDeferred } from "./defer";
 import { Draft } from "./draft";
 import { beginEventWait, deliverEvent, timeOutEventWait } from "./event-wait";
@@ -67,6 +78,10 @@ const handlers: Handlers = {
   },
   resume(draft, event) {
     if (isTerminalRun(draft.state.status)) return;
+    if (isCompensating(draft.state)) {
+      resumeCompensation(draft);
+      return;
+    }
     const leased = new Set(event.leased ?? []);
     const unclaimed = new Set(event.unclaimed ?? []);
     const running = draft.allSteps().filter((step) => step.status === "running" && !leased.has(step.nodeId));
@@ -92,6 +107,14 @@ const handlers: Handlers = {
   },
   "node-result"(draft, event) {
     if (isTerminalRun(draft.state.status)) return;
+    if (event.compensate) {
+      compensationResult(draft, event);
+      return;
+    }
+    if (isCompensating(draft.state)) {
+      lateResult(draft, event);
+      return;
+    }
     const step = draft.step(event.nodeId);
     if (step.status !== "running" || step.attempts !== event.attempt) return;
     recordLlmAttempt(draft, event.nodeId, event.outcome);
@@ -103,6 +126,10 @@ const handlers: Handlers = {
   timer(draft, event) {
     if (isTerminalRun(draft.state.status)) return;
     const { timer } = event;
+    if (timer.kind === "compensate") {
+      compensationTimer(draft, timer.nodeId, timer.attempt);
+      return;
+    }
     const step = draft.step(timer.nodeId);
     if (step.attempts !== timer.attempt) return;
     // A paused run keeps the timer and fires it when unpaused.
@@ -111,6 +138,10 @@ const handlers: Handlers = {
   },
   cancel(draft, event) {
     if (isTerminalRun(draft.state.status)) return;
+    if (isCompensating(draft.state)) {
+      abandonCompensation(draft);
+      return;
+    }
     endRun(draft, "cancelled", errorData("run.cancelled", event.reason ?? "cancelled"));
   },
   decision(draft, event) {
@@ -128,6 +159,8 @@ const handlers: Handlers = {
   pause(draft, event) {
     // A queued run has nothing to pause: its gate decides when it starts, and cancel still ends it.
     if (isTerminalRun(draft.state.status) || draft.state.paused || draft.state.status === "queued") return;
+    // Rolling back is not paused: what is undone half-way is worse than either end.
+    if (isCompensating(draft.state)) return;
     pauseRun(draft, event);
   },
   unpause(draft, event) {
@@ -137,8 +170,13 @@ const handlers: Handlers = {
     resumeChildren(draft);
   },
   retry(draft, event) {
-    if (draft.state.status !== "failed") return;
+    if (retryCompensation(draft, event.by)) return;
+    // A run that rolled back is not taken up again: its completed steps have been undone.
+    if (draft.state.status !== "failed" || draft.state.compensation?.layers.length) return;
     retryRun(draft, event);
+  },
+  compensate(draft, event) {
+    compensateEndedRun(draft, event);
   },
   "start-replay"(draft, event) {
     if (draft.state.status !== "pending") return;
@@ -174,6 +212,8 @@ const timerHandlers: TimerHandlers = {
   defer(draft, step) {
     resumeDeferred(draft, step);
   },
+  // Compensation timers are taken before the step's attempt check (src/engine/compensation.ts).
+  compensate() {},
   "event-timeout"(draft, step) {
     if (step.status !== "waiting" || !step.eventWait) return;
     const error = timeOutEventWait(draft, step);
@@ -187,7 +227,8 @@ export function transition(plan: Plan, state: RunState, event: RunEvent, now: nu
   // The table is exhaustive over RunEvent: a new event type without a handler fails to compile.
   (handlers[event.type] as (draft: Draft, event: RunEvent) => void)(draft, event);
   // A run not started yet (pending, or queued at a flow-control gate) keeps its status until `start`.
-  if (!isTerminalRun(draft.state.status) && draft.state.status !== "pending" && draft.state.status !== "queued") {
+  if (isCompensating(draft.state)) settleCompensationStatus(draft);
+  else if (!isTerminalRun(draft.state.status) && draft.state.status !== "pending" && draft.state.status !== "queued") {
     settleRunStatus(draft);
   }
   return draft.finish();

@@ -10,7 +10,7 @@ export type LimitPass =
   /** Call now; report the outcome to `limit` when there is one. */
   | { go: true; limit: LimitHandle | undefined }
   /** Do not call: the attempt is deferred, or fails (circuit open with `fail`, a limit that is not there). */
-  | { go: false; outcome: NodeOutcome };
+  | { go: false; outcome: Extract<NodeOutcome, { type: "failure" | "deferred" }> };
 
 const free: LimitPass = { go: true, limit: undefined };
 

@@ -109,6 +109,24 @@ export interface NodeSpec<Config = unknown, Type extends string = string> {
   /** map, loop, subworkflow: what their child runs execute, and where in the config it is named. */
   body?(config: Config): { path: (string | number)[]; ref: BodyRef };
   execute(config: Config, context: NodeContext): Promise<NodeOutcome>;
+  /**
+   * Nodes whose effect can be undone (http): what a node's `compensate` may say, and how it is
+   * carried out when a run rolls back (docs/definitions.md#compensation). The definition adds
+   * the parts every type shares (`timeout`, `retry`). Its templates see the run's context with
+   * `output`: the value the step wrote.
+   */
+  compensation?: CompensationSpec;
+}
+
+export interface CompensationSpec<Config = unknown> {
+  config: z.ZodType<Config>;
+  expressions(config: Config): ExpressionSite[];
+  execute(config: Config, context: NodeContext): Promise<NodeOutcome>;
+}
+
+/** Erases a compensation's config type, as `defineNode` does for the node's own. */
+export function defineCompensation<Config>(spec: CompensationSpec<Config>): CompensationSpec {
+  return spec as CompensationSpec;
 }
 
 /**

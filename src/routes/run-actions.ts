@@ -4,7 +4,7 @@ import { type ErrorData, errorData } from "../errors";
 import { replayGates } from "../flow/admission";
 import { sortableId } from "../lib/ids";
 import type { Json, JsonObject } from "../lib/json";
-import type { RetryResult } from "../run/operations";
+import type { CompensateResult, RetryResult } from "../run/operations";
 import { operationsStub } from "../run/operations-api";
 import { database } from "../store/db";
 import { type OperationEntry, recordOperations } from "../store/operations";
@@ -75,6 +75,24 @@ export async function cancelRun(
       operation: "cancel",
       at: Date.now(),
       ...(context.bulkId ? { bulkId: context.bulkId } : {}),
+    });
+  }
+  return result;
+}
+
+/** An operator's rollback of an ended run; a dry run lists the steps and changes nothing (and is not audited). */
+export async function compensateRun(
+  env: Env,
+  runId: string,
+  options: { dryRun?: boolean; reason?: string },
+): Promise<ActionResult<CompensateResult>> {
+  const result = settle(runId, await operationsStub(env, runId).compensate(options));
+  if (result.ok && !result.value.dryRun) {
+    await audit(env, {
+      runId,
+      operation: "compensate",
+      at: Date.now(),
+      details: { layers: result.value.layers, ...(options.reason ? { reason: options.reason } : {}) },
     });
   }
   return result;

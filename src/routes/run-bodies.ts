@@ -42,6 +42,21 @@ export const pauseBody = z.object(
   { error: "expected a JSON object {reason?}" },
 );
 
+export const compensateBody = z.object(
+  {
+    dryRun: z.boolean().optional().describe("list the steps that would be undone, and do nothing"),
+    reason: z.string().max(500).optional(),
+  },
+  { error: "expected a JSON object {dryRun?, reason?}" },
+);
+
+export const compensated = z.object({
+  runId: z.string(),
+  status: z.string(),
+  layers: z.array(z.array(z.string())),
+  dryRun: z.boolean(),
+});
+
 /** Described here, checked field by field in bulk.ts (each field has its own message). */
 export const bulkBody = z.object({
   action: z.enum(bulkActions),

@@ -13,8 +13,18 @@ import { bulkAction } from "./bulk";
 import { errorResponse } from "./http-errors";
 import { answer, errors, parseBody, queryParam, spec } from "./openapi-spec";
 import { isObject, limitBody, queryInteger, readJson } from "./request";
-import { type ActionResult, cancelRun, pauseRun, replayRun, resumeRun, retryRun } from "./run-actions";
-import { bulkBody, pauseBody, replayBody, replayed, retried, retryBody, runAction } from "./run-bodies";
+import { type ActionResult, cancelRun, compensateRun, pauseRun, replayRun, resumeRun, retryRun } from "./run-actions";
+import {
+  bulkBody,
+  compensateBody,
+  compensated,
+  pauseBody,
+  replayBody,
+  replayed,
+  retried,
+  retryBody,
+  runAction,
+} from "./run-bodies";
 import { checkRunId } from "./runs";
 
 /** Retry, replay, pause, resume, cancel, context diffs and the audit trail of one run; bulk actions. */
@@ -51,6 +61,30 @@ runOperationRoutes.post(
     const runId = checkRunId(c.req.param("runId"));
     const { version } = parseBody(retryBody, await readJson(c, { allowEmpty: true }));
     return respond(c, runId, await retryRun(c.env, runId, version == null ? {} : { version }));
+  },
+);
+
+runOperationRoutes.post(
+  "/:runId/compensate",
+  spec({
+    summary: "Roll back an ended run: undo its completed steps through their compensate, last first; dryRun lists them",
+    bodyOptional: true,
+    body: compensateBody,
+    responses: {
+      "200": answer("the steps undone (or to undo), group by group", compensated),
+      ...errors(400, 401, 404, 409, 413),
+    },
+  }),
+  allow("runs.act", { run: "runId" }),
+  limitBody,
+  async (c) => {
+    const runId = checkRunId(c.req.param("runId"));
+    const { dryRun, reason } = parseBody(compensateBody, await readJson(c, { allowEmpty: true }));
+    return respond(
+      c,
+      runId,
+      await compensateRun(c.env, runId, { ...(dryRun ? { dryRun } : {}), ...(reason ? { reason } : {}) }),
+    );
   },
 );
 

@@ -1,8 +1,9 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { definitionSchema } from "../definition/schema";
+import { compensateCommonSchema, definitionSchema } from "../definition/schema";
 import type { Env } from "../env";
 import { nodeRegistry } from "../nodes/registry";
+import type { NodeSpec } from "../nodes/types";
 import { answer, spec } from "./openapi-spec";
 
 type JsonSchema = Record<string, unknown>;
@@ -24,7 +25,7 @@ export function workflowJsonSchema(): JsonSchema {
     return {
       if: { properties: { type: { const: type } }, required: ["type"] },
       // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keywords; the object is data, never awaited.
-      then: { properties: { config } },
+      then: { properties: { config, compensate: compensateJsonSchema(spec) } },
     };
   });
   (node.properties as { type: JsonSchema }).type = { type: "string", enum: [...nodeRegistry.keys()] };
@@ -33,6 +34,17 @@ export function workflowJsonSchema(): JsonSchema {
     title: "Signalbox workflow definition",
     description: "A workflow registered with `signalbox push` or POST /api/workflows (docs/definitions.md).",
     ...Object.fromEntries(Object.entries(schema).filter(([key]) => key !== "$schema")),
+  };
+}
+
+/** A node type's `compensate`: its request plus the shared `timeout` and `retry`; `false` where it has none. */
+function compensateJsonSchema(spec: NodeSpec): JsonSchema | false {
+  if (!spec.compensation) return false;
+  const { $schema: _request, ...request } = z.toJSONSchema(spec.compensation.config, options) as JsonSchema;
+  const { $schema: _common, ...common } = z.toJSONSchema(compensateCommonSchema, options) as JsonSchema;
+  return {
+    ...request,
+    properties: { ...(request.properties as JsonSchema), ...(common.properties as JsonSchema) },
   };
 }
 

@@ -9,11 +9,12 @@ import { logLine } from "../lib/log";
 import { limitPortFor } from "../limits/port";
 import type { LlmAttemptContext, LlmPort } from "../llm/types";
 import type { NodePorts } from "../nodes/types";
+import { compensationContext } from "./compensation-context";
 import { executeNode } from "./execute-node";
 import { filePortFor } from "./file-port";
 import { llmAttemptInput } from "./llm-shell";
 import type { LoadedPlan } from "./plans";
-import { tracedFetch } from "./spans";
+import { compensationSpanKey, tracedFetch } from "./spans";
 
 export type ExecuteCommand = Extract<Command, { type: "execute" }>;
 
@@ -55,6 +56,16 @@ export function attemptJob(
   const llm = llmAttemptInput(env, loaded.plan, state, node.id, (message) =>
     logLine("warn", message, { runId: state.runId, nodeId: node.id }),
   );
+  if (command.compensate) {
+    return {
+      command,
+      node,
+      config: node.compensate?.config,
+      runId: state.runId,
+      workflowId: state.workflowId,
+      context: compensationContext(context, state.steps[node.id]?.output),
+    };
+  }
   return {
     command,
     node,
@@ -76,7 +87,8 @@ export async function runAttempt(job: AttemptJob, shell: { env: Env; llm?: LlmPo
   const startedAt = Date.now();
   const ports: NodePorts = {
     // Outgoing requests carry the attempt's span as `traceparent`, so the callee joins the trace.
-    fetch: (request) => fetch(tracedFetch(request, runId, node.id, command.attempt)),
+    fetch: (request) =>
+      fetch(tracedFetch(request, runId, command.compensate ? compensationSpanKey(node.id) : node.id, command.attempt)),
     log: (entry) =>
       logLine(entry.level, entry.message, { runId, nodeId: node.id, attempt: command.attempt, data: entry.data }),
     llm: shell.llm ?? llmPortFor(shell.env, shell.env.DB),

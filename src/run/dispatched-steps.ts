@@ -1,3 +1,4 @@
+import { isCompensating } from "../engine/compensation";
 import type { NodeResult, RunEvent } from "../engine/events";
 import { isTerminalRun, type RunState } from "../engine/state";
 import type { Env } from "../env";
@@ -178,10 +179,14 @@ export class DispatchedSteps {
   complete(results: readonly AttemptResult[]): { accepted: boolean }[] {
     const applied: NodeResult[] = [];
     const taken = new Set<string>();
+    const state = this.shell.state();
     const answers = results.map((result) => {
-      const step = this.shell.state()?.steps[result.nodeId];
+      const step = state?.steps[result.nodeId];
       // A result sent twice in one batch counts once.
-      const accepted = step?.status === "running" && step.attempts === result.attempt && !taken.has(result.nodeId);
+      // While the run rolls back, an attempt it cut off may still report: its effect is undone too.
+      const late = step?.status === "cancelled" && state !== undefined && isCompensating(state);
+      const accepted =
+        (step?.status === "running" || late) && step?.attempts === result.attempt && !taken.has(result.nodeId);
       if (!accepted) return { accepted };
       taken.add(result.nodeId);
       this.leases.release(result.nodeId, result.attempt);

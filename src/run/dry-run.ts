@@ -12,6 +12,7 @@ import type { LlmAttemptContext, LlmPort } from "../llm/types";
 import { nodeSpec } from "../nodes/registry";
 import type { NodePorts } from "../nodes/types";
 import type { ChildBody } from "./children-store";
+import { compensationContext } from "./compensation-context";
 import {
   type ContextLimits,
   contextSizeError,
@@ -321,7 +322,8 @@ class DryRun {
   private async execute(command: Extract<Command, { type: "execute" }>): Promise<void> {
     const node = this.plan.nodes[command.nodeId];
     if (!node) return;
-    const mock = mockFor(this.request.mocks, node.id, command.attempt);
+    // A compensation runs its node type's own request against the http mocks; node mocks are the step's.
+    const mock = command.compensate ? undefined : mockFor(this.request.mocks, node.id, command.attempt);
     const spec = nodeSpec(node.type);
     let outcome: NodeOutcome;
     let unmocked: string | undefined;
@@ -367,10 +369,12 @@ class DryRun {
       outcome = await executeNode({
         command,
         node,
-        config: this.configs[node.id],
+        config: command.compensate ? node.compensate?.config : this.configs[node.id],
         runId: this.state.runId,
         workflowId: this.state.workflowId,
-        context: this.loop.context,
+        context: command.compensate
+          ? compensationContext(this.loop.context, this.state.steps[node.id]?.output)
+          : this.loop.context,
         ports,
         now: this.now(),
         ...(mocked ? { execute: async () => mocked } : {}),
@@ -384,12 +388,18 @@ class DryRun {
       }
     }
     // As a run stores it: within the context's size limit, children resolved and their inputs kept.
-    if (outcome.type === "success") {
+    if (outcome.type === "success" && !command.compensate) {
       const error = this.sizeError(node.id, outcome.output);
       if (error) outcome = { type: "failure", error };
     }
     if (outcome.type === "spawn") outcome = await this.children.prepare(command, outcome);
-    this.loop.dispatch({ type: "node-result", nodeId: command.nodeId, attempt: command.attempt, outcome });
+    this.loop.dispatch({
+      type: "node-result",
+      nodeId: command.nodeId,
+      attempt: command.attempt,
+      outcome,
+      ...(command.compensate ? { compensate: true } : {}),
+    });
   }
 
   /** Model calls answered by the llm mocks; a call none answers fails like an unmocked request. */

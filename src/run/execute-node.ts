@@ -42,7 +42,10 @@ export async function executeNode(input: ExecuteInput): Promise<NodeOutcome> {
     }, command.timeoutMs);
   });
   try {
-    const run = (input.execute ?? spec.execute)(input.config, {
+    // A compensate command runs the node type's compensation with the compensate's config.
+    const execute = command.compensate ? spec.compensation?.execute : spec.execute;
+    if (!execute) return { type: "failure", error: errorData("node.failed", `${node.type} nodes cannot compensate`) };
+    const run = (input.execute ?? execute)(input.config, {
       runId: input.runId,
       workflowId: input.workflowId,
       nodeId: node.id,
@@ -57,7 +60,7 @@ export async function executeNode(input: ExecuteInput): Promise<NodeOutcome> {
       ...(input.llm ? { llm: input.llm } : {}),
     });
     const outcome = await Promise.race([run, timeout]);
-    if (outcome.type === "success") {
+    if (outcome.type === "success" && !command.compensate) {
       const allowed = spec.writes(input.config);
       const stray = Object.keys(outcome.output).filter((key) => !allowed.includes(key));
       if (stray.length > 0) {

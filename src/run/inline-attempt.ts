@@ -31,7 +31,13 @@ export async function runInlineAttempt(host: InlineAttemptHost, command: Execute
   const loaded = host.loaded();
   if (!state || !loaded) return;
   const result = (outcome: Extract<RunEvent, { type: "node-result" }>["outcome"]) =>
-    host.dispatch({ type: "node-result", nodeId: command.nodeId, attempt: command.attempt, outcome });
+    host.dispatch({
+      type: "node-result",
+      nodeId: command.nodeId,
+      attempt: command.attempt,
+      outcome,
+      ...(command.compensate ? { compensate: true } : {}),
+    });
   let context: JsonObject;
   try {
     // Nodes that show what they read to people or logs read sensitive values redacted.
@@ -48,7 +54,7 @@ export async function runInlineAttempt(host: InlineAttemptHost, command: Execute
   // Children: resolve what they run (D1) first; their inputs commit with the outcome below.
   const spawned = outcome.type === "spawn" ? await host.children.prepare(command, outcome) : undefined;
   if (spawned) outcome = spawned.outcome;
-  host.spans.attempt(state, job.node, command.attempt, ran.startedAt, outcome, ran.endedAt);
+  host.spans.attempt(state, job.node, command.attempt, ran.startedAt, outcome, ran.endedAt, command.compensate);
   spawned?.commit?.();
   result(outcome);
 }

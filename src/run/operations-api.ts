@@ -1,6 +1,14 @@
 import type { Env } from "../env";
 import { type MethodNames, rpcStub } from "../lib/rpc-stub";
-import type { OperationResult, ReplaySeed, ReplayStart, RetryInput, RetryResult } from "./operations";
+import type {
+  CompensateInput,
+  CompensateResult,
+  OperationResult,
+  ReplaySeed,
+  ReplayStart,
+  RetryInput,
+  RetryResult,
+} from "./operations";
 
 /**
  * The run object's operations as routes see them. Declared rather than inferred, like `RunApi`:
@@ -13,6 +21,7 @@ export interface OperationsApi {
   replaySeed(input: { fromNode: string }): Promise<OperationResult<ReplaySeed>>;
   startReplay(input: ReplayStart): Promise<{ runId: string; status: string; created: boolean }>;
   cancel(reason?: string): Promise<OperationResult<{ status: string }>>;
+  compensate(input: CompensateInput): Promise<OperationResult<CompensateResult>>;
 }
 
 const methods: MethodNames<OperationsApi> = {
@@ -22,6 +31,7 @@ const methods: MethodNames<OperationsApi> = {
   replaySeed: true,
   startReplay: true,
   cancel: true,
+  compensate: true,
 };
 
 export function operationsStub(env: Env, runId: string): OperationsApi {

@@ -1,3 +1,4 @@
+import { isCompensating, operatorLayers } from "../engine/compensation";
 import type { RunEvent } from "../engine/events";
 import { planReplay, rebaseOnto, replayState } from "../engine/rebase";
 import { isTerminalRun, type RunState, runDepth, type StepState } from "../engine/state";
@@ -37,6 +38,20 @@ export interface RetryInput {
   by?: string;
   /** Move the run onto this version first: "latest" is retrying with the fix that was just registered. */
   version?: "latest" | number;
+}
+
+export interface CompensateInput {
+  by?: string;
+  reason?: string;
+  /** List what would be undone, and do nothing. */
+  dryRun?: boolean;
+}
+
+export interface CompensateResult {
+  status: string;
+  /** The steps to undo, group by group, the first group first. */
+  layers: string[][];
+  dryRun: boolean;
 }
 
 export interface RetryResult {
@@ -81,6 +96,9 @@ export class RunOperations {
     if (!state) return null;
     if (isTerminalRun(state.status)) return { error: errorData("run.not_active", `run is already ${state.status}`) };
     if (state.paused) return { error: errorData("run.already_paused", "run is already paused") };
+    if (isCompensating(state)) {
+      return { error: errorData("run.not_active", "run is rolling back its completed steps: it cannot be paused") };
+    }
     this.host.dispatch({ type: "pause", ...optional(input) });
     const after = this.host.state() as RunState;
     return { status: after.status, pausedAt: after.paused?.at ?? Date.now() };
@@ -97,11 +115,49 @@ export class RunOperations {
     return { status: (this.host.state() as RunState).status, released };
   }
 
+  /** An operator's rollback of an ended run (src/engine/compensation.ts): its completed steps are undone. */
+  compensate(input: CompensateInput): OperationResult<CompensateResult> {
+    const state = this.host.state();
+    const loaded = this.host.loaded();
+    if (!state || !loaded) return null;
+    if (!isTerminalRun(state.status)) {
+      return { error: errorData("run.not_ended", `run is ${state.status}: cancel it first, then compensate it`) };
+    }
+    if (state.status === "success") {
+      return { error: errorData("run.not_failed", "only a failed or cancelled run can be compensated") };
+    }
+    const layers = operatorLayers(loaded.plan, state);
+    if (layers.length === 0) {
+      const why = state.rolledBack ? "it was rolled back already" : "no completed step has a compensate";
+      return { error: errorData("run.nothing_to_compensate", `nothing to undo: ${why}`) };
+    }
+    if (input.dryRun) return { status: state.status, layers, dryRun: true };
+    this.host.dispatch({ type: "compensate", ...optional(input) });
+    this.host.drive();
+    return { status: (this.host.state() as RunState).status, layers, dryRun: false };
+  }
+
   async retry(input: RetryInput): Promise<OperationResult<RetryResult>> {
     const state = this.host.state();
     const loaded = this.host.loaded();
     const setup = this.host.setup();
     if (!state || !loaded || !setup) return null;
+    // A rollback held by a compensation that ran out of attempts: those compensations run again.
+    if (isCompensating(state) && state.status === "needs_review" && input.version === undefined) {
+      this.host.dispatch({ type: "retry", ...(input.by ? { by: input.by } : {}) });
+      this.host.drive();
+      const after = this.host.state() as RunState;
+      const restarted = after.operations?.at(-1)?.nodes ?? [];
+      return { status: after.status, version: after.version, fromVersion: state.version, restarted };
+    }
+    if (state.status === "failed" && (state.compensation?.layers.length ?? 0) > 0) {
+      return {
+        error: errorData(
+          "run.not_failed",
+          "this run was rolled back (its completed steps were undone): start a new run",
+        ),
+      };
+    }
     if (state.status !== "failed") {
       return { error: errorData("run.not_failed", `only a failed run can be retried; this one is ${state.status}`) };
     }

@@ -45,6 +45,18 @@ export interface StepReport {
   replayedFrom: { runId: string; contextVersion: number | null; endedAt: number | null } | null;
   /** map, loop and subworkflow steps: their child runs (each a run of its own, with its own report). */
   children: ChildrenReport | null;
+  /** A step the run rolled back: how undoing it went (docs/definitions.md#compensation); null for the others. */
+  compensation: CompensationReport | null;
+}
+
+export interface CompensationReport {
+  /** pending (its group's turn has not come), running, waiting (a retry's backoff), success, failed, cancelled. */
+  status: string;
+  attempts: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  retryAt: number | null;
+  error: unknown;
 }
 
 export interface ChildrenReport {
@@ -102,6 +114,10 @@ export interface ExecutionReport {
   parent: ParentLink | null;
   /** A successful run's output (the definition's `output`, or the context minus input, trigger and run). */
   output: Json | null;
+  /** Ended with every completed step undone (`onFailure` / `onCancel: "compensate"`); false when one was not; null without a rollback. */
+  rolledBack: boolean | null;
+  /** The rollback: why, when, its groups of steps (undone last first) and the group under way; null without one. */
+  compensation: { cause: string; startedAt: number; endedAt: number | null; layers: string[][]; layer: number } | null;
 }
 
 /** The report's `output`: null until the run succeeded; an output expression that fails shows its error. */
@@ -200,6 +216,16 @@ export function buildReport(
           }
         : null,
       children: childrenReport(state.runId, step),
+      compensation: step.compensation
+        ? {
+            status: step.compensation.status,
+            attempts: step.compensation.attempts,
+            startedAt: step.compensation.startedAt ?? null,
+            endedAt: step.compensation.endedAt ?? null,
+            retryAt: step.compensation.retryAt ?? null,
+            error: step.compensation.error ?? null,
+          }
+        : null,
     });
   }
   return {
@@ -231,5 +257,15 @@ export function buildReport(
     replayOf: state.replayOf ?? null,
     parent: state.parent ?? null,
     output: null,
+    rolledBack: state.rolledBack ?? null,
+    compensation: state.compensation
+      ? {
+          cause: state.compensation.cause,
+          startedAt: state.compensation.startedAt,
+          endedAt: state.compensation.endedAt ?? null,
+          layers: state.compensation.layers,
+          layer: state.compensation.layer,
+        }
+      : null,
   };
 }

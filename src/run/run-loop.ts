@@ -106,8 +106,8 @@ function carryOut(loop: RunLoop, command: Command, turn: Turn): void {
 }
 
 /** The run's key for an attempt in flight in its own loop. */
-export function attemptKey(command: { nodeId: string; attempt: number }): string {
-  return `${command.nodeId}#${command.attempt}`;
+export function attemptKey(command: { nodeId: string; attempt: number; compensate?: boolean }): string {
+  return command.compensate ? `${command.nodeId}#undo${command.attempt}` : `${command.nodeId}#${command.attempt}`;
 }
 
 export class RunLoop {

@@ -24,7 +24,16 @@ import type { EventDelivery, HumanLoopApi } from "./human-loop-api";
 import { type InlineAttemptHost, runInlineAttempt } from "./inline-attempt";
 import { type LiveContext, readContext, storedResults } from "./live-context";
 import type { Mailer } from "./mailer";
-import type { OperationResult, ReplaySeed, ReplayStart, RetryInput, RetryResult, RunOperations } from "./operations";
+import type {
+  CompensateInput,
+  CompensateResult,
+  OperationResult,
+  ReplaySeed,
+  ReplayStart,
+  RetryInput,
+  RetryResult,
+  RunOperations,
+} from "./operations";
 import type { OperationsApi } from "./operations-api";
 import { type LoadedPlan, loadPlan } from "./plans";
 import { buildReport, type ExecutionReport, reportOutput } from "./report";
@@ -399,6 +408,8 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
       return { error: errorData("run.not_active", `run is already ${this.state.status}`) };
     }
     this.loop.dispatch({ type: "cancel", reason: reason ?? "cancelled by request" });
+    // A run that compensates on cancel has its compensations to start.
+    this.loop.drive();
     return { status: this.state.status };
   }
 
@@ -462,6 +473,10 @@ export class RunObject extends DurableObject<Env> implements RunApi, OperationsA
 
   async retry(input: RetryInput = {}): Promise<OperationResult<RetryResult>> {
     return this.operations.retry(input);
+  }
+
+  async compensate(input: CompensateInput = {}): Promise<OperationResult<CompensateResult>> {
+    return this.operations.compensate(input);
   }
 
   async replaySeed(input: { fromNode: string }): Promise<OperationResult<ReplaySeed>> {

@@ -40,14 +40,15 @@ export class SpanLog {
     startedAt: number,
     outcome: NodeOutcome,
     endedAt = Date.now(),
+    compensate = false,
   ): void {
     const error = outcome.type === "failure" ? outcome.error : undefined;
     this.add({
-      name: `node ${node.id}`,
+      name: compensate ? `compensate ${node.id}` : `node ${node.id}`,
       runId: state.runId,
       nodeId: node.id,
       attempt,
-      spanId: attemptSpanId(state.runId, node.id, attempt),
+      spanId: attemptSpanId(state.runId, compensate ? compensationSpanKey(node.id) : node.id, attempt),
       parentSpanId: runSpanId(state.runId),
       startedAt,
       endedAt,
@@ -107,4 +108,9 @@ export function tracedFetch(request: Request, runId: string, nodeId: string, att
   const traced = new Request(request);
   traced.headers.set("traceparent", traceparent(traceIdOf(runId), attemptSpanId(runId, nodeId, attempt)));
   return traced;
+}
+
+/** A compensation's attempts are spans of their own, apart from the step's attempts of the same number. */
+export function compensationSpanKey(nodeId: string): string {
+  return `${nodeId}:compensate`;
 }

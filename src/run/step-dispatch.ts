@@ -76,7 +76,10 @@ export function splitReady(
   for (const command of ready) {
     const type = plan.nodes[command.nodeId]?.type;
     const lost = state?.steps[command.nodeId]?.resends ?? 0;
-    if (type !== undefined && nodeSpec(type)?.dispatch === "queue" && lost < resendsBeforeInline) queued.push(command);
+    // Compensations run in the run's own object: a rollback is rare, and its leases would be the step's.
+    if (command.compensate) inline.push(command);
+    else if (type !== undefined && nodeSpec(type)?.dispatch === "queue" && lost < resendsBeforeInline)
+      queued.push(command);
     else inline.push(command);
   }
   if (queued.length < 2) return { inline: [...ready], queued: [] };

@@ -7,7 +7,7 @@ import { runOperations } from "./schema";
 
 export interface OperationEntry {
   runId: string;
-  operation: "pause" | "resume" | "retry" | "replay" | "cancel" | "requeue" | "delete";
+  operation: "pause" | "resume" | "retry" | "replay" | "cancel" | "requeue" | "delete" | "compensate";
   at: number;
   relatedRunId?: string;
   bulkId?: string;

@@ -29,6 +29,7 @@ function step(nodeId: string, fields: Partial<Step> = {}): Step {
     replayedFrom: null,
     children: null,
     skip: null,
+    compensation: null,
     ...fields,
   };
 }
@@ -56,6 +57,8 @@ function report(status: string, steps: Step[], fields: Partial<ExecutionReport> 
     replayOf: null,
     parent: null,
     output: null,
+    rolledBack: null,
+    compensation: null,
     ...fields,
   };
 }

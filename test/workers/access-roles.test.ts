@@ -48,6 +48,7 @@ const table: { call: string; json?: unknown; permission: string; allowed: Role[]
   { call: `DELETE /api/runs/${noRun}`, permission: "runs.delete", allowed: ["admin"] },
   { call: `POST /api/runs/${noRun}/cancel`, permission: "runs.act", allowed: ["operator", "admin"] },
   { call: `POST /api/runs/${noRun}/retry`, json: {}, permission: "runs.act", allowed: ["operator", "admin"] },
+  { call: `POST /api/runs/${noRun}/compensate`, json: {}, permission: "runs.act", allowed: ["operator", "admin"] },
   {
     call: `POST /api/runs/${noRun}/replay`,
     json: { fromNode: "a" },
