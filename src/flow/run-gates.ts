@@ -191,20 +191,7 @@ export class RunGates {
     if (flow.away) return this.reportAway(flow, flow.away, result);
     const gate = flow.gates[flow.admitted];
     if (!gate || this.host.status() !== "queued") return result;
-    const runId = this.host.runId() ?? "";
-    const standing = await gateStub(this.host.env, gate.name)
-      .standing(runId)
-      .catch(() => null);
-    const waitingFor =
-      standing && !standing.granted
-        ? {
-            kind: gate.config.kind,
-            key: gate.key,
-            running: standing.running,
-            limit: standing.limit,
-            position: standing.position,
-          }
-        : flow.waitingFor;
+    const waitingFor = await this.waitingAt(gate, flow.waitingFor);
     if (waitingFor) result.waitingFor = waitingFor;
     return result;
   }
@@ -292,20 +279,18 @@ export class RunGates {
     const name = away.gates[away.admitted];
     const gate = flow.gates.find((entry) => entry.name === name);
     if (!resuming || !gate) return report;
+    const waitingFor = await this.waitingAt(gate, away.waitingFor);
+    return waitingFor ? { ...report, waitingFor } : report;
+  }
+
+  /** Where the run stands in the gate's queue, asked of the gate; what was last known if it cannot say. */
+  private async waitingAt(gate: GateRef, known: WaitingFor | undefined): Promise<WaitingFor | undefined> {
     const standing = await gateStub(this.host.env, gate.name)
       .standing(this.host.runId() ?? "")
       .catch(() => null);
-    const waitingFor =
-      standing && !standing.granted
-        ? {
-            kind: gate.config.kind,
-            key: gate.key,
-            running: standing.running,
-            limit: standing.limit,
-            position: standing.position,
-          }
-        : away.waitingFor;
-    return waitingFor ? { ...report, waitingFor } : report;
+    if (!standing || standing.granted) return known;
+    const { running, limit, position } = standing;
+    return { kind: gate.config.kind, key: gate.key, running, limit, position };
   }
 
   private later(key: string, task: Promise<unknown>): void {

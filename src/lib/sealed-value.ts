@@ -7,9 +7,10 @@ import type { JsonObject } from "./json";
 export const sealedMarker = "$signalbox.sealed";
 export const redactedMarker = "$signalbox.redacted";
 
-export interface Sealed {
+/** A type, not an interface, so that a sealed value is a Json value wherever one is expected. */
+export type Sealed = {
   [sealedMarker]: { kid: string; iv: string; ct: string };
-}
+};
 
 export function isSealed(value: unknown): value is Sealed {
   if (!value || typeof value !== "object" || Array.isArray(value)) return false;

@@ -231,8 +231,8 @@ export class LiveContext {
       const next: JsonObject = { ...(details as JsonObject) };
       if (hasOutput) next.output = await sealPatch(output as JsonObject, this.sealer.policy, ring, remember);
       const marked = this.marks(this.writesOf(nodeId)) || (hasOutput && hasSealed(next.output));
-      if (answer !== undefined && (marked || !hasOutput)) next.answer = (await ring.seal(answer)) as unknown as Json;
-      if (body !== undefined && marked) next.body = (await ring.seal(body)) as unknown as Json;
+      if (answer !== undefined && (marked || !hasOutput)) next.answer = await ring.seal(answer);
+      if (body !== undefined && marked) next.body = await ring.seal(body);
       return { ...outcome, error: { ...outcome.error, details: next } };
     } catch (thrown) {
       return { type: "failure", error: contextUnavailable(thrown) };
@@ -255,7 +255,7 @@ export class LiveContext {
     if (!this.sealer || isSealed(value)) return value;
     const sealed = await this.keyring().seal(value);
     this.remember(sealed, value);
-    return sealed as unknown as Json;
+    return sealed;
   }
 
   /** The context with large values resolved and sensitive ones redacted: what nodes that show it to people read. */

@@ -38,7 +38,7 @@ export async function sealPatch(
     if (isSealed(value)) return value;
     const sealed = await ring.seal(value);
     remember?.(sealed, value);
-    return sealed as unknown as Json;
+    return sealed;
   };
   const out: JsonObject = { ...patch };
   for (const [key, value] of Object.entries(patch)) {
